@@ -1,0 +1,1 @@
+"""quizboard: a real-time quiz backend."""

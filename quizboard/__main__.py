@@ -1,0 +1,3 @@
+from quizboard.cli import main
+
+main()

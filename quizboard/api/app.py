@@ -1,0 +1,66 @@
+"""The Starlette application: routes, error handlers, and the lifespan that owns the clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from quizboard.api import health, players, quizzes
+from quizboard.api.errors import exception_handlers
+from quizboard.api.openapi import build_openapi
+from quizboard.api.responses import json_response
+from quizboard.api.state import Services
+from quizboard.connections import pg_pool, redis_client
+from quizboard.errors import ConfigError
+from quizboard.intake import Intake
+from quizboard.keys import Keys
+from quizboard.quizzes import QuizCatalog
+from quizboard.settings import Settings
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The API app for ``settings``; its clients open when the server starts it."""
+    if not settings.secret or not settings.admin_token:
+        raise ConfigError("QUIZBOARD_SECRET and QUIZBOARD_ADMIN_TOKEN must be set")
+    openapi = json_response(build_openapi())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with (
+            redis_client(settings.redis_url) as redis,
+            pg_pool(settings.database_url, max_size=8) as pool,
+        ):
+            keys = Keys(settings.key_prefix)
+            yield {
+                "services": Services(
+                    settings=settings,
+                    redis=redis,
+                    pool=pool,
+                    keys=keys,
+                    catalog=QuizCatalog(pool, redis, keys, settings.partitions),
+                    intake=Intake(redis, keys, wait_aof=settings.wait_aof),
+                )
+            }
+
+    async def openapi_json(request: Request) -> Response:
+        return openapi
+
+    routes = [
+        Route("/quizzes", quizzes.create_quiz, methods=["POST"]),
+        Route("/quizzes", quizzes.list_quizzes, methods=["GET"]),
+        Route("/quizzes/{quiz_id}", quizzes.get_quiz, methods=["GET"]),
+        Route("/quizzes/{quiz_id}/join", players.join, methods=["POST"]),
+        Route("/quizzes/{quiz_id}/answers", players.answer, methods=["POST"]),
+        Route("/quizzes/{quiz_id}/leaderboard", quizzes.get_leaderboard, methods=["GET"]),
+        Route("/quizzes/{quiz_id}/leaderboard/me", players.my_standing, methods=["GET"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers())

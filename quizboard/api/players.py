@@ -1,0 +1,81 @@
+"""Player routes: join a quiz, answer its questions, see where you stand."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from quizboard.api.requests import decode_body, path_id, player_claims
+from quizboard.api.responses import json_response
+from quizboard.api.state import services
+from quizboard.errors import AlreadyAnswered, NotFound
+from quizboard.events import AnswerEvent, JoinEvent
+from quizboard.leaderboard import read_standing
+from quizboard.models import AnswerIn, AnswerOut, JoinIn, JoinOut, clean_display_name
+from quizboard.scoring import judge
+from quizboard.tokens import PlayerClaims, sign
+
+JOIN_DECODER = msgspec.json.Decoder(JoinIn)
+ANSWER_DECODER = msgspec.json.Decoder(AnswerIn)
+
+
+async def join(request: Request) -> Response:
+    """``POST /quizzes/{id}/join``: a new player id and token; 202 once enqueued."""
+    s = services(request)
+    quiz_id = path_id(request, "quiz_id")
+    body = await decode_body(request, JOIN_DECODER, s.settings.max_body_bytes)
+    display_name = clean_display_name(body.display_name)
+    config = await s.catalog.get(quiz_id)
+    now = time.time()
+    config.check_open(now)
+    player_id = str(uuid.uuid4())
+    expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
+    token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
+    event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
+    await s.intake.join(config.partition, event)
+    return json_response(JoinOut(player_id, token, quiz_id), 202)
+
+
+async def answer(request: Request) -> Response:
+    """``POST /quizzes/{id}/answers``: score an answer and enqueue it, once per question."""
+    s = services(request)
+    quiz_id = path_id(request, "quiz_id")
+    now = time.time()
+    claims = player_claims(request, quiz_id, s.secret, now)
+    body = await decode_body(request, ANSWER_DECODER, s.settings.max_body_bytes)
+    config = await s.catalog.get(quiz_id)
+    config.check_open(now)
+    question = config.question(body.question_id)
+    if question is None:
+        raise NotFound(
+            f"question {body.question_id} is not part of quiz {quiz_id}",
+            code="question_not_found",
+        )
+    verdict = judge(question, body.answer)
+    event = AnswerEvent(
+        quiz_id=quiz_id,
+        player_id=claims.player_id,
+        question_id=question.id,
+        answer=str(body.answer),
+        correct=verdict.correct,
+        points=verdict.points,
+        answered_at=int(now * 1000),
+    )
+    keep_until_ms = (claims.expires_at + s.settings.token_grace_s) * 1000
+    event_id = await s.intake.answer(config.partition, event, keep_until_ms)
+    if event_id is None:
+        raise AlreadyAnswered(f"question {question.id} was already answered by this player")
+    return json_response(AnswerOut(verdict.correct, verdict.points, event_id), 202)
+
+
+async def my_standing(request: Request) -> Response:
+    """``GET /quizzes/{id}/leaderboard/me``: the caller's rank and score."""
+    s = services(request)
+    quiz_id = path_id(request, "quiz_id")
+    claims = player_claims(request, quiz_id, s.secret, time.time())
+    config = await s.catalog.get(quiz_id)
+    return json_response(await read_standing(s.redis, s.keys, config, claims.player_id))

@@ -1,0 +1,52 @@
+"""Quiz routes: create and list (admin), read, and the leaderboard."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from quizboard.api.requests import decode_body, path_id, query_int, require_admin
+from quizboard.api.responses import json_response
+from quizboard.api.state import services
+from quizboard.leaderboard import read_snapshot
+from quizboard.models import QuizIn, public_quiz
+
+QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
+MAX_PAGE = 100
+
+
+async def create_quiz(request: Request) -> Response:
+    """``POST /quizzes``: store a quiz; 201 with its question ids."""
+    s = services(request)
+    require_admin(request, s.settings.admin_token)
+    quiz = await decode_body(request, QUIZ_DECODER, s.settings.max_body_bytes)
+    config = await s.catalog.create(quiz)
+    return json_response(config, 201, {"Location": f"/quizzes/{config.id}"})
+
+
+async def list_quizzes(request: Request) -> Response:
+    """``GET /quizzes``: quizzes, newest first."""
+    s = services(request)
+    require_admin(request, s.settings.admin_token)
+    limit = query_int(request, "limit", 50, 1, MAX_PAGE)
+    offset = query_int(request, "offset", 0, 0, 1_000_000)
+    return json_response(await s.catalog.summaries(limit, offset))
+
+
+async def get_quiz(request: Request) -> Response:
+    """``GET /quizzes/{id}``: the quiz without its answers."""
+    s = services(request)
+    config = await s.catalog.get(path_id(request, "quiz_id"))
+    return json_response(public_quiz(config))
+
+
+async def get_leaderboard(request: Request) -> Response:
+    """``GET /quizzes/{id}/leaderboard``: a page of the board."""
+    s = services(request)
+    quiz_id = path_id(request, "quiz_id")
+    limit = query_int(request, "limit", s.settings.top_n, 1, MAX_PAGE)
+    offset = query_int(request, "offset", 0, 0, 10_000_000)
+    config = await s.catalog.get(quiz_id)
+    snapshot = await read_snapshot(s.redis, s.keys, config, limit=limit, offset=offset)
+    return json_response(snapshot)

@@ -1,0 +1,84 @@
+"""Reading requests: bounded bodies, typed decoding, path ids and tokens."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TypeVar
+
+import msgspec
+from starlette.requests import Request
+
+from quizboard.errors import (
+    BodyTooLarge,
+    Forbidden,
+    InvalidInput,
+    MalformedJson,
+    NotFound,
+    Unauthorized,
+)
+from quizboard.models import MAX_ID
+from quizboard.tokens import PlayerClaims, bearer, verify
+
+T = TypeVar("T")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with :class:`BodyTooLarge` as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(limit)
+    return bytes(body)
+
+
+async def decode_body(request: Request, decoder: msgspec.json.Decoder[T], limit: int) -> T:
+    """The body decoded and validated as ``decoder``'s type."""
+    body = await read_body(request, limit)
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedJson(f"body is not valid JSON: {exc}") from None
+
+
+def path_id(request: Request, name: str, what: str = "quiz") -> int:
+    """A positive 64-bit id from the path; anything else names no quiz."""
+    raw = request.path_params[name]
+    if not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise NotFound(f"{what} {raw!r} does not exist", code=f"{what}_not_found")
+    return int(raw)
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within ``[low, high]``."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.lstrip("-").isdigit() or len(raw) > 19 or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be an integer from {low} to {high}", code="invalid_query")
+    return int(raw)
+
+
+def player_claims(request: Request, quiz_id: int, secret: bytes, now: float) -> PlayerClaims:
+    """The claims of the request's player token, which must be for ``quiz_id``."""
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized("a player token is required: Authorization: Bearer <token>")
+    claims = verify(secret, token, now)
+    if claims.quiz_id != quiz_id:
+        raise Forbidden("this token belongs to another quiz", code="wrong_quiz")
+    return claims
+
+
+def require_admin(request: Request, admin_token: str) -> None:
+    """Refuse the request unless it carries the admin token."""
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized("the admin token is required: Authorization: Bearer <token>")
+    if not hmac.compare_digest(token.encode(), admin_token.encode()):
+        raise Forbidden("this token is not the admin token", code="not_admin")

@@ -1,0 +1,35 @@
+"""What the API's lifespan opens and every route shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from starlette.requests import Request
+
+from quizboard.connections import Pool, Redis
+from quizboard.intake import Intake
+from quizboard.keys import Keys
+from quizboard.quizzes import QuizCatalog
+from quizboard.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The API's clients and the objects built on them; owned by the lifespan."""
+
+    settings: Settings
+    redis: Redis
+    pool: Pool
+    keys: Keys
+    catalog: QuizCatalog
+    intake: Intake
+
+    @property
+    def secret(self) -> bytes:
+        return self.settings.secret.encode()
+
+
+def services(request: Request) -> Services:
+    """The services of the app serving ``request``."""
+    return cast(Services, request.state.services)

@@ -1,0 +1,134 @@
+"""The ``quizboard`` command: one subcommand per process role."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+import psycopg
+
+from quizboard.errors import ConfigError
+from quizboard.migrate import migrate
+from quizboard.settings import Settings
+from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
+
+log = logging.getLogger("quizboard")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_object(Settings)
+    assert settings is not None
+    return settings
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("QUIZBOARD_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
+    """Run ``main(stop)`` on uvloop; SIGTERM and SIGINT set ``stop``."""
+    import uvloop
+
+    async def runner() -> Any:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        return await main(stop)
+
+    return uvloop.run(runner())
+
+
+@click.group()
+@click.option("--redis-url", envvar="QUIZBOARD_REDIS_URL", help="Redis or Valkey URL.")
+@click.option("--database-url", envvar="QUIZBOARD_DATABASE_URL", help="PostgreSQL URL.")
+@click.option("--partitions", type=int, envvar="QUIZBOARD_PARTITIONS", help="Stream partitions.")
+@click.option("--key-prefix", envvar="QUIZBOARD_KEY_PREFIX", help="Prefix of every Redis key.")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    redis_url: str | None,
+    database_url: str | None,
+    partitions: int | None,
+    key_prefix: str | None,
+) -> None:
+    """quizboard: a real-time quiz backend."""
+    _setup_logging()
+    try:
+        settings = Settings.from_env(os.environ).replace(
+            redis_url=redis_url,
+            database_url=database_url,
+            partitions=partitions,
+            key_prefix=key_prefix,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from None
+    ctx.obj = settings
+
+
+@main.command("migrate")
+@click.pass_context
+def migrate_command(ctx: click.Context) -> None:
+    """Apply the SQL migrations; running it twice changes nothing."""
+    settings = _settings(ctx)
+    if not settings.database_url:
+        raise click.UsageError("QUIZBOARD_DATABASE_URL (or --database-url) is required")
+
+    async def apply() -> list[str]:
+        async with await psycopg.AsyncConnection.connect(settings.database_url or "") as conn:
+            return await migrate(conn)
+
+    applied = asyncio.run(apply())
+    click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@main.command()
+@click.option("--host", envvar="QUIZBOARD_API_HOST", help="Address to listen on.")
+@click.option("--port", type=int, envvar="QUIZBOARD_API_PORT", help="Port to listen on.")
+@click.pass_context
+def api(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    from quizboard.api import create_app
+
+    settings = _settings(ctx).replace(api_host=host, api_port=port)
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from None
+    uvicorn.run(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="info",
+    )
+
+
+@main.command()
+@click.option("--group", "group_name", required=True, type=click.Choice(sorted(GROUPS)),
+              help="The consumer group to run.")  # fmt: skip
+@click.option("--consumer", envvar="QUIZBOARD_CONSUMER",
+              help="Stable consumer name (default: HOST-0).")  # fmt: skip
+@click.pass_context
+def worker(ctx: click.Context, group_name: str, consumer: str | None) -> None:
+    """Run one consumer-group worker until SIGTERM."""
+    settings = _settings(ctx)
+    name = consumer or default_consumer_name()
+    log.info("worker %s starting as consumer %s", group_name, name)
+    result = run_until_signalled(lambda stop: run_worker(settings, group_name, name, stop))
+    log.info("worker %s stopped: %d acked, %d dead-lettered", group_name, result.acked, result.dead)

@@ -1,0 +1,79 @@
+"""Opening Redis clients and PostgreSQL pools, each as an async context manager.
+
+redis-py 8 gives every connection a 5 s socket timeout by default. A client that
+blocks on XREADGROUP or listens to pub/sub must wait longer than that, so
+``blocking=True`` turns the read timeout off; connecting still times out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+import psycopg_pool
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from quizboard.errors import ConfigError
+
+REDIS_TIMEOUT = 5.0
+
+# The errors that mean "a server is unreachable right now": retry, do not give up.
+REDIS_DOWN: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    redis.exceptions.TryAgainError,
+)
+POSTGRES_DOWN: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+)
+SERVER_DOWN = REDIS_DOWN + POSTGRES_DOWN
+
+Redis = aioredis.Redis
+Pool = psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]]
+
+
+@asynccontextmanager
+async def redis_client(url: str | None, *, blocking: bool = False) -> AsyncIterator[Redis]:
+    """A Redis client for ``url``, closed on exit; ``blocking`` for XREADGROUP or pub/sub."""
+    if not url:
+        raise ConfigError("QUIZBOARD_REDIS_URL is not set")
+    client = aioredis.Redis.from_url(
+        url,
+        socket_timeout=None if blocking else REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        socket_keepalive=True,
+        health_check_interval=30,
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def pg_pool(
+    url: str | None,
+    *,
+    min_size: int = 1,
+    max_size: int = 4,
+    configure: Callable[[psycopg.AsyncConnection[tuple[Any, ...]]], Awaitable[None]] | None = None,
+) -> AsyncIterator[Pool]:
+    """A PostgreSQL pool for ``url``, opened without waiting and closed on exit."""
+    if not url:
+        raise ConfigError("QUIZBOARD_DATABASE_URL is not set")
+    pool: Pool = psycopg_pool.AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        configure=configure,
+        timeout=10.0,
+        name="quizboard",
+    )
+    async with pool:
+        yield pool

@@ -1,0 +1,54 @@
+"""The events that travel through the streams, with one encoder and decoder per type.
+
+Each stream entry holds one field, :data:`FIELD`, whose value is the event as
+JSON, so an operator can read a stream with ``XRANGE``. An answer event carries
+its verdict (``correct``, ``points``), so Postgres and the leaderboard store
+the same score.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Struct
+
+Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+Millis = Annotated[int, Meta(ge=0, le=2**53)]
+
+FIELD = "d"
+
+
+class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True):
+    """A player joined a quiz."""
+
+    quiz_id: Id
+    player_id: str
+    display_name: str
+    joined_at: Millis
+
+
+class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True):
+    """A player's accepted answer, with the verdict the API computed."""
+
+    quiz_id: Id
+    player_id: str
+    question_id: Id
+    answer: str
+    correct: bool
+    points: Int32
+    answered_at: Millis
+
+
+class ChangeEvent(Struct, frozen=True, forbid_unknown_fields=True):
+    """A quiz's leaderboard changed; ``as_of`` is the last applied answer event id."""
+
+    quiz_id: Id
+    as_of: str = ""
+
+
+ENCODER = msgspec.json.Encoder()
+JOIN_DECODER = msgspec.json.Decoder(JoinEvent)
+ANSWER_DECODER = msgspec.json.Decoder(AnswerEvent)
+CHANGE_DECODER = msgspec.json.Decoder(ChangeEvent)

@@ -1,0 +1,90 @@
+"""Reading a quiz's leaderboard from its sorted set, with competition ranks."""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from quizboard.connections import Redis
+from quizboard.keys import Keys
+from quizboard.models import QuizConfig
+from quizboard.ranks import competition_ranks
+
+
+class LeaderboardEntry(Struct, frozen=True):
+    """One player's place on the board."""
+
+    rank: int
+    player_id: str
+    display_name: str
+    score: int
+
+
+class Snapshot(Struct, frozen=True):
+    """A page of the board; ``as_of`` is the last answer event applied to it."""
+
+    quiz_id: int
+    version: int
+    as_of: str
+    total_players: int
+    entries: list[LeaderboardEntry]
+
+
+class Standing(Struct, frozen=True):
+    """One player's rank and score; ``rank`` is ``None`` until the player is on the board."""
+
+    rank: int | None
+    score: int
+    total_players: int
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def read_snapshot(
+    redis: Redis, keys: Keys, config: QuizConfig, *, limit: int, offset: int = 0
+) -> Snapshot:
+    """A page of ``limit`` entries from ``offset``, read consistently in one MULTI."""
+    p, q = config.partition, config.id
+    board = keys.leaderboard(p, q)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zrevrange(board, offset, offset + limit - 1, withscores=True)
+        pipe.zcard(board)
+        pipe.get(keys.lb_version(p, q))
+        pipe.get(keys.lb_as_of(p, q))
+        rows, total, version, as_of = await pipe.execute()
+    entries: list[LeaderboardEntry] = []
+    if rows:
+        players = [_text(member) for member, _ in rows]
+        scores = [int(score) for _, score in rows]
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(board, f"({scores[0]}", "+inf")
+            pipe.hmget(keys.players(p, q), players)
+            higher, names = await pipe.execute()
+        ranks = competition_ranks(scores, offset, int(higher) + 1)
+        entries = [
+            LeaderboardEntry(rank, player, _text(name), score)
+            for rank, player, name, score in zip(ranks, players, names, scores, strict=True)
+        ]
+    return Snapshot(
+        quiz_id=q,
+        version=int(version or 0),
+        as_of=_text(as_of),
+        total_players=int(total),
+        entries=entries,
+    )
+
+
+async def read_standing(redis: Redis, keys: Keys, config: QuizConfig, player_id: str) -> Standing:
+    """One player's competition rank, score, and the number of players."""
+    board = keys.leaderboard(config.partition, config.id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zscore(board, player_id)
+        pipe.zcard(board)
+        score, total = await pipe.execute()
+    if score is None:
+        return Standing(rank=None, score=0, total_players=int(total))
+    higher = await redis.zcount(board, f"({int(score)}", "+inf")
+    return Standing(rank=int(higher) + 1, score=int(score), total_players=int(total))

@@ -1,0 +1,108 @@
+"""One frozen settings object, read once from ``QUIZBOARD_*`` environment variables.
+
+Every field has a variable named after it (``redis_url`` is ``QUIZBOARD_REDIS_URL``),
+a default, and a cast. CLI flags override fields with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from quizboard.errors import ConfigError
+
+ENV_PREFIX = "QUIZBOARD_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a quizboard process may be configured with."""
+
+    redis_url: str | None = None
+    database_url: str | None = None
+    admin_token: str = ""
+    secret: str = ""
+    key_prefix: str = "qb:"
+    partitions: int = 4
+    batch_size: int = 1000
+    batch_interval_ms: int = 500
+    block_ms: int = 1000
+    reclaim_idle_ms: int = 30_000
+    max_deliveries: int = 5
+    throttle_ms: int = 500
+    top_n: int = 10
+    token_grace_s: int = 3600
+    max_body_bytes: int = 64 * 1024
+    wait_aof: bool = False
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8001
+    data_dir: str = ".quizboard"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping, casting and checking each value."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            name = ENV_PREFIX + field.name.upper()
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _cast(name, raw, field.type)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied, ignoring ``None`` (an unset CLI flag)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        settings = dataclasses.replace(self, **given)
+        settings.check()
+        return settings
+
+    def with_secrets(self) -> Settings:
+        """Fill an empty admin token or signing secret with a fresh random one."""
+        return self.replace(
+            admin_token=self.admin_token or secrets.token_urlsafe(24),
+            secret=self.secret or secrets.token_urlsafe(32),
+        )
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` naming the first value out of range."""
+        positive = (
+            "partitions",
+            "batch_size",
+            "batch_interval_ms",
+            "block_ms",
+            "reclaim_idle_ms",
+            "max_deliveries",
+            "throttle_ms",
+            "top_n",
+            "max_body_bytes",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+        if not self.key_prefix:
+            raise ConfigError(f"{ENV_PREFIX}KEY_PREFIX must not be empty")
+
+
+def _cast(name: str, raw: str, kind: object) -> Any:
+    kind = str(kind)
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+    return raw

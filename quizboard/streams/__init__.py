@@ -1,0 +1,1 @@
+"""Redis Streams consumers: the workers behind the API."""

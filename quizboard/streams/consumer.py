@@ -1,0 +1,305 @@
+"""A consumer-group reader with manual acks, batching, reclaim and dead letters.
+
+The consumer reads every partition's stream of one kind in one XREADGROUP. On
+start it re-reads its own pending entries (id ``0``), then new ones (``>``). A
+batch closes at ``batch_size`` entries or ``batch_interval_ms`` after its first
+entry, whichever comes first, and goes to a :class:`Sink`. Entries are acked
+only after the sink has committed them; a sink that applies its effect and the
+XACK in one Lua script acks them itself.
+
+While a server is down the consumer retries with backoff and acks nothing: the
+stream is the buffer. An entry that a sink rejects is left pending; the
+periodic XAUTOCLAIM hands it out again, and once it has been delivered more
+than ``max_deliveries`` times it moves to the partition's dead stream, with the
+group, the error and the delivery count, and is acked there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgspec
+import psycopg
+import redis.exceptions
+
+from quizboard.connections import SERVER_DOWN, Redis
+from quizboard.keys import DEAD, Keys
+
+log = logging.getLogger(__name__)
+
+# Errors that say "this entry can never be applied", not "a server is down".
+REJECTED: tuple[type[Exception], ...] = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+    redis.exceptions.ResponseError,
+    ValueError,
+    KeyError,
+)
+
+MAX_REMEMBERED_ERRORS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry as read: its stream, its id, and its raw fields."""
+
+    stream: str
+    id: str
+    fields: dict[bytes, bytes]
+
+
+class Sink(Protocol):
+    """Where a group's batches go."""
+
+    #: True when :meth:`apply` acks its entries itself, atomically with its effect.
+    acks: bool
+
+    async def apply(self, group: str, entries: Sequence[Entry]) -> None:
+        """Apply ``entries`` all or nothing; raise a :data:`REJECTED` error for bad input."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerConfig:
+    """How one consumer reads and batches."""
+
+    group: str
+    name: str
+    streams: Sequence[str]
+    batch_size: int = 1000
+    batch_interval_ms: int = 500
+    block_ms: int = 1000
+    reclaim_idle_ms: int = 30_000
+    max_deliveries: int = 5
+
+
+class Backoff:
+    """Exponential backoff with jitter, from ``first`` to ``cap`` seconds."""
+
+    def __init__(self, first: float = 0.05, cap: float = 5.0) -> None:
+        self.first = first
+        self.cap = cap
+        self.delay = first
+
+    async def wait(self) -> None:
+        await asyncio.sleep(self.delay * random.uniform(0.5, 1.0))
+        self.delay = min(self.cap, self.delay * 2)
+
+    def reset(self) -> None:
+        self.delay = self.first
+
+
+def _decode_entries(stream: str, raw: list[tuple[bytes, dict[bytes, bytes] | None]]) -> list[Entry]:
+    # An entry deleted while pending comes back with no fields.
+    return [Entry(stream, i.decode(), fields or {}) for i, fields in raw]
+
+
+class Consumer:
+    """One named consumer of one group over several streams."""
+
+    def __init__(self, redis: Redis, keys: Keys, config: ConsumerConfig, sink: Sink) -> None:
+        self._redis = redis
+        self._keys = keys
+        self.config = config
+        self._sink = sink
+        self._errors: dict[str, str] = {}
+        self._next_reclaim = 0.0
+        self.acked = 0
+        self.dead = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set, then finish the batch in hand and return."""
+        backoff = Backoff()
+        started = False
+        while not stop.is_set():
+            try:
+                if not started:
+                    await self._create_groups()
+                    await self._consume_own_pending(stop)
+                    started = True
+                batch = await self._collect(stop)
+                if batch:
+                    await self._deliver(batch, stop)
+                await self._reclaim_if_due(stop)
+                backoff.reset()
+            except SERVER_DOWN as exc:
+                log.warning("group %s: server unreachable, retrying: %r", self.config.group, exc)
+                await backoff.wait()
+
+    async def _create_groups(self) -> None:
+        for stream in self.config.streams:
+            try:
+                await self._redis.xgroup_create(stream, self.config.group, id="0", mkstream=True)
+            except redis.exceptions.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def _read(self, ids: dict[str, str], count: int, block: int | None) -> list[Entry]:
+        streams: dict[Any, Any] = dict(ids)
+        response: Any = await self._redis.xreadgroup(
+            self.config.group, self.config.name, streams, count=count, block=block
+        )
+        entries: list[Entry] = []
+        for stream, raw in response or []:
+            entries.extend(_decode_entries(_text(stream), raw))
+        return entries
+
+    async def _consume_own_pending(self, stop: asyncio.Event) -> None:
+        """Deliver what this consumer read before a crash and never acked."""
+        ids = dict.fromkeys(self.config.streams, "0")
+        while ids and not stop.is_set():
+            entries = await self._read(ids, self.config.batch_size, None)
+            if not entries:
+                return
+            for stream in list(ids):
+                last = [e.id for e in entries if e.stream == stream]
+                if last:
+                    ids[stream] = last[-1]
+                else:
+                    del ids[stream]
+            log.info("group %s: re-delivering %d pending entries", self.config.group, len(entries))
+            await self._deliver([e for e in entries if e.fields], stop)
+
+    async def _collect(self, stop: asyncio.Event) -> list[Entry]:
+        """Read new entries until the batch is full or its interval has passed."""
+        ids = dict.fromkeys(self.config.streams, ">")
+        batch: list[Entry] = []
+        deadline = 0.0
+        while len(batch) < self.config.batch_size and not stop.is_set():
+            if batch:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                block = max(1, int(remaining * 1000))
+            else:
+                block = self.config.block_ms
+            entries = await self._read(ids, self.config.batch_size - len(batch), block)
+            if not entries and not batch:
+                break  # idle: let the caller reclaim and look at ``stop``
+            if entries and not batch:
+                deadline = time.monotonic() + self.config.batch_interval_ms / 1000
+            batch.extend(entries)
+        return batch
+
+    async def _deliver(self, batch: Sequence[Entry], stop: asyncio.Event) -> None:
+        """Apply and ack ``batch``, retrying while a server is down.
+
+        If the sink rejects the batch, each entry is tried alone so that one bad
+        entry holds back only itself; a rejected entry stays pending.
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                await self._apply(batch)
+                return
+            except SERVER_DOWN as exc:
+                if stop.is_set():
+                    log.warning("group %s: stopping with %d entries unacked (%r); they stay"
+                                " pending", self.config.group, len(batch), exc)  # fmt: skip
+                    return
+                log.warning("group %s: sink unavailable, retrying: %r", self.config.group, exc)
+                await backoff.wait()
+            except REJECTED as exc:
+                if len(batch) == 1:
+                    self._remember_error(batch[0], exc)
+                    return
+                for entry in batch:
+                    await self._deliver([entry], stop)
+                return
+
+    async def _apply(self, batch: Sequence[Entry]) -> None:
+        await self._sink.apply(self.config.group, batch)
+        if not self._sink.acks:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for stream in {e.stream for e in batch}:
+                    pipe.xack(
+                        stream, self.config.group, *[e.id for e in batch if e.stream == stream]
+                    )
+                await pipe.execute()
+        self.acked += len(batch)
+
+    def _remember_error(self, entry: Entry, exc: Exception) -> None:
+        log.warning("group %s: entry %s %s rejected: %r", self.config.group, entry.stream,
+                    entry.id, exc)  # fmt: skip
+        if len(self._errors) >= MAX_REMEMBERED_ERRORS:
+            self._errors.pop(next(iter(self._errors)))
+        self._errors[entry.id] = f"{type(exc).__name__}: {exc}"
+
+    async def _reclaim_if_due(self, stop: asyncio.Event) -> None:
+        now = time.monotonic()
+        if now < self._next_reclaim:
+            return
+        self._next_reclaim = now + max(0.1, self.config.reclaim_idle_ms / 2000)
+        for stream in self.config.streams:
+            await self._reclaim(stream, stop)
+
+    async def _reclaim(self, stream: str, stop: asyncio.Event) -> None:
+        """Take over entries idle past the reclaim time; dead-letter the hopeless ones."""
+        start = "0-0"
+        while not stop.is_set():
+            response = await self._redis.xautoclaim(
+                stream,
+                self.config.group,
+                self.config.name,
+                self.config.reclaim_idle_ms,
+                start_id=start,
+                count=self.config.batch_size,
+            )
+            start = _text(response[0])
+            entries = [e for e in _decode_entries(stream, response[1]) if e.fields]
+            if entries:
+                deliveries = await self._delivery_counts(stream, [e.id for e in entries])
+                hopeless = [
+                    e for e in entries if deliveries.get(e.id, 0) > self.config.max_deliveries
+                ]
+                for entry in hopeless:
+                    await self._dead_letter(entry, deliveries[entry.id])
+                retry = [e for e in entries if e not in hopeless]
+                if retry:
+                    log.info("group %s: reclaimed %d entries", self.config.group, len(retry))
+                    await self._deliver(retry, stop)
+            if start == "0-0":
+                return
+
+    async def _delivery_counts(self, stream: str, ids: Sequence[str]) -> dict[str, int]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.xpending_range(stream, self.config.group, entry_id, entry_id, 1)
+            results = await pipe.execute()
+        counts: dict[str, int] = {}
+        for rows in results:
+            for row in rows:
+                counts[_text(row["message_id"])] = int(row["times_delivered"])
+        return counts
+
+    async def _dead_letter(self, entry: Entry, deliveries: int) -> None:
+        """Move ``entry`` to its partition's dead stream and ack it, in one MULTI."""
+        dead = self._keys.stream(self._keys.partition_of_stream(entry.stream), DEAD)
+        error = self._errors.pop(entry.id, "delivered too many times")
+        fields: dict[Any, Any] = {
+            "group": self.config.group,
+            "stream": entry.stream,
+            "id": entry.id,
+            "error": error,
+            "deliveries": deliveries,
+        }
+        for key, value in entry.fields.items():
+            fields[b"field:" + key] = value
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(dead, fields)
+            pipe.xack(entry.stream, self.config.group, entry.id)
+            await pipe.execute()
+        self.dead += 1
+        log.error("group %s: entry %s %s moved to %s after %d deliveries: %s",
+                  self.config.group, entry.stream, entry.id, dead, deliveries, error)  # fmt: skip
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

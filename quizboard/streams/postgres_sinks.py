@@ -1,0 +1,118 @@
+"""Sinks that store events in PostgreSQL, one transaction per batch.
+
+Each batch is COPYed (binary) into a staging table, then moved with
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` on the natural key, so a
+redelivered event changes nothing. The staging tables are temporary,
+``ON COMMIT DELETE ROWS``, and created once per connection, not per batch:
+a temp table per batch would bloat the catalog.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+import psycopg
+
+from quizboard.connections import Pool
+from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
+from quizboard.streams.consumer import Entry
+
+STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS staging_user_quiz
+    (LIKE user_quiz INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_user_answer
+    (LIKE user_answer INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+"""
+
+
+async def create_staging_tables(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Pool ``configure`` hook: give a new connection its staging tables."""
+    await conn.execute(STAGING)
+    await conn.commit()
+
+
+def _moment(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC)
+
+
+class _CopySink:
+    """COPY a batch into ``staging_<table>``, then insert what is new into ``<table>``."""
+
+    acks = False
+    table: LiteralString = ""
+    columns: LiteralString = ""
+    types: Sequence[str] = ()
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._copy: LiteralString = (
+            f"COPY staging_{self.table} ({self.columns}) FROM STDIN (FORMAT BINARY)"
+        )
+        self._move: LiteralString = (
+            f"INSERT INTO {self.table} ({self.columns})"
+            f" SELECT {self.columns} FROM staging_{self.table} ON CONFLICT DO NOTHING"
+        )
+
+    def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def apply(self, group: str, entries: Sequence[Entry]) -> None:
+        rows = self.rows(entries)  # decode everything before touching the database
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = conn.cursor()
+            async with cursor.copy(self._copy) as copy:
+                copy.set_types(list(self.types))
+                for row in rows:
+                    await copy.write_row(row)
+            await cursor.execute(self._move)
+
+
+class UserQuizSink(_CopySink):
+    """``joins-db``: each join becomes a ``user_quiz`` row."""
+
+    table = "user_quiz"
+    columns = "quiz_id, player_id, display_name, joined_at"
+    types = ("int8", "uuid", "text", "timestamptz")
+
+    def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
+        rows = []
+        for entry in entries:
+            event = JOIN_DECODER.decode(entry.fields[FIELD.encode()])
+            rows.append(
+                (
+                    event.quiz_id,
+                    uuid.UUID(event.player_id),
+                    event.display_name,
+                    _moment(event.joined_at),
+                )
+            )
+        return rows
+
+
+class UserAnswerSink(_CopySink):
+    """``answers-db``: each accepted answer becomes a ``user_answer`` row."""
+
+    table = "user_answer"
+    columns = "quiz_id, player_id, question_id, answer, correct, points, answered_at, event_id"
+    types = ("int8", "uuid", "int8", "text", "bool", "int4", "timestamptz", "text")
+
+    def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
+        rows = []
+        for entry in entries:
+            event = ANSWER_DECODER.decode(entry.fields[FIELD.encode()])
+            rows.append(
+                (
+                    event.quiz_id,
+                    uuid.UUID(event.player_id),
+                    event.question_id,
+                    event.answer,
+                    event.correct,
+                    event.points,
+                    _moment(event.answered_at),
+                    entry.id,
+                )
+            )
+        return rows

@@ -1,0 +1,26 @@
+"""Fixtures shared by every tier: the sample quiz and time helpers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SAMPLE = Path(__file__).parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
+
+
+def quiz_body(opens_in: float = -60, lasts: float = 3600) -> dict[str, Any]:
+    """The sample quiz as a ``POST /quizzes`` body, open ``opens_in`` seconds from now."""
+    body: dict[str, Any] = json.loads(SAMPLE.read_text())
+    start = datetime.now(UTC) + timedelta(seconds=opens_in)
+    body["available_at"] = start.isoformat()
+    body["ends_at"] = (start + timedelta(seconds=lasts)).isoformat()
+    return body
+
+
+@pytest.fixture
+def sample_quiz() -> dict[str, Any]:
+    return quiz_body()

@@ -1,0 +1,150 @@
+"""Real servers for the integration tier.
+
+One Valkey and one PostgreSQL per test session, started from the embedded
+wheels in a temporary directory (or taken from ``QUIZBOARD_TEST_REDIS_URL`` and
+``QUIZBOARD_TEST_DATABASE_URL``). Every test starts from an empty keyspace and
+empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import redis.asyncio as aioredis
+
+from quizboard.api import create_app
+from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
+from quizboard.migrate import migrate
+from quizboard.settings import Settings
+from quizboard.streams.consumer import Consumer
+from quizboard.streams.worker import GROUPS, run_worker
+
+ADMIN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def server_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    redis_url = os.environ.get("QUIZBOARD_TEST_REDIS_URL")
+    database_url = os.environ.get("QUIZBOARD_TEST_DATABASE_URL")
+    base = tmp_path_factory.mktemp("servers")
+    with ExitStack() as stack:
+        if not redis_url:
+            redis_url = stack.enter_context(EmbeddedValkey(base / "valkey")).url
+        if not database_url:
+            database_url = stack.enter_context(
+                EmbeddedPostgres(base / "postgres", durable=False)
+            ).url
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+
+        async def apply() -> None:
+            async with await psycopg.AsyncConnection.connect(database_url) as aconn:
+                await migrate(aconn)
+
+        asyncio.run(apply())
+        yield redis_url, database_url
+
+
+@pytest.fixture
+def settings(server_urls: tuple[str, str]) -> Settings:
+    redis_url, database_url = server_urls
+    return Settings(
+        redis_url=redis_url,
+        database_url=database_url,
+        admin_token=ADMIN,
+        secret="test-secret",
+        partitions=2,
+        batch_size=200,
+        batch_interval_ms=100,
+        block_ms=200,
+        reclaim_idle_ms=400,
+        max_deliveries=2,
+    )
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(settings.redis_url or "")
+    await client.flushall()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async with await psycopg.AsyncConnection.connect(
+        settings.database_url or "", autocommit=True
+    ) as conn:
+        await conn.execute("TRUNCATE quizzes, questions, user_quiz, user_answer RESTART IDENTITY")
+        yield conn
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, redis: aioredis.Redis, db: psycopg.AsyncConnection[Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the API app, running in this process with its lifespan."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app) as state,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=_with_state(app, state)),
+            base_url="http://quizboard.test",
+        ) as client,
+    ):
+        yield client
+
+
+def _with_state(app: Any, state: Any) -> Any:
+    """ASGITransport sends no lifespan events, so hand the lifespan's state to each request."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope["state"] = dict(state)
+        await app(scope, receive, send)
+
+    return asgi
+
+
+class Workers:
+    """Consumer-group workers running as tasks in this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop = asyncio.Event()
+        self.tasks: dict[str, asyncio.Task[Consumer]] = {}
+
+    def start(self, *groups: str) -> None:
+        for group in groups or tuple(GROUPS):
+            self.tasks[group] = asyncio.create_task(
+                run_worker(self.settings, group, f"test-{group}", self.stop), name=group
+            )
+
+    async def close(self) -> dict[str, Consumer]:
+        self.stop.set()
+        return {group: await task for group, task in self.tasks.items()}
+
+
+@pytest.fixture
+async def workers(
+    settings: Settings, redis: aioredis.Redis, db: psycopg.AsyncConnection[Any]
+) -> AsyncIterator[Workers]:
+    running = Workers(settings)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).parent.parent.parent
