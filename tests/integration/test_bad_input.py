@@ -1,0 +1,181 @@
+"""Bad requests get a clear 4xx in the one error form, and store nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from tests.integration.steps import ADMIN_AUTH, create_quiz, join
+
+pytestmark = pytest.mark.usefixtures("redis")
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code
+
+
+@pytest.fixture
+async def quiz(api: httpx.AsyncClient) -> dict[str, Any]:
+    return await create_quiz(api)
+
+
+@pytest.fixture
+async def player(api: httpx.AsyncClient, quiz: dict[str, Any]) -> dict[str, Any]:
+    return await join(api, quiz["id"], "Dora")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+        (b'{"display_name": 5}', 422, "invalid_body"),
+        (b'{"display_name": "x", "admin": true}', 422, "invalid_body"),
+        (b"[]", 422, "invalid_body"),
+        (b'{"display_name": ""}', 422, "invalid_body"),
+        (b'{"display_name": "   "}', 422, "invalid_display_name"),
+        (b'{"display_name": "bell\\u0007"}', 422, "invalid_display_name"),
+        (b'{"display_name": "' + b"x" * 65 + b'"}', 422, "invalid_body"),
+        (b"[" * 100_000, 413, "body_too_large"),
+        (b'{"display_name": ' + b"[" * 5000 + b"]" * 5000 + b"}", 422, "invalid_body"),
+    ],
+)
+async def test_bad_join_bodies(
+    api: httpx.AsyncClient, quiz: dict[str, Any], body: bytes, status: int, code: str
+) -> None:
+    response = await api.post(f"/quizzes/{quiz['id']}/join", content=body)
+    assert_error(response, status, code)
+
+
+async def test_a_refused_join_stores_nothing(
+    api: httpx.AsyncClient, quiz: dict[str, Any], redis: aioredis.Redis
+) -> None:
+    await api.post(f"/quizzes/{quiz['id']}/join", content=b'{"display_name": 1}')
+    stream = f"qb:{{p{quiz['partition']}}}:joins"
+    assert await redis.exists(stream) == 0
+
+
+@pytest.mark.parametrize("quiz_id", ["0", "-1", "abc", "99999", str(2**63), "9" * 40, "1e3", "%20"])
+async def test_ids_out_of_range_are_404(api: httpx.AsyncClient, quiz_id: str) -> None:
+    response = await api.post(f"/quizzes/{quiz_id}/join", json={"display_name": "x"})
+    assert_error(response, 404)
+    assert_error(await api.get(f"/quizzes/{quiz_id}"), 404)
+    assert_error(await api.get(f"/quizzes/{quiz_id}/leaderboard"), 404)
+
+
+async def test_answer_auth(
+    api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any]
+) -> None:
+    url = f"/quizzes/{quiz['id']}/answers"
+    body = {"question_id": quiz["questions"][0]["id"], "answer": 0}
+    assert_error(await api.post(url, json=body), 401, "unauthorized")
+    forged = player["token"][:-4] + "AAAA"
+    headers = {"Authorization": f"Bearer {forged}"}
+    assert_error(await api.post(url, json=body, headers=headers), 401, "invalid_token")
+    headers = {"Authorization": "Bearer not.a.token"}
+    assert_error(await api.post(url, json=body, headers=headers), 401, "invalid_token")
+    other = await create_quiz(api)
+    stranger = await join(api, other["id"], "Stranger")
+    headers = {"Authorization": f"Bearer {stranger['token']}"}
+    assert_error(await api.post(url, json=body, headers=headers), 403, "wrong_quiz")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"question_id": 1, "answer": 0, "extra": 1}, 422, "invalid_body"),
+        ({"question_id": "1", "answer": 0}, 422, "invalid_body"),
+        ({"question_id": 2**64, "answer": 0}, 422, "invalid_body"),
+        ({"question_id": 987654321, "answer": 0}, 404, "question_not_found"),
+        ({"answer": 0}, 422, "invalid_body"),
+    ],
+)
+async def test_bad_answer_bodies(
+    api: httpx.AsyncClient,
+    quiz: dict[str, Any],
+    player: dict[str, Any],
+    body: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    headers = {"Authorization": f"Bearer {player['token']}"}
+    response = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=headers)
+    assert_error(response, status, code)
+
+
+async def test_answer_of_the_wrong_shape_and_another_quizs_question(
+    api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any], redis: aioredis.Redis
+) -> None:
+    headers = {"Authorization": f"Bearer {player['token']}"}
+    url = f"/quizzes/{quiz['id']}/answers"
+    choice, text = quiz["questions"][0], quiz["questions"][3]
+    for body in ({"question_id": choice["id"], "answer": "postpone"},
+                 {"question_id": choice["id"], "answer": 9},
+                 {"question_id": text["id"], "answer": 3}):  # fmt: skip
+        assert_error(await api.post(url, json=body, headers=headers), 422, "invalid_answer")
+    other = await create_quiz(api)
+    body = {"question_id": other["questions"][0]["id"], "answer": 0}
+    assert_error(await api.post(url, json=body, headers=headers), 404, "question_not_found")
+    assert await redis.exists(f"qb:{{p{quiz['partition']}}}:answers") == 0
+
+
+async def test_admin_routes_need_the_admin_token(
+    api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any]
+) -> None:
+    assert_error(await api.get("/quizzes"), 401)
+    assert_error(await api.get("/quizzes", headers={"Authorization": "Bearer nope"}), 403)
+    headers = {"Authorization": f"Bearer {player['token']}"}
+    assert_error(await api.post("/quizzes", json={}, headers=headers), 403)
+
+
+async def test_invalid_quizzes_are_422(api: httpx.AsyncClient) -> None:
+    response = await api.post("/quizzes", json={"title": "t"}, headers=ADMIN_AUTH)
+    assert_error(response, 422, "invalid_body")
+    from tests.conftest import quiz_body
+
+    body = quiz_body()
+    body["ends_at"] = body["available_at"]
+    assert_error(await api.post("/quizzes", json=body, headers=ADMIN_AUTH), 422)
+
+
+async def test_unknown_routes_and_methods_use_the_error_form(api: httpx.AsyncClient) -> None:
+    assert_error(await api.get("/nowhere"), 404, "not_found")
+    assert_error(await api.delete("/quizzes"), 405, "method_not_allowed")
+
+
+async def test_leaderboard_query_limits(api: httpx.AsyncClient, quiz: dict[str, Any]) -> None:
+    url = f"/quizzes/{quiz['id']}/leaderboard"
+    for query in ("limit=0", "limit=101", "limit=x", "offset=-1", "limit=" + "9" * 30):
+        assert_error(await api.get(f"{url}?{query}"), 422, "invalid_query")
+    assert (await api.get(f"{url}?limit=100&offset=5")).status_code == 200
+
+
+async def test_me_needs_a_token(api: httpx.AsyncClient, quiz: dict[str, Any]) -> None:
+    assert_error(await api.get(f"/quizzes/{quiz['id']}/leaderboard/me"), 401)
+
+
+async def test_openapi_describes_every_route(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {
+        "/quizzes", "/quizzes/{quiz_id}", "/quizzes/{quiz_id}/join",
+        "/quizzes/{quiz_id}/answers", "/quizzes/{quiz_id}/leaderboard",
+        "/quizzes/{quiz_id}/leaderboard/me", "/healthz", "/readyz",
+    }  # fmt: skip
+    assert {"QuizIn", "AnswerIn", "JoinIn", "Snapshot", "ErrorBody"} <= set(
+        spec["components"]["schemas"]
+    )
+
+
+async def test_health(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.get("/readyz")).json() == {"status": "ready"}
