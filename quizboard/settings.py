@@ -57,6 +57,18 @@ class Settings:
         settings.check()
         return settings
 
+    def to_env(self) -> dict[str, str]:
+        """The ``QUIZBOARD_*`` variables that rebuild these settings in a child process."""
+        env: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            env[ENV_PREFIX + field.name.upper()] = str(value)
+        return env
+
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with ``changes`` applied, ignoring ``None`` (an unset CLI flag)."""
         given = {k: v for k, v in changes.items() if v is not None}

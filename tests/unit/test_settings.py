@@ -39,3 +39,8 @@ def test_keys_carry_the_partition_tag() -> None:
     assert keys.quiz_config(42) == "qb:quiz:42"
     assert keys.partition_of_stream("qb:{p12}:joins") == 12
     assert keys.streams(2, "joins") == ["qb:{p0}:joins", "qb:{p1}:joins"]
+
+
+def test_settings_survive_the_trip_through_the_environment() -> None:
+    settings = Settings(redis_url="redis://x", wait_aof=True, partitions=3, secret="s")
+    assert Settings.from_env(settings.to_env()) == settings

@@ -1,0 +1,45 @@
+"""The operator's commands, run as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import psycopg
+
+from quizboard.settings import Settings
+
+
+def quizboard(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **settings.to_env()}
+    return subprocess.run(
+        [sys.executable, "-m", "quizboard", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_migrate_twice_changes_nothing(
+    settings: Settings, db: psycopg.AsyncConnection[Any]
+) -> None:
+    first = quizboard(settings, "migrate")
+    assert first.returncode == 0, first.stderr
+    versions = "SELECT version, applied_at FROM schema_migrations"
+    before = await (await db.execute(versions)).fetchall()
+    second = quizboard(settings, "migrate")
+    assert second.returncode == 0, second.stderr
+    assert "up to date" in second.stdout
+    after = await (await db.execute(versions)).fetchall()
+    assert after == before
+    assert [v for v, _ in after] == ["0001_init"]
+
+
+def test_worker_refuses_an_unknown_group(settings: Settings) -> None:
+    result = quizboard(settings, "worker", "--group", "nope")
+    assert result.returncode == 2
+    assert "nope" in result.stderr
