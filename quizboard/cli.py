@@ -132,3 +132,17 @@ def worker(ctx: click.Context, group_name: str, consumer: str | None) -> None:
     log.info("worker %s starting as consumer %s", group_name, name)
     result = run_until_signalled(lambda stop: run_worker(settings, group_name, name, stop))
     log.info("worker %s stopped: %d acked, %d dead-lettered", group_name, result.acked, result.dead)
+
+
+@main.command()
+@click.option("--host", envvar="QUIZBOARD_GATEWAY_HOST", help="Address to listen on.")
+@click.option("--port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="Port to listen on.")
+@click.pass_context
+def gateway(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the WebSocket gateway until SIGTERM, then close clients with 1001."""
+    from quizboard.gateway.server import serve_gateway
+
+    settings = _settings(ctx).replace(gateway_host=host, gateway_port=port)
+    if not settings.secret:
+        raise click.UsageError("QUIZBOARD_SECRET must be set")
+    run_until_signalled(lambda stop: serve_gateway(settings, stop))

@@ -38,17 +38,24 @@ Pool = psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]
 
 
 @asynccontextmanager
-async def redis_client(url: str | None, *, blocking: bool = False) -> AsyncIterator[Redis]:
+async def redis_client(
+    url: str | None, *, blocking: bool = False, max_connections: int = 64
+) -> AsyncIterator[Redis]:
     """A Redis client for ``url``, closed on exit; ``blocking`` for XREADGROUP or pub/sub."""
     if not url:
         raise ConfigError("QUIZBOARD_REDIS_URL is not set")
-    client = aioredis.Redis.from_url(
+    # A burst of requests waits for a free connection instead of failing with
+    # MaxConnectionsError, as redis-py's default pool does past 100 connections.
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=REDIS_TIMEOUT,
         socket_timeout=None if blocking else REDIS_TIMEOUT,
         socket_connect_timeout=REDIS_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
     )
+    client = aioredis.Redis.from_pool(pool)
     try:
         yield client
     finally:

@@ -6,7 +6,6 @@ from msgspec import Struct
 
 from quizboard.connections import Redis
 from quizboard.keys import Keys
-from quizboard.models import QuizConfig
 from quizboard.ranks import competition_ranks
 
 
@@ -29,6 +28,10 @@ class Snapshot(Struct, frozen=True):
     entries: list[LeaderboardEntry]
 
 
+class LeaderboardMessage(Snapshot, frozen=True, tag_field="type", tag="leaderboard"):
+    """A snapshot as the gateway sends it: the same object with ``"type": "leaderboard"``."""
+
+
 class Standing(Struct, frozen=True):
     """One player's rank and score; ``rank`` is ``None`` until the player is on the board."""
 
@@ -44,15 +47,30 @@ def _text(value: bytes | str | None) -> str:
 
 
 async def read_snapshot(
-    redis: Redis, keys: Keys, config: QuizConfig, *, limit: int, offset: int = 0
+    redis: Redis,
+    keys: Keys,
+    partition: int,
+    quiz_id: int,
+    *,
+    limit: int,
+    offset: int = 0,
+    new_version: bool = False,
 ) -> Snapshot:
-    """A page of ``limit`` entries from ``offset``, read consistently in one MULTI."""
-    p, q = config.partition, config.id
+    """A page of ``limit`` entries from ``offset``, read consistently in one MULTI.
+
+    With ``new_version`` the quiz's version counter is bumped in the same MULTI,
+    so every published snapshot has a version of its own, and a later one a
+    higher one.
+    """
+    p, q = partition, quiz_id
     board = keys.leaderboard(p, q)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zrevrange(board, offset, offset + limit - 1, withscores=True)
         pipe.zcard(board)
-        pipe.get(keys.lb_version(p, q))
+        if new_version:
+            pipe.incr(keys.lb_version(p, q))
+        else:
+            pipe.get(keys.lb_version(p, q))
         pipe.get(keys.lb_as_of(p, q))
         rows, total, version, as_of = await pipe.execute()
     entries: list[LeaderboardEntry] = []
@@ -77,9 +95,11 @@ async def read_snapshot(
     )
 
 
-async def read_standing(redis: Redis, keys: Keys, config: QuizConfig, player_id: str) -> Standing:
+async def read_standing(
+    redis: Redis, keys: Keys, partition: int, quiz_id: int, player_id: str
+) -> Standing:
     """One player's competition rank, score, and the number of players."""
-    board = keys.leaderboard(config.partition, config.id)
+    board = keys.leaderboard(partition, quiz_id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zscore(board, player_id)
         pipe.zcard(board)

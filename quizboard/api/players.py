@@ -78,4 +78,5 @@ async def my_standing(request: Request) -> Response:
     quiz_id = path_id(request, "quiz_id")
     claims = player_claims(request, quiz_id, s.secret, time.time())
     config = await s.catalog.get(quiz_id)
-    return json_response(await read_standing(s.redis, s.keys, config, claims.player_id))
+    standing = await read_standing(s.redis, s.keys, config.partition, quiz_id, claims.player_id)
+    return json_response(standing)

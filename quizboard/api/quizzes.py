@@ -48,5 +48,7 @@ async def get_leaderboard(request: Request) -> Response:
     limit = query_int(request, "limit", s.settings.top_n, 1, MAX_PAGE)
     offset = query_int(request, "offset", 0, 0, 10_000_000)
     config = await s.catalog.get(quiz_id)
-    snapshot = await read_snapshot(s.redis, s.keys, config, limit=limit, offset=offset)
+    snapshot = await read_snapshot(
+        s.redis, s.keys, config.partition, config.id, limit=limit, offset=offset
+    )
     return json_response(snapshot)

@@ -5,16 +5,32 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 
 from quizboard.connections import Pool, Redis, pg_pool, redis_client
 from quizboard.errors import ConfigError
-from quizboard.keys import ANSWERS, JOINS, Keys
+from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
 from quizboard.streams.consumer import Consumer, ConsumerConfig, Sink
 from quizboard.streams.postgres_sinks import UserAnswerSink, UserQuizSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink, LeaderboardJoinSink
+from quizboard.streams.snapshots import SnapshotPublisher
+
+
+@dataclass(frozen=True, slots=True)
+class SinkContext:
+    """What a sink may be built from."""
+
+    redis: Redis
+    keys: Keys
+    settings: Settings
+    pool: Pool | None = None
+
+    def postgres(self) -> Pool:
+        if self.pool is None:  # pragma: no cover - run_worker opens a pool for these groups
+            raise ConfigError("this group needs PostgreSQL")
+        return self.pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,23 +39,26 @@ class Group:
 
     name: str
     stream: str
-    postgres: bool
-    make_sink: Callable[[Redis, Keys, Pool | None], Sink]
+    make_sink: Callable[[SinkContext], Sink]
+    postgres: bool = False
+    # The leaderboard group must not hold changes back: the throttle does the pacing.
+    batch_interval_ms: int | None = None
 
 
-def _pool(pool: Pool | None) -> Pool:
-    if pool is None:  # pragma: no cover - run_worker opens a pool for postgres groups
-        raise ConfigError("this group needs PostgreSQL")
-    return pool
+def _snapshots(ctx: SinkContext) -> SnapshotPublisher:
+    return SnapshotPublisher(
+        ctx.redis, ctx.keys, interval_ms=ctx.settings.throttle_ms, top_n=ctx.settings.top_n
+    )
 
 
 GROUPS: dict[str, Group] = {
     group.name: group
     for group in (
-        Group("joins-db", JOINS, True, lambda r, k, p: UserQuizSink(_pool(p))),
-        Group("joins-redis", JOINS, False, lambda r, k, p: LeaderboardJoinSink(r, k)),
-        Group("answers-db", ANSWERS, True, lambda r, k, p: UserAnswerSink(_pool(p))),
-        Group("answers-redis", ANSWERS, False, lambda r, k, p: LeaderboardAnswerSink(r, k)),
+        Group("joins-db", JOINS, lambda c: UserQuizSink(c.postgres()), postgres=True),
+        Group("joins-redis", JOINS, lambda c: LeaderboardJoinSink(c.redis, c.keys)),
+        Group("answers-db", ANSWERS, lambda c: UserAnswerSink(c.postgres()), postgres=True),
+        Group("answers-redis", ANSWERS, lambda c: LeaderboardAnswerSink(c.redis, c.keys)),
+        Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0),
     )
 }
 
@@ -64,16 +83,23 @@ async def run_worker(
             pool = await stack.enter_async_context(
                 pg_pool(settings.database_url, max_size=1, configure=create_staging_tables)
             )
+        sink = group.make_sink(SinkContext(redis, keys, settings, pool))
+        if isinstance(sink, AbstractAsyncContextManager):
+            await stack.enter_async_context(sink)
         config = ConsumerConfig(
             group=group.name,
             name=consumer_name,
             streams=keys.streams(settings.partitions, group.stream),
             batch_size=settings.batch_size,
-            batch_interval_ms=settings.batch_interval_ms,
+            batch_interval_ms=(
+                settings.batch_interval_ms
+                if group.batch_interval_ms is None
+                else group.batch_interval_ms
+            ),
             block_ms=settings.block_ms,
             reclaim_idle_ms=settings.reclaim_idle_ms,
             max_deliveries=settings.max_deliveries,
         )
-        consumer = Consumer(redis, keys, config, group.make_sink(redis, keys, pool))
+        consumer = Consumer(redis, keys, config, sink)
         await consumer.run(stop)
     return consumer

@@ -124,14 +124,19 @@ class Workers:
         self.tasks: dict[str, asyncio.Task[Consumer]] = {}
 
     def start(self, *groups: str) -> None:
+        """Start one worker for each of ``groups`` (every group when none is named)."""
         for group in groups or tuple(GROUPS):
-            self.tasks[group] = asyncio.create_task(
-                run_worker(self.settings, group, f"test-{group}", self.stop), name=group
-            )
+            self.add(group, group)
+
+    def add(self, group: str, name: str) -> None:
+        """Start a worker of ``group`` as consumer ``test-NAME``."""
+        self.tasks[name] = asyncio.create_task(
+            run_worker(self.settings, group, f"test-{name}", self.stop), name=name
+        )
 
     async def close(self) -> dict[str, Consumer]:
         self.stop.set()
-        return {group: await task for group, task in self.tasks.items()}
+        return {name: await task for name, task in self.tasks.items()}
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""Who may watch which quiz: pure checks on the handshake's path and token."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
+
+from quizboard.errors import Forbidden, NotFound, Unauthorized
+from quizboard.models import MAX_ID
+from quizboard.tokens import bearer, verify
+
+QUIZ_PATH = re.compile(r"^/quizzes/([0-9]{1,19})$")
+
+
+class Target(NamedTuple):
+    """A quiz to watch and the token offered for it."""
+
+    quiz_id: int
+    token: str | None
+
+
+def parse_target(path: str, authorization: str | None) -> Target:
+    """The quiz in ``/quizzes/{id}`` and the token from ``?token=`` or the header."""
+    parts = urlsplit(path)
+    match = QUIZ_PATH.match(parts.path)
+    if match is None or not 1 <= int(match.group(1)) <= MAX_ID:
+        raise NotFound("no such path; watch a quiz at /quizzes/{id}", code="not_found")
+    tokens = parse_qs(parts.query).get("token")
+    token = tokens[0] if tokens else bearer(authorization)
+    return Target(int(match.group(1)), token)
+
+
+def authorize(target: Target, *, secret: bytes, admin_token: str, now: float) -> None:
+    """Accept the admin token, or a player token for this very quiz; raise otherwise."""
+    if target.token is None:
+        raise Unauthorized("a token is required: ?token= or Authorization: Bearer")
+    if admin_token and hmac.compare_digest(target.token.encode(), admin_token.encode()):
+        return
+    claims = verify(secret, target.token, now)
+    if claims.quiz_id != target.quiz_id:
+        raise Forbidden("this token belongs to another quiz", code="wrong_quiz")

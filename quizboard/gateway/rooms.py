@@ -1,0 +1,188 @@
+"""Rooms: the clients watching one quiz, and the pub/sub subscriptions that feed them.
+
+One pub/sub connection per process carries one channel subscription per quiz
+with at least one client; the channel is dropped when its room empties. Each
+published snapshot is fanned out with :func:`websockets.broadcast`, which
+writes to every socket without waiting. That is what we want for a live
+board, but a client that stops reading would then buffer without bound, so a
+client whose write buffer passes ``max_buffer`` is closed with 1013 instead of
+being silently starved or slowing the others.
+
+When Redis goes away the reader reconnects with backoff, subscribes again to
+every room's channel and sends each room its last snapshot, so no client keeps
+a stale board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import msgspec
+import websockets
+from websockets.asyncio.server import ServerConnection
+
+from quizboard.connections import REDIS_DOWN, Redis
+from quizboard.errors import NotFound
+from quizboard.events import ENCODER
+from quizboard.keys import Keys
+from quizboard.leaderboard import LeaderboardMessage, read_snapshot
+from quizboard.quizzes import QuizCatalog
+from quizboard.streams.consumer import Backoff
+
+log = logging.getLogger(__name__)
+
+TRY_AGAIN_LATER = 1013
+
+
+class _Version(msgspec.Struct):
+    version: int = 0
+
+
+VERSION_DECODER = msgspec.json.Decoder(_Version)
+
+
+@dataclass(slots=True)
+class Room:
+    """The clients of one quiz and the newest snapshot they were sent."""
+
+    quiz_id: int
+    clients: set[ServerConnection] = field(default_factory=set)
+    version: int = -1
+    message: str | None = None
+
+
+class Rooms:
+    """Every room of this process, and the one pub/sub connection behind them."""
+
+    def __init__(
+        self, redis: Redis, listener: Redis, keys: Keys, quizzes: QuizCatalog, *,
+        top_n: int, max_buffer: int,
+    ) -> None:  # fmt: skip
+        self._redis = redis
+        self._listener = listener
+        self._keys = keys
+        self._quizzes = quizzes
+        self._top_n = top_n
+        self._max_buffer = max_buffer
+        self._rooms: dict[int, Room] = {}
+        self._pubsub = listener.pubsub(ignore_subscribe_messages=True)
+        self._closing: set[asyncio.Task[None]] = set()
+        self.slow_clients_closed = 0
+        self.messages_sent = 0
+
+    @property
+    def connections(self) -> int:
+        return sum(len(room.clients) for room in self._rooms.values())
+
+    @property
+    def count(self) -> int:
+        return len(self._rooms)
+
+    async def enter(self, quiz_id: int, client: ServerConnection) -> None:
+        """Add ``client`` to its quiz's room and send it the newest snapshot."""
+        room = self._rooms.get(quiz_id)
+        if room is None:
+            room = self._rooms[quiz_id] = Room(quiz_id)
+            await self._pubsub.subscribe(self._keys.channel(quiz_id))
+        message, version = await self._last_snapshot(quiz_id)
+        await client.send(message)
+        room.clients.add(client)
+        if room.message is not None and room.version > version:
+            await client.send(room.message)  # one went out while we were reading
+
+    async def leave(self, quiz_id: int, client: ServerConnection) -> None:
+        """Remove ``client``; drop the room and its subscription once it is empty."""
+        room = self._rooms.get(quiz_id)
+        if room is None:
+            return
+        room.clients.discard(client)
+        if not room.clients:
+            del self._rooms[quiz_id]
+            # If Redis is down, the reconnect subscribes only to rooms that exist.
+            with contextlib.suppress(*REDIS_DOWN):
+                await self._pubsub.unsubscribe(self._keys.channel(quiz_id))
+
+    async def run(self) -> None:
+        """Read published snapshots and fan them out, reconnecting whenever Redis drops."""
+        backoff = Backoff(first=0.1, cap=2.0)
+        control = self._keys.channel(0)  # keeps the connection subscribed with no rooms
+        try:
+            while True:
+                try:
+                    await self._pubsub.subscribe(control, *self._channels())
+                    await self._resend_all()
+                    backoff.reset()
+                    while True:
+                        message = await self._pubsub.get_message(timeout=None)
+                        if message is not None and message["type"] == "message":
+                            self._deliver(message["channel"], message["data"])
+                except REDIS_DOWN as exc:
+                    log.warning("pub/sub connection lost, reconnecting: %r", exc)
+                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                    self._pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
+                    await backoff.wait()
+        finally:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            for task in self._closing:
+                task.cancel()
+
+    def _channels(self) -> list[str]:
+        return [self._keys.channel(quiz_id) for quiz_id in self._rooms]
+
+    def _deliver(self, channel: bytes, data: bytes) -> None:
+        quiz_id = int(channel.rsplit(b":", 1)[1])
+        room = self._rooms.get(quiz_id)
+        if room is None:
+            return
+        version = VERSION_DECODER.decode(data).version
+        if version <= room.version:
+            return  # an older snapshot overtaken by a newer one
+        room.version, room.message = version, data.decode()
+        self._broadcast(room)
+
+    def _broadcast(self, room: Room) -> None:
+        assert room.message is not None
+        for client in [c for c in room.clients if self._behind(c)]:
+            room.clients.discard(client)
+            self.slow_clients_closed += 1
+            task = asyncio.create_task(
+                client.close(TRY_AGAIN_LATER, "falling behind: reconnect"),
+                name=f"close-slow-client-{room.quiz_id}",
+            )
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        websockets.broadcast(room.clients, room.message)
+        self.messages_sent += len(room.clients)
+
+    def _behind(self, client: ServerConnection) -> bool:
+        transport = client.transport
+        return transport is not None and transport.get_write_buffer_size() > self._max_buffer
+
+    async def _resend_all(self) -> None:
+        for room in list(self._rooms.values()):
+            message, version = await self._last_snapshot(room.quiz_id)
+            if version >= room.version:
+                room.version, room.message = version, message
+                self._broadcast(room)
+
+    async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:
+        """The stored last snapshot, or one read from the board when none was published."""
+        try:
+            partition = (await self._quizzes.get(quiz_id)).partition
+        except NotFound:
+            partition = None
+        if partition is not None:
+            stored = await self._redis.get(self._keys.lb_last(partition, quiz_id))
+            if isinstance(stored, bytes):
+                return stored.decode(), VERSION_DECODER.decode(stored).version
+            snapshot = await read_snapshot(
+                self._redis, self._keys, partition, quiz_id, limit=self._top_n
+            )
+            message = LeaderboardMessage(**msgspec.structs.asdict(snapshot))
+            return ENCODER.encode(message).decode(), snapshot.version
+        empty = LeaderboardMessage(quiz_id=quiz_id, version=0, as_of="", total_players=0,
+                                   entries=[])  # fmt: skip
+        return ENCODER.encode(empty).decode(), 0

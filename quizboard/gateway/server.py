@@ -1,0 +1,112 @@
+"""The gateway server: handshake checks, one handler per client, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import http
+import logging
+import time
+from collections.abc import Callable
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from quizboard.api.errors import status_of
+from quizboard.api.responses import ENCODER, ErrorBody, ErrorDetail
+from quizboard.connections import SERVER_DOWN, pg_pool, redis_client
+from quizboard.errors import QuizboardError
+from quizboard.gateway.handshake import authorize, parse_target
+from quizboard.gateway.rooms import Rooms
+from quizboard.keys import Keys
+from quizboard.quizzes import QuizCatalog
+from quizboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_INCOMING = 4096  # clients have nothing to say; a bigger frame is closed with 1009
+MAX_CLIENT_BUFFER = 256 * 1024
+
+
+def _reject(connection: ServerConnection, status: int, code: str, message: str) -> Response:
+    response = connection.respond(status, "")
+    body = ENCODER.encode(ErrorBody(ErrorDetail(code, message)))
+    response.body = body
+    del response.headers["Content-Type"]
+    del response.headers["Content-Length"]
+    response.headers["Content-Type"] = "application/json"
+    response.headers["Content-Length"] = str(len(body))
+    return response
+
+
+async def serve_gateway(
+    settings: Settings,
+    stop: asyncio.Event,
+    on_ready: Callable[[int], None] | None = None,
+    *,
+    max_client_buffer: int = MAX_CLIENT_BUFFER,
+) -> None:
+    """Serve until ``stop`` is set, then close every client with 1001 (going away)."""
+    keys = Keys(settings.key_prefix)
+    secret = settings.secret.encode()
+    async with (
+        redis_client(settings.redis_url) as redis,
+        redis_client(settings.redis_url, blocking=True) as listener,
+        pg_pool(settings.database_url, max_size=2) as pool,
+    ):
+        catalog = QuizCatalog(pool, redis, keys, settings.partitions)
+        rooms = Rooms(redis, listener, keys, catalog, top_n=settings.top_n,
+                      max_buffer=max_client_buffer)  # fmt: skip
+
+        async def process_request(
+            connection: ServerConnection, request: Request
+        ) -> Response | None:
+            if request.path == "/healthz":
+                return connection.respond(http.HTTPStatus.OK, "ok\n")
+            try:
+                target = parse_target(request.path, request.headers.get("Authorization"))
+                authorize(target, secret=secret, admin_token=settings.admin_token,
+                          now=time.time())  # fmt: skip
+                await catalog.get(target.quiz_id)
+            except QuizboardError as exc:
+                return _reject(connection, status_of(exc), exc.code, exc.message)
+            except SERVER_DOWN:
+                return _reject(connection, 503, "unavailable", "try again shortly")
+            return None
+
+        async def handler(connection: ServerConnection) -> None:
+            assert connection.request is not None
+            quiz_id = parse_target(connection.request.path, None).quiz_id
+            await rooms.enter(quiz_id, connection)
+            try:
+                async for _ in connection:
+                    pass  # clients only listen; what they send is dropped
+            except ConnectionClosed:
+                pass  # however the client left, it left
+            finally:
+                await rooms.leave(quiz_id, connection)
+
+        async with asyncio.TaskGroup() as tasks:
+            reader = tasks.create_task(rooms.run(), name="gateway-pubsub-reader")
+            async with serve(
+                handler,
+                settings.gateway_host,
+                settings.gateway_port,
+                process_request=process_request,
+                compression=None,  # deflate costs CPU and memory per client, for 2 KB messages
+                max_size=MAX_INCOMING,
+                max_queue=4,
+                ping_interval=20,
+                ping_timeout=20,
+                close_timeout=5,
+            ) as server:
+                gc.freeze()  # start-up objects never need collecting again
+                port = server.sockets[0].getsockname()[1]
+                log.info("gateway listening on ws://%s:%s", settings.gateway_host, port)
+                if on_ready is not None:
+                    on_ready(port)
+                await stop.wait()
+                server.close(close_connections=True)  # 1001 going away
+                await server.wait_closed()
+            reader.cancel()

@@ -1,0 +1,165 @@
+"""The ``leaderboard`` group's sink: throttled snapshots published per quiz.
+
+``lb-changes`` entries only say "quiz Q changed". For each quiz with changes
+waiting, a task publishes a snapshot as soon as the throttle allows: at once
+after a quiet interval, otherwise when the interval ends. The interval is a
+Redis gate (``SET NX PX``), so any number of ``leaderboard`` workers together
+publish at most one snapshot per quiz per interval. A change entry is acked
+only after a snapshot taken after it went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+from quizboard.connections import SERVER_DOWN, Redis
+from quizboard.events import CHANGE_DECODER, ENCODER, FIELD
+from quizboard.keys import Keys
+from quizboard.leaderboard import LeaderboardMessage, read_snapshot
+from quizboard.streams.consumer import Backoff, Entry
+from quizboard.throttle import QuizThrottle
+
+log = logging.getLogger(__name__)
+
+# KEYS: last snapshot. ARGV: version, snapshot, channel.
+# Keeps the newest snapshot only, and publishes it along with storing it.
+STORE_AND_PUBLISH = """
+local current = redis.call('GET', KEYS[1])
+if current then
+    local ok, last = pcall(cjson.decode, current)
+    if ok and tonumber(last['version']) and tonumber(last['version']) >= tonumber(ARGV[1]) then
+        return 0
+    end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+redis.call('PUBLISH', ARGV[3], ARGV[2])
+return 1
+"""
+
+
+@dataclass(slots=True)
+class _Quiz:
+    partition: int
+    throttle: QuizThrottle
+    waiting: list[Entry] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+class SnapshotPublisher:
+    """A sink that acks its entries itself, once a snapshot covers them.
+
+    Use it as an async context manager: it owns one task per quiz with changes
+    waiting, and on exit waits for them to publish what they hold.
+    """
+
+    acks = True
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        *,
+        interval_ms: int,
+        top_n: int,
+        group: str = "leaderboard",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._interval_ms = interval_ms
+        self._top_n = top_n
+        self._group = group
+        self._clock = clock
+        self._quizzes: dict[int, _Quiz] = {}
+        self._tasks = asyncio.TaskGroup()
+        self._store_and_publish = redis.register_script(STORE_AND_PUBLISH)
+        self.published = 0
+
+    async def __aenter__(self) -> Self:
+        await self._tasks.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._tasks.__aexit__(exc_type, exc, tb)
+
+    async def apply(self, group: str, entries: Sequence[Entry]) -> None:
+        """Note the changes and make sure a task will publish them; never waits."""
+        changes = [(e, CHANGE_DECODER.decode(e.fields[FIELD.encode()])) for e in entries]
+        for entry, change in changes:
+            quiz = self._quizzes.get(change.quiz_id)
+            if quiz is None:
+                partition = self._keys.partition_of_stream(entry.stream)
+                quiz = _Quiz(partition, QuizThrottle(self._interval_ms / 1000))
+                self._quizzes[change.quiz_id] = quiz
+            quiz.waiting.append(entry)
+            quiz.throttle.change()
+            if quiz.task is None:
+                quiz.task = self._tasks.create_task(
+                    self._publish_while_waiting(change.quiz_id, quiz),
+                    name=f"snapshots-quiz-{change.quiz_id}",
+                )
+
+    async def _publish_while_waiting(self, quiz_id: int, quiz: _Quiz) -> None:
+        backoff = Backoff()
+        gate = self._keys.lb_gate(quiz.partition, quiz_id)
+        try:
+            while (at := quiz.throttle.next_attempt(self._clock())) is not None:
+                await asyncio.sleep(max(0.0, at - self._clock()))
+                try:
+                    if not await self._redis.set(gate, b"1", nx=True, px=self._interval_ms):
+                        ttl_ms = await self._redis.pttl(gate)
+                        now = self._clock()
+                        await asyncio.sleep(quiz.throttle.gate_held(now, ttl_ms / 1000) - now)
+                        continue
+                    covered, quiz.waiting = quiz.waiting, []
+                    quiz.throttle.begin()
+                    try:
+                        await self._publish(quiz.partition, quiz_id)
+                    except BaseException:
+                        quiz.waiting[:0] = covered
+                        quiz.throttle.failed()
+                        raise
+                    quiz.throttle.sent(self._clock())
+                    await self._ack(covered)
+                    backoff.reset()
+                except SERVER_DOWN as exc:
+                    log.warning("quiz %s: cannot publish yet: %r", quiz_id, exc)
+                    await backoff.wait()
+        finally:
+            quiz.task = None
+            if not quiz.waiting:
+                self._quizzes.pop(quiz_id, None)
+
+    async def _publish(self, partition: int, quiz_id: int) -> None:
+        snapshot = await read_snapshot(
+            self._redis, self._keys, partition, quiz_id, limit=self._top_n, new_version=True
+        )
+        message = LeaderboardMessage(
+            quiz_id=snapshot.quiz_id,
+            version=snapshot.version,
+            as_of=snapshot.as_of,
+            total_players=snapshot.total_players,
+            entries=snapshot.entries,
+        )
+        await self._store_and_publish(
+            keys=[self._keys.lb_last(partition, quiz_id)],
+            args=[snapshot.version, ENCODER.encode(message), self._keys.channel(quiz_id)],
+        )
+        self.published += 1
+
+    async def _ack(self, entries: Sequence[Entry]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream in {e.stream for e in entries}:
+                pipe.xack(stream, self._group, *[e.id for e in entries if e.stream == stream])
+            await pipe.execute()

@@ -1,0 +1,263 @@
+"""The live leaderboard: throttled snapshots over WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from quizboard.gateway.server import serve_gateway
+from quizboard.settings import Settings
+from tests.integration.conftest import ADMIN, Workers
+from tests.integration.steps import create_quiz, join, right_answer
+
+
+class Gateway:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop = asyncio.Event()
+        self.port = 0
+        self.ready = asyncio.Event()
+
+    def url(self, quiz_id: int | str, token: str | None = None) -> str:
+        query = f"?token={token}" if token else ""
+        return f"ws://127.0.0.1:{self.port}/quizzes/{quiz_id}{query}"
+
+    def started(self, port: int) -> None:
+        self.port = port
+        self.ready.set()
+
+
+@pytest.fixture
+async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Gateway]:
+    running = Gateway(settings.replace(gateway_port=0))
+    task = asyncio.create_task(
+        serve_gateway(running.settings, running.stop, running.started, max_client_buffer=64 * 1024)
+    )
+    await asyncio.wait_for(running.ready.wait(), 10)
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        await task
+
+
+async def receive(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), within))
+    return message
+
+
+async def drain(ws: ClientConnection) -> None:
+    """Read until the connection closes."""
+    while True:
+        await asyncio.wait_for(ws.recv(), 10)
+
+
+async def answer(api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any],
+                 index: int, right: bool = True) -> dict[str, Any]:  # fmt: skip
+    question = quiz["questions"][index]
+    value = right_answer(question)
+    if not right:
+        value = "nope" if question["kind"] == "text" else (question["answer"] + 1) % 4
+    response = await api.post(
+        f"/quizzes/{quiz['id']}/answers",
+        json={"question_id": question["id"], "answer": value},
+        headers={"Authorization": f"Bearer {player['token']}"},
+    )
+    assert response.status_code == 202, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_a_client_gets_a_snapshot_at_once_then_each_change(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway
+) -> None:
+    workers.start()
+    quiz = await create_quiz(api)
+    alice = await join(api, quiz["id"], "Alice")
+    async with connect(gateway.url(quiz["id"], alice["token"])) as ws:
+        first = await receive(ws)
+        assert first["type"] == "leaderboard"
+        assert first["quiz_id"] == quiz["id"]
+        bob = await join(api, quiz["id"], "Bob")
+        while (await receive(ws))["total_players"] < 2:
+            pass
+        accepted_at = time.monotonic()
+        accepted = await answer(api, quiz, bob, 3)
+        while True:
+            snapshot = await receive(ws)
+            if snapshot["as_of"] == accepted["event_id"]:
+                break
+        assert time.monotonic() - accepted_at < 1.0
+        assert snapshot["version"] > first["version"]
+        assert [(e["rank"], e["display_name"], e["score"]) for e in snapshot["entries"]] == [
+            (1, "Bob", 150),
+            (2, "Alice", 0),
+        ]
+        assert snapshot["total_players"] == 2
+
+
+async def test_a_burst_is_throttled_and_ends_on_the_final_board(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    workers.start()
+    quiz = await create_quiz(api)
+    players = [await join(api, quiz["id"], f"B{i:02}") for i in range(20)]
+    async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+        while (await receive(ws))["total_players"] < 20:
+            pass
+        await asyncio.sleep(0.6)  # a quiet interval: the next change is a leading edge
+        start = time.monotonic()
+        results = await asyncio.gather(*[
+            answer(api, quiz, p, q, right=(i + q) % 3 != 0)
+            for i, p in enumerate(players) for q in range(10)
+        ])  # fmt: skip
+        burst = time.monotonic() - start
+        last_event = max(results, key=lambda r: tuple(map(int, r["event_id"].split("-"))))
+        arrivals: list[tuple[float, dict[str, Any]]] = []
+        while not arrivals or arrivals[-1][1]["as_of"] != last_event["event_id"]:
+            arrivals.append((time.monotonic() - start, await receive(ws, within=3)))
+    in_first_interval = [a for a in arrivals if a[0] < 0.5]
+    assert len(in_first_interval) <= 2, (burst, [round(t, 3) for t, _ in arrivals])
+    versions = [s["version"] for _, s in arrivals]
+    assert versions == sorted(set(versions))
+    final = arrivals[-1][1]
+    board = await redis.zrevrange(f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb", 0, 9,
+                                  withscores=True)  # fmt: skip
+    assert [(e["player_id"], e["score"]) for e in final["entries"]] == [
+        (member.decode(), int(score)) for member, score in board
+    ]
+    expected = sum(r["points"] for r in results)
+    assert (
+        sum(
+            int(s)
+            for _, s in await redis.zrange(
+                f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb", 0, -1, withscores=True
+            )
+        )
+        == expected
+    )
+
+
+async def test_two_leaderboard_workers_keep_to_the_rate(
+    api: httpx.AsyncClient, settings: Settings, gateway: Gateway
+) -> None:
+    two = Workers(settings)
+    two.start("joins-redis", "answers-redis")
+    for name in ("lb-a", "lb-b"):
+        two.add("leaderboard", name)
+    try:
+        quiz = await create_quiz(api)
+        players = [await join(api, quiz["id"], f"T{i}") for i in range(15)]
+        async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+            await receive(ws)
+            start = time.monotonic()
+            received: list[float] = []
+
+            async def listen() -> None:
+                while True:
+                    await ws.recv()
+                    received.append(time.monotonic() - start)
+
+            listener = asyncio.create_task(listen())
+            for q in range(10):  # a steady stream of changes for about 2 s
+                for p in players:
+                    await answer(api, quiz, p, q)
+                await asyncio.sleep(0.2)
+            elapsed = time.monotonic() - start
+            await asyncio.sleep(0.7)
+            listener.cancel()
+        consumers = await two.close()
+    finally:
+        await two.close()
+    assert consumers["lb-a"].acked + consumers["lb-b"].acked > 0
+    allowed = int((elapsed + 0.7) / 0.5) + 1
+    assert 2 <= len(received) <= allowed, received
+
+
+async def test_bad_tokens_and_paths_are_refused_at_the_handshake(
+    api: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    quiz = await create_quiz(api)
+    other = await create_quiz(api)
+    stranger = await join(api, other["id"], "Stranger")
+    cases = [
+        (gateway.url(quiz["id"]), 401),
+        (gateway.url(quiz["id"], "forged.token.value.sig"), 401),
+        (gateway.url(quiz["id"], stranger["token"]), 403),
+        (gateway.url("nope", ADMIN), 404),
+        (gateway.url(987654321, ADMIN), 404),
+    ]
+    for url, status in cases:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(url):
+                pass
+        assert refused.value.response.status_code == status, url
+        body = json.loads(refused.value.response.body)
+        assert set(body["error"]) == {"code", "message"}
+    header = {"Authorization": f"Bearer {stranger['token']}"}
+    async with connect(gateway.url(other["id"]), additional_headers=header) as ws:
+        assert (await receive(ws))["quiz_id"] == other["id"]
+    async with httpx.AsyncClient() as client:
+        health = await client.get(f"http://127.0.0.1:{gateway.port}/healthz")
+    assert health.status_code == 200
+
+
+async def test_a_client_that_stops_reading_is_closed_while_others_keep_receiving(
+    api: httpx.AsyncClient, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    quiz = await create_quiz(api)
+    channel = f"qb:lb:{quiz['id']}"
+    pad = "x" * 200_000
+    async with (
+        connect(gateway.url(quiz["id"], ADMIN), max_queue=1) as slow,
+        connect(gateway.url(quiz["id"], ADMIN), max_size=2**20) as good,
+    ):
+        await receive(slow)
+        await receive(good)
+        for version in range(1, 61):
+            await redis.publish(channel, json.dumps({"version": version, "pad": pad}))
+            assert (await receive(good))["version"] == version
+        with pytest.raises(ConnectionClosed) as closed:
+            await drain(slow)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013
+
+
+async def test_a_lost_redis_connection_leads_to_a_resent_snapshot(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    workers.start()
+    quiz = await create_quiz(api)
+    player = await join(api, quiz["id"], "Rita")
+    async with connect(gateway.url(quiz["id"], player["token"])) as ws:
+        while (await receive(ws))["total_players"] < 1:
+            pass
+        killed = await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        assert killed >= 1
+        resent = await receive(ws, within=5)
+        assert resent["total_players"] == 1
+        await answer(api, quiz, player, 0)
+        while (await receive(ws))["entries"][0]["score"] != 100:
+            pass
+
+
+async def test_stopping_the_gateway_closes_clients_with_1001(
+    api: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    quiz = await create_quiz(api)
+    async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+        await receive(ws)
+        gateway.stop.set()
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1001
