@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import click
 import psycopg
 
 from quizboard.errors import ConfigError
+from quizboard.lifecycle import run_until_signalled
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
@@ -33,20 +31,6 @@ def _setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-
-
-def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
-    """Run ``main(stop)`` on uvloop; SIGTERM and SIGINT set ``stop``."""
-    import uvloop
-
-    async def runner() -> Any:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        return await main(stop)
-
-    return uvloop.run(runner())
 
 
 @click.group()
@@ -120,10 +104,16 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.option("--group", "group_name", required=True, type=click.Choice(sorted(GROUPS)),
-              help="The consumer group to run.")  # fmt: skip
-@click.option("--consumer", envvar="QUIZBOARD_CONSUMER",
-              help="Stable consumer name (default: HOST-0).")  # fmt: skip
+@click.option(
+    "--group",
+    "group_name",
+    required=True,
+    type=click.Choice(sorted(GROUPS)),
+    help="The consumer group to run.",
+)
+@click.option(
+    "--consumer", envvar="QUIZBOARD_CONSUMER", help="Stable consumer name (default: HOST-0)."
+)
 @click.pass_context
 def worker(ctx: click.Context, group_name: str, consumer: str | None) -> None:
     """Run one consumer-group worker until SIGTERM."""
@@ -146,3 +136,34 @@ def gateway(ctx: click.Context, host: str | None, port: int | None) -> None:
     if not settings.secret:
         raise click.UsageError("QUIZBOARD_SECRET must be set")
     run_until_signalled(lambda stop: serve_gateway(settings, stop))
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also open a sample quiz with simulated players.")
+@click.option(
+    "--data-dir",
+    envvar="QUIZBOARD_DATA_DIR",
+    help="Where the embedded servers keep their data (default: ./.quizboard).",
+)
+@click.option("--api-port", type=int, envvar="QUIZBOARD_API_PORT", help="The API's port.")
+@click.option(
+    "--gateway-port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="The gateway's port."
+)
+@click.pass_context
+def up(
+    ctx: click.Context,
+    demo: bool,
+    data_dir: str | None,
+    api_port: int | None,
+    gateway_port: int | None,
+) -> None:
+    """Run the whole system; embedded Valkey and PostgreSQL unless URLs are set."""
+    from quizboard.up import run_up
+
+    settings = _settings(ctx).replace(
+        data_dir=data_dir, api_port=api_port, gateway_port=gateway_port
+    )
+    try:
+        run_up(settings, with_demo=demo)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from None

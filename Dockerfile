@@ -1,0 +1,14 @@
+# One image for every quizboard process; compose.yaml picks the command.
+FROM python:3.11-slim
+
+RUN pip install --no-cache-dir uv
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+COPY quizboard ./quizboard
+RUN uv sync --locked --no-dev
+ENV PATH="/app/.venv/bin:$PATH" \
+    QUIZBOARD_API_HOST=0.0.0.0 \
+    QUIZBOARD_GATEWAY_HOST=0.0.0.0
+
+USER nobody
+CMD ["quizboard", "--help"]

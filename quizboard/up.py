@@ -1,0 +1,165 @@
+"""``quizboard up``: the whole system in one command.
+
+With no Redis or PostgreSQL URL configured it starts the embedded Valkey and
+PostgreSQL with their data under the data directory (kept between runs),
+applies the migrations, then supervises the API, the gateway and one worker
+per group as child processes until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+import psycopg
+
+from quizboard import demo
+from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
+from quizboard.errors import ConfigError
+from quizboard.lifecycle import run_until_signalled
+from quizboard.migrate import migrate
+from quizboard.settings import Settings
+from quizboard.streams.worker import GROUPS
+from quizboard.supervisor import ChildSpec, Supervisor, child_env, quizboard_argv
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 60.0
+
+
+def load_credentials(settings: Settings, data_dir: Path) -> Settings:
+    """Fill a missing admin token or secret from the data dir, creating them once."""
+    if settings.admin_token and settings.secret:
+        return settings
+    path = data_dir / "credentials.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    else:
+        stored = {"admin_token": secrets.token_urlsafe(24), "secret": secrets.token_urlsafe(32)}
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            json.dump(stored, file)
+    return settings.replace(
+        admin_token=settings.admin_token or stored["admin_token"],
+        secret=settings.secret or stored["secret"],
+    )
+
+
+def check_port_free(host: str, port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise ConfigError(
+                f"{what} port {port} is in use; choose another with --{what}-port"
+            ) from None
+
+
+def children() -> list[ChildSpec]:
+    """The API, the gateway, and one worker per consumer group."""
+    specs = [
+        ChildSpec("api", quizboard_argv("api")),
+        ChildSpec("gateway", quizboard_argv("gateway")),
+    ]
+    specs += [
+        ChildSpec(f"worker:{name}", quizboard_argv("worker", "--group", name, "--consumer", "up-0"))
+        for name in GROUPS
+    ]
+    return specs
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+async def _wait_healthy(urls: list[str], stop: asyncio.Event) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not stop.is_set():
+        checks = await asyncio.gather(*[asyncio.to_thread(_healthy, u) for u in urls])
+        if all(checks):
+            return True
+        if time.monotonic() > deadline:
+            raise ConfigError(f"the system did not become ready within {READY_TIMEOUT:.0f} s")
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def _apply_migrations(database_url: str) -> list[str]:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        return await migrate(conn)
+
+
+async def serve_all(
+    settings: Settings, stop: asyncio.Event, *, with_demo: bool, began: float
+) -> None:
+    """Supervise every process until ``stop``; print where to reach them once ready."""
+    supervisor = Supervisor(children(), child_env(settings.to_env()))
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
+    gateway_url = f"ws://{settings.gateway_host}:{settings.gateway_port}"
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(supervisor.run(stop), name="supervisor")
+        health = [
+            f"{api_url}/healthz",
+            f"http://{settings.gateway_host}:{settings.gateway_port}/healthz",
+        ]
+        if not await _wait_healthy(health, stop):
+            return
+        click.echo(
+            f"quizboard is up in {time.monotonic() - began:.1f} s\n"
+            f"  API:         {api_url}   (OpenAPI at {api_url}/openapi.json)\n"
+            f"  gateway:     {gateway_url}/quizzes/{{id}}?token=...\n"
+            f"  admin token: {settings.admin_token}\n"
+            f"  processes:   {', '.join(f'{n}={p}' for n, p in supervisor.pids().items())}\n"
+            "Ctrl-C stops everything."
+        )
+        if with_demo:
+            quiz = await demo.create_quiz(api_url, settings.admin_token)
+            click.echo(
+                f"demo quiz {quiz['id']} is open for an hour; watch its leaderboard:\n"
+                f"  {gateway_url}/quizzes/{quiz['id']}?token={settings.admin_token}"
+            )
+            tasks.create_task(demo.simulate_players(api_url, quiz, stop), name="demo-players")
+
+
+def run_up(settings: Settings, *, with_demo: bool) -> None:
+    """Start what is missing, then run every quizboard process until a signal."""
+    began = time.monotonic()
+    data_dir = Path(settings.data_dir).resolve()
+    check_port_free(settings.api_host, settings.api_port, "api")
+    check_port_free(settings.gateway_host, settings.gateway_port, "gateway")
+    with ExitStack() as servers:
+        if not settings.redis_url:
+            valkey = servers.enter_context(EmbeddedValkey(data_dir / "valkey"))
+            settings = settings.replace(redis_url=valkey.url)
+            click.echo(f"embedded Valkey:     {valkey.url} (data in {valkey.data_dir})")
+        if not settings.database_url:
+            postgres = servers.enter_context(EmbeddedPostgres(data_dir / "postgres"))
+            settings = settings.replace(database_url=postgres.url)
+            click.echo(f"embedded PostgreSQL: {postgres.url} (data in {postgres.data_dir})")
+        settings = load_credentials(settings, data_dir)
+        applied = asyncio.run(_apply_migrations(settings.database_url or ""))
+        if applied:
+            click.echo(f"migrations applied: {', '.join(applied)}")
+        with contextlib.suppress(KeyboardInterrupt):
+            run_until_signalled(
+                lambda stop: serve_all(settings, stop, with_demo=with_demo, began=began)
+            )
+        click.echo("stopping")
+    click.echo("stopped")

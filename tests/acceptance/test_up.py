@@ -1,0 +1,97 @@
+"""``quizboard up`` as a new user runs it: embedded servers, the full round trip, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from quizboard.embedded import free_port
+from tests.conftest import quiz_body
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line or environment mentions ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if text.encode() in blob:
+            found.append(int(entry.name))
+    return found
+
+
+async def read_until(stream: asyncio.StreamReader, pattern: str, within: float) -> str:
+    seen = ""
+    deadline = time.monotonic() + within
+    while pattern not in seen:
+        line = await asyncio.wait_for(stream.readline(), max(0.1, deadline - time.monotonic()))
+        if not line:
+            raise AssertionError(f"output ended before {pattern!r}:\n{seen}")
+        seen += line.decode()
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
+    data_dir = tmp_path / "quizboard-up-data"
+    api_port, gateway_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
+    env["QUIZBOARD_DATA_DIR"] = str(data_dir)
+    up = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "quizboard", "up",
+        "--api-port", str(api_port), "--gateway-port", str(gateway_port),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert up.stdout is not None
+    try:
+        banner = await read_until(up.stdout, "Ctrl-C stops everything", within=90)
+        token = re.search(r"admin token: (\S+)", banner)
+        assert token is not None, banner
+        admin = {"Authorization": f"Bearer {token.group(1)}"}
+        pids = [int(p) for p in re.findall(r"=(\d+)", banner.split("processes:")[1])]
+        assert len(pids) == 7
+
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api:
+            quiz = (await api.post("/quizzes", json=quiz_body(), headers=admin)).json()
+            player = (await api.post(f"/quizzes/{quiz['id']}/join",
+                                     json={"display_name": "Newcomer"})).json()  # fmt: skip
+            url = f"ws://127.0.0.1:{gateway_port}/quizzes/{quiz['id']}?token={player['token']}"
+            async with connect(url) as ws:
+                json.loads(await asyncio.wait_for(ws.recv(), 5))
+                question = quiz["questions"][0]
+                answered = await api.post(
+                    f"/quizzes/{quiz['id']}/answers",
+                    json={"question_id": question["id"], "answer": question["answer"]},
+                    headers={"Authorization": f"Bearer {player['token']}"},
+                )
+                assert answered.status_code == 202
+                event_id = answered.json()["event_id"]
+                while True:
+                    snapshot = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if snapshot["as_of"] == event_id:
+                        break
+            assert snapshot["entries"][0]["display_name"] == "Newcomer"
+            assert snapshot["entries"][0]["score"] == 100
+    finally:
+        if up.returncode is None:
+            up.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(up.wait(), 60)
+    assert code == 0
+    # Every child and both servers carry the data dir in their command line or environment.
+    assert processes_mentioning(str(data_dir)) == []
