@@ -31,6 +31,8 @@ def _setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # websockets logs every health check and handshake at INFO.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
 @click.group()
