@@ -16,6 +16,7 @@ import msgspec
 import redis.exceptions
 from psycopg import AsyncCursor
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from quizboard.connections import Pool, Redis
 from quizboard.errors import NotFound
@@ -25,6 +26,7 @@ from quizboard.models import (
     CONFIG_ENCODER,
     ChoiceQuestionIn,
     Question,
+    QuestionIn,
     QuizConfig,
     QuizIn,
     QuizSummary,
@@ -57,19 +59,6 @@ FROM quizzes q ORDER BY q.id DESC LIMIT %s OFFSET %s
 """
 
 
-def _question_row(quiz_id: int, position: int, question: Any) -> tuple[Any, ...]:
-    if isinstance(question, ChoiceQuestionIn):
-        return (
-            quiz_id, position, "choice", question.prompt,
-            msgspec.json.encode(question.choices).decode(), None, question.answer,
-            question.points,
-        )  # fmt: skip
-    return (
-        quiz_id, position, "text", question.prompt,
-        None, msgspec.json.encode(question.accepted).decode(), None, question.points,
-    )  # fmt: skip
-
-
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -96,9 +85,13 @@ class QuizCatalog:
             quiz_id: int = (await _one(cursor))["id"]
             questions: list[Question] = []
             for position, question_in in enumerate(quiz.questions, start=1):
-                await cursor.execute(INSERT_QUESTION, _question_row(quiz_id, position, question_in))
-                question_id: int = (await _one(cursor))["id"]
-                questions.append(_question(question_id, position, question_in))
+                q = _question(0, position, question_in)
+                await cursor.execute(
+                    INSERT_QUESTION,
+                    (quiz_id, q.position, q.kind, q.prompt, _json(q.choices), _json(q.accepted),
+                     q.answer, q.points),
+                )  # fmt: skip
+                questions.append(msgspec.structs.replace(q, id=(await _one(cursor))["id"]))
         config = QuizConfig(
             id=quiz_id,
             title=quiz.title,
@@ -169,7 +162,11 @@ async def _one(cursor: AsyncCursor[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
-def _question(question_id: int, position: int, question: Any) -> Question:
+def _json(value: list[str] | None) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
+
+
+def _question(question_id: int, position: int, question: QuestionIn) -> Question:
     if isinstance(question, ChoiceQuestionIn):
         return Question(
             id=question_id,

@@ -131,6 +131,9 @@ class Consumer:
                 backoff.reset()
             except SERVER_DOWN as exc:
                 log.warning("group %s: server unreachable, retrying: %r", self.config.group, exc)
+                # What was read before the failure is still pending for this consumer:
+                # read it again (id 0) before anything new.
+                started = False
                 await backoff.wait()
 
     async def _create_groups(self) -> None:

@@ -35,6 +35,14 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 async def read_until(stream: asyncio.StreamReader, pattern: str, within: float) -> str:
     seen = ""
     deadline = time.monotonic() + within
@@ -88,6 +96,21 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
                         break
             assert snapshot["entries"][0]["display_name"] == "Newcomer"
             assert snapshot["entries"][0]["score"] == 100
+
+            # A child that dies is started again.
+            api_pid = int(re.findall(r"api=(\d+)", banner)[0])
+            os.kill(api_pid, signal.SIGKILL)
+            while alive(api_pid):  # noqa: ASYNC110 - another process, nothing to await
+                await asyncio.sleep(0.05)
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if (await api.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the API was not restarted"
+                await asyncio.sleep(0.1)
     finally:
         if up.returncode is None:
             up.send_signal(signal.SIGTERM)
