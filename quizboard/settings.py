@@ -37,6 +37,7 @@ class Settings:
     token_grace_s: int = 3600
     max_body_bytes: int = 64 * 1024
     wait_aof: bool = False
+    coalesce: bool = True
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     gateway_host: str = "127.0.0.1"

@@ -32,11 +32,12 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        keys = Keys(settings.key_prefix)
         async with (
             redis_client(settings.redis_url) as redis,
             pg_pool(settings.database_url, max_size=8) as pool,
+            Intake(redis, keys, wait_aof=settings.wait_aof, coalesce=settings.coalesce) as intake,
         ):
-            keys = Keys(settings.key_prefix)
             yield {
                 "services": Services(
                     settings=settings,
@@ -44,7 +45,7 @@ def create_app(settings: Settings) -> Starlette:
                     pool=pool,
                     keys=keys,
                     catalog=QuizCatalog(pool, redis, keys, settings.partitions),
-                    intake=Intake(redis, keys, wait_aof=settings.wait_aof),
+                    intake=intake,
                 )
             }
 

@@ -54,8 +54,10 @@ def server_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 
 @pytest.fixture
-def settings(server_urls: tuple[str, str]) -> Settings:
+def settings(server_urls: tuple[str, str], request: pytest.FixtureRequest) -> Settings:
+    """Settings for the test servers; parametrize indirectly with a dict to change some."""
     redis_url, database_url = server_urls
+    changes: dict[str, Any] = getattr(request, "param", {})
     return Settings(
         redis_url=redis_url,
         database_url=database_url,
@@ -67,7 +69,7 @@ def settings(server_urls: tuple[str, str]) -> Settings:
         block_ms=200,
         reclaim_idle_ms=400,
         max_deliveries=2,
-    )
+    ).replace(**changes)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import redis.asyncio as aioredis
 
 from tests.integration.conftest import Workers
@@ -19,7 +20,15 @@ from tests.integration.steps import (
     right_answer,
 )
 
+INTAKE_MODES = pytest.mark.parametrize(
+    "settings",
+    [{}, {"coalesce": False}, {"wait_aof": True}, {"coalesce": False, "wait_aof": True}],
+    ids=["coalesced", "one-by-one", "coalesced-waitaof", "one-by-one-waitaof"],
+    indirect=True,
+)
 
+
+@INTAKE_MODES
 async def test_join_and_answer_reach_postgres_and_leaderboard(
     api: httpx.AsyncClient, workers: Workers, db: psycopg.AsyncConnection[Any]
 ) -> None:
@@ -70,6 +79,7 @@ async def test_join_and_answer_reach_postgres_and_leaderboard(
     assert total == 250
 
 
+@INTAKE_MODES
 async def test_duplicate_answer_is_409_and_counted_once(
     api: httpx.AsyncClient, workers: Workers, db: psycopg.AsyncConnection[Any]
 ) -> None:
