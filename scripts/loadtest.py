@@ -1,0 +1,437 @@
+"""Drive a running quizboard the way thousands of players would, and report what happened.
+
+    uv run python scripts/loadtest.py --url http://127.0.0.1:8000 --admin-token T \\
+        --gateway ws://127.0.0.1:8001 --redis-url redis://... --database-url postgresql://... \\
+        --players 5000 --rate 5000 --watchers 10
+
+Phases: create a quiz (or use --quiz), a join burst of --players, then an answer
+phase in which every player answers every question once: open loop at --rate
+answers/s (the schedule does not wait for the server), or closed loop with
+--think seconds between a player's answers. --watchers WebSocket clients watch
+the leaderboard throughout. With the Redis and PostgreSQL URLs the report adds
+pipeline lag, leaderboard freshness and a consistency check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import psycopg
+import redis.asyncio as aioredis
+from loadkit.httpclient import HttpClient
+from loadkit.measure import first_covering, percentiles, stream_id, timeline
+from loadkit.observers import GroupProgress, Watchers
+from loadkit.players import Phase, closed_loop, open_loop, run_answer_share
+from loadkit.procstats import quizboard_processes, sample
+from loadkit.report import render, warnings_for
+
+SAMPLE = os.path.join(
+    os.path.dirname(__file__), "..", "quizboard", "samples", "everyday-english-b1.json"
+)
+DRAIN_TIMEOUT = 120.0
+with open(SAMPLE) as _file:
+    SAMPLE_TEXT = _file.read()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the API")
+    parser.add_argument("--gateway", default="ws://127.0.0.1:8001", help="the WebSocket gateway")
+    parser.add_argument("--admin-token", default=os.environ.get("QUIZBOARD_ADMIN_TOKEN", ""))
+    parser.add_argument("--redis-url", default=os.environ.get("QUIZBOARD_REDIS_URL"))
+    parser.add_argument("--database-url", default=os.environ.get("QUIZBOARD_DATABASE_URL"))
+    parser.add_argument("--key-prefix", default="qb:")
+    parser.add_argument("--quiz", type=int, help="use this quiz instead of creating one")
+    parser.add_argument("--players", type=int, default=1000)
+    parser.add_argument(
+        "--join-rate",
+        type=float,
+        default=0.0,
+        help="joins/s, open loop (default: as fast as --connections allow)",
+    )
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="answers/s, open loop; 0 for closed loop"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="closed loop: mean seconds between a player's answers",
+    )
+    parser.add_argument(
+        "--questions", type=int, default=0, help="answer only the first N questions (default: all)"
+    )
+    parser.add_argument("--watchers", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=256, help="HTTP connections per process")
+    parser.add_argument("--procs", type=int, default=1, help="generator processes for answers")
+    parser.add_argument("--json", help="write the report as JSON to this file ('-': stdout)")
+    parser.add_argument(
+        "--plot",
+        help="write a PNG chart of throughput and latency (needs matplotlib: uv sync --extra plot)",
+    )
+    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+class Progress:
+    """One status line on stderr, rewritten in place."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.label = ""
+        self.total = 0
+        self.sent = 0
+        self.started = time.monotonic()
+
+    def phase(self, label: str, total: int) -> None:
+        self.label, self.total, self.sent, self.started = label, total, 0, time.monotonic()
+
+    def tick(self) -> None:
+        self.sent += 1
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while self.enabled and not stop.is_set():
+            elapsed = max(0.001, time.monotonic() - self.started)
+            done = self.sent / self.total if self.total else 0
+            bar = "#" * int(30 * done)
+            sys.stderr.write(
+                f"\r{self.label:>8} [{bar:<30}] {self.sent}/{self.total} "
+                f"{self.sent / elapsed:,.0f}/s "
+            )
+            sys.stderr.flush()
+            await asyncio.sleep(0.25)
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+async def setup_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, Any]:
+    if args.quiz:
+        status, body = await client.request("GET", f"/quizzes/{args.quiz}")
+        if status != 200:
+            raise SystemExit(f"quiz {args.quiz}: HTTP {status} {body[:200]!r}")
+        quiz: dict[str, Any] = json.loads(body)
+    else:
+        spec = json.loads(SAMPLE_TEXT)
+        now = time.time()
+        spec["available_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5))
+        spec["ends_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3 * 3600))
+        status, body = await client.request(
+            "POST", "/quizzes", json.dumps(spec).encode(), args.admin_token
+        )
+        if status != 201:
+            raise SystemExit(f"could not create a quiz: HTTP {status} {body[:300]!r}")
+        quiz = json.loads(body)
+    if args.questions:
+        quiz["questions"] = quiz["questions"][: args.questions]
+    return quiz
+
+
+async def partition_of(
+    args: argparse.Namespace, redis: aioredis.Redis | None, quiz: dict[str, Any]
+) -> int | None:
+    if "partition" in quiz:
+        return int(quiz["partition"])
+    if redis is None:
+        return None
+    raw = await redis.get(f"{args.key_prefix}quiz:{quiz['id']}")
+    return int(json.loads(raw)["partition"]) if raw else None
+
+
+async def join_all(
+    args: argparse.Namespace, client: HttpClient, quiz: dict[str, Any], progress: Progress
+) -> tuple[Phase, list[dict[str, Any]]]:
+    path = f"/quizzes/{quiz['id']}/join"
+    jobs = [
+        (path, json.dumps({"display_name": f"load {i}"}).encode(), None)
+        for i in range(args.players)
+    ]
+    progress.phase("joins", len(jobs))
+    replies: list[dict[str, Any]] = []
+    original = client.request
+
+    async def recording(
+        method: str, p: str, body: bytes = b"", token: str | None = None
+    ) -> tuple[int, bytes]:
+        status, reply = await original(method, p, body, token)
+        if status == 202:
+            replies.append(json.loads(reply))
+        return status, reply
+
+    client.request = recording  # type: ignore[method-assign]
+    try:
+        if args.join_rate:
+            phase = await open_loop(jobs, args.join_rate, client, progress.tick)
+        else:
+            phase = await closed_loop([[job] for job in jobs], 0.0, client, progress.tick)
+    finally:
+        client.request = original  # type: ignore[method-assign]
+    return phase, replies
+
+
+async def answer_all(
+    args: argparse.Namespace,
+    client: HttpClient,
+    quiz: dict[str, Any],
+    players: list[dict[str, Any]],
+    progress: Progress,
+) -> Phase:
+    total = len(players) * len(quiz["questions"])
+    progress.phase("answers", total)
+    if args.procs <= 1:
+        from loadkit.players import answer_jobs, interleave
+
+        jobs = answer_jobs(quiz, players, args.seed)
+        if args.rate:
+            return await open_loop(interleave(jobs), args.rate, client, progress.tick)
+        return await closed_loop(jobs, args.think, client, progress.tick)
+    start_at = time.time() + 1.0
+    shares = [players[i :: args.procs] for i in range(args.procs)]
+    work = [
+        {
+            "url": args.url,
+            "connections": args.connections,
+            "quiz": quiz,
+            "players": share,
+            "seed": args.seed + i,
+            "rate": args.rate / args.procs,
+            "think": args.think,
+            "start_at": start_at,
+        }
+        for i, share in enumerate(shares)
+    ]
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(args.procs) as pool:
+        phases = await asyncio.gather(
+            *[loop.run_in_executor(pool, run_answer_share, w) for w in work]
+        )
+    merged = Phase()
+    for phase in phases:
+        merged.merge(phase)
+    progress.sent = total
+    return merged
+
+
+async def wait_drained(progress: GroupProgress, last_event: str) -> bool:
+    wanted = stream_id(last_event)
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while time.monotonic() < deadline:
+        covered = await progress.poll()
+        if len(covered) == len(progress.groups) and all(c >= wanted for c in covered.values()):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def consistency(
+    args: argparse.Namespace,
+    redis: aioredis.Redis,
+    partition: int,
+    quiz: dict[str, Any],
+    accepted: list[tuple[float, str, int]],
+    joins: int,
+) -> dict[str, Any]:
+    tag = f"{args.key_prefix}{{p{partition}}}:quiz:{quiz['id']}"
+    deadline = time.monotonic() + 30
+    # joins-redis may still be catching up: poll, there is nothing to await.
+    while await redis.zcard(f"{tag}:lb") < joins and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+    board = await redis.zrange(f"{tag}:lb", 0, -1, withscores=True)
+    async with await psycopg.AsyncConnection.connect(args.database_url) as db:
+        cursor = await db.execute(
+            "SELECT count(*), coalesce(sum(points), 0) FROM user_answer WHERE quiz_id = %s",
+            (quiz["id"],),
+        )
+        rows, points = await cursor.fetchone() or (0, 0)
+        cursor = await db.execute(
+            "SELECT count(*) FROM user_quiz WHERE quiz_id = %s", (quiz["id"],)
+        )
+        joined = (await cursor.fetchone() or (0,))[0]
+    accepted_points = sum(points for _, _, points in accepted)
+    result = {
+        "answers_accepted": len(accepted),
+        "answer_rows": int(rows),
+        "points_accepted": accepted_points,
+        "points_in_postgres": int(points),
+        "points_on_board": int(sum(score for _, score in board)),
+        "joins_accepted": joins,
+        "players_in_postgres": int(joined),
+        "total_players": len(board),
+    }
+    result["clean"] = (
+        result["answer_rows"] == result["answers_accepted"]
+        and result["points_in_postgres"] == accepted_points
+        and result["points_on_board"] == accepted_points
+        and result["players_in_postgres"] == joins
+        and result["total_players"] == joins
+    )
+    return result
+
+
+def summarize_phase(phase: Phase) -> dict[str, Any]:
+    duration = max(0.001, phase.ended - phase.started)
+    ok = [o for o in phase.outcomes if o[2] in (200, 201, 202)]
+    errors: dict[str, int] = {}
+    for _, _, status, code, _, _ in phase.outcomes:
+        if status not in (200, 201, 202):
+            key = f"{status} {code}"
+            errors[key] = errors.get(key, 0) + 1
+    return {
+        "sent": len(phase.outcomes),
+        "accepted": len(ok),
+        "duration_s": round(duration, 3),
+        "accepted_per_s": round(len(ok) / duration, 1),
+        "latency_ms": {
+            k: (round(v * 1000, 2) if k != "count" else v)
+            for k, v in percentiles([o[1] for o in ok]).items()
+        },
+        "errors": errors,
+        "generator_cpu_s": round(phase.cpu_seconds, 2),
+        "late_sends": phase.behind,
+        "per_second": timeline([o[0] for o in ok], phase.started),
+    }
+
+
+def ms(values: list[float]) -> dict[str, float]:
+    return {k: (round(v * 1000, 1) if k != "count" else v) for k, v in percentiles(values).items()}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    client = HttpClient(args.url, args.connections)
+    redis = aioredis.Redis.from_url(args.redis_url) if args.redis_url else None
+    stop = asyncio.Event()
+    progress = Progress(not args.no_progress and sys.stderr.isatty())
+    report: dict[str, Any] = {
+        "settings": {k: v for k, v in vars(args).items() if k not in ("admin_token",)}
+    }
+    report["settings"].pop("database_url", None)
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(progress.run(stop), name="progress")]
+    try:
+        quiz = await setup_quiz(args, client)
+        report["quiz_id"] = quiz["id"]
+        partition = await partition_of(args, redis, quiz)
+        joins, players = await join_all(args, client, quiz, progress)
+        report["joins"] = summarize_phase(joins)
+        if not players:
+            raise SystemExit("no player could join; see the errors above")
+
+        watchers = Watchers(
+            f"{args.gateway}/quizzes/{quiz['id']}?token={args.admin_token}", args.watchers
+        )
+        watching = asyncio.Event()
+        tasks.append(asyncio.create_task(watchers.run(watching), name="watchers"))
+        groups = None
+        if redis is not None and partition is not None:
+            groups = GroupProgress(
+                redis, f"{args.key_prefix}{{p{partition}}}:answers", ("answers-db", "answers-redis")
+            )
+            tasks.append(asyncio.create_task(groups.run(stop), name="group-progress"))
+        await asyncio.sleep(0.5)
+
+        processes = quizboard_processes()
+        before = {pid: sample(pid) for pid in processes}
+        wall = time.time()
+        answers = await answer_all(args, client, quiz, players, progress)
+        wall = time.time() - wall
+        report["answers"] = summarize_phase(answers)
+        after = {pid: sample(pid) for pid in processes}
+        report["processes"] = {
+            f"{role} ({pid})": {
+                "cpu_percent": round(100 * (a.cpu_seconds - b.cpu_seconds) / wall, 1),
+                "rss_mb": round(a.rss_bytes / 2**20, 1),
+            }
+            for pid, role in sorted(processes.items(), key=lambda item: item[1])
+            if (b := before[pid]) is not None and (a := after[pid]) is not None
+        }
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        report["generator"] = {
+            "procs": args.procs,
+            "answer_cpu_percent": round(100 * answers.cpu_seconds / wall, 1),
+            "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        }
+
+        accepted = [(o[0], o[4], o[5]) for o in answers.outcomes if o[2] == 202]
+        accepted_at = [(o[0], o[4]) for o in answers.outcomes if o[2] == 202]
+        last_event = max((e for _, e in accepted_at), key=stream_id, default=None)
+        if groups is not None and last_event is not None:
+            report["drained"] = await wait_drained(groups, last_event)
+            report["pipeline_lag_ms"] = {
+                "postgres": ms(first_covering(groups.observations["answers-db"], accepted_at)),
+                "leaderboard": ms(
+                    first_covering(groups.observations["answers-redis"], accepted_at)
+                ),
+            }
+        await asyncio.sleep(1.2)  # the trailing snapshot
+        watching.set()
+        await tasks[1]
+        freshness: list[float] = []
+        for arrivals in watchers.arrivals[:10]:
+            seen = [(t, stream_id(as_of)) for t, _, as_of, _ in arrivals if as_of]
+            freshness += first_covering(seen, accepted_at)
+        first = watchers.arrivals[0] if watchers.arrivals else []
+        during = [a for a in first if answers.started <= a[0] <= answers.ended + 1.0]
+        span = max(0.001, answers.ended + 1.0 - answers.started)
+        report["leaderboard"] = {
+            "watchers_connected": watchers.connected,
+            "watcher_failures": watchers.failures,
+            "freshness_ms": ms(freshness),
+            "snapshots_per_s": round(len(during) / span, 2),
+            "snapshots_received": sum(len(a) for a in watchers.arrivals),
+        }
+        if redis is not None and partition is not None and args.database_url:
+            report["consistency"] = await consistency(
+                args, redis, partition, quiz, accepted, len(players)
+            )
+        report["warnings"] = warnings_for(report)
+        return report
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        client.close()
+        if redis is not None:
+            await redis.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import gc
+
+    import uvloop
+
+    args = parse_args(argv)
+    if not args.quiz and not args.admin_token:
+        raise SystemExit("--admin-token (or QUIZBOARD_ADMIN_TOKEN) is needed to create a quiz")
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    gc.freeze()
+    report = uvloop.run(run(args))
+    if args.json == "-":
+        print(json.dumps(report, indent=2))
+    else:
+        print(render(report))
+        if args.json:
+            with open(args.json, "w") as file:
+                json.dump(report, file, indent=2)
+    if args.plot:
+        from loadkit.report import plot
+
+        plot(report, args.plot)
+    consistent = report.get("consistency", {}).get("clean", True)
+    return 0 if consistent else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

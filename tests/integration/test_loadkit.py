@@ -1,0 +1,78 @@
+"""The load-test kit, run briefly against a real quizboard so that it cannot rot.
+
+It checks the report's consistency fields, never its speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis.asyncio as aioredis
+
+from quizboard.embedded import free_port
+from quizboard.settings import Settings
+
+SCRIPTS = Path(__file__).parent.parent.parent / "scripts"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
+    settings: Settings,
+    redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+    tmp_path: Path,
+) -> None:
+    api_port, gateway_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")},
+        **settings.to_env(),
+        "QUIZBOARD_DATA_DIR": str(tmp_path / "up"),
+        "QUIZBOARD_LOG_LEVEL": "WARNING",
+    }
+    up = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "quizboard", "up",
+        "--api-port", str(api_port), "--gateway-port", str(gateway_port),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert up.stdout is not None
+    try:
+        banner = b""
+        while b"Ctrl-C stops everything" not in banner:
+            line = await asyncio.wait_for(up.stdout.readline(), 60)
+            assert line, banner.decode()
+            banner += line
+        assert b"embedded" not in banner  # it used the servers it was given
+        kit = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPTS / "loadtest.py"),
+            "--url", f"http://127.0.0.1:{api_port}",
+            "--gateway", f"ws://127.0.0.1:{gateway_port}",
+            "--players", "40", "--rate", "400", "--watchers", "2", "--json", "-",
+            env=env, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(kit.communicate(), 120)
+        assert kit.returncode == 0, out.decode()
+    finally:
+        if up.returncode is None:
+            up.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(up.wait(), 60) == 0
+    report = json.loads(out)
+    consistency = report["consistency"]
+    assert consistency["clean"] is True
+    assert consistency["answers_accepted"] == 400 == consistency["answer_rows"]
+    assert consistency["joins_accepted"] == 40 == consistency["total_players"]
+    assert consistency["points_on_board"] == consistency["points_accepted"]
+    assert report["answers"]["errors"] == {}
+    assert report["drained"] is True
+    assert report["leaderboard"]["watchers_connected"] == 2
+    assert set(report["pipeline_lag_ms"]) == {"postgres", "leaderboard"}
+    assert report["leaderboard"]["freshness_ms"]["count"] > 0
