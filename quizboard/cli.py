@@ -102,6 +102,10 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
         lifespan="on",
         access_log=False,
         log_level="info",
+        # Each is a per-request cost; a proxy in front sets its own headers.
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
     )
 
 

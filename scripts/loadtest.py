@@ -73,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--questions", type=int, default=0, help="answer only the first N questions (default: all)"
     )
+    parser.add_argument("--joins-only", action="store_true", help="stop after the join burst")
     parser.add_argument("--watchers", type=int, default=5)
     parser.add_argument("--connections", type=int, default=256, help="HTTP connections per process")
     parser.add_argument("--procs", type=int, default=1, help="generator processes for answers")
@@ -237,18 +238,13 @@ async def wait_drained(progress: GroupProgress, last_event: str) -> bool:
 
 async def consistency(
     args: argparse.Namespace,
-    redis: aioredis.Redis,
-    partition: int,
+    board_key: str | None,
+    redis: aioredis.Redis | None,
     quiz: dict[str, Any],
     accepted: list[tuple[float, str, int]],
     joins: int,
 ) -> dict[str, Any]:
-    tag = f"{args.key_prefix}{{p{partition}}}:quiz:{quiz['id']}"
-    deadline = time.monotonic() + 30
-    # joins-redis may still be catching up: poll, there is nothing to await.
-    while await redis.zcard(f"{tag}:lb") < joins and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.1)
-    board = await redis.zrange(f"{tag}:lb", 0, -1, withscores=True)
+    """Compare what the API accepted with PostgreSQL and, given Redis, the sorted set."""
     async with await psycopg.AsyncConnection.connect(args.database_url) as db:
         cursor = await db.execute(
             "SELECT count(*), coalesce(sum(points), 0) FROM user_answer WHERE quiz_id = %s",
@@ -260,24 +256,43 @@ async def consistency(
         )
         joined = (await cursor.fetchone() or (0,))[0]
     accepted_points = sum(points for _, _, points in accepted)
-    result = {
+    result: dict[str, Any] = {
         "answers_accepted": len(accepted),
         "answer_rows": int(rows),
         "points_accepted": accepted_points,
         "points_in_postgres": int(points),
-        "points_on_board": int(sum(score for _, score in board)),
         "joins_accepted": joins,
         "players_in_postgres": int(joined),
-        "total_players": len(board),
     }
-    result["clean"] = (
+    clean = (
         result["answer_rows"] == result["answers_accepted"]
         and result["points_in_postgres"] == accepted_points
-        and result["points_on_board"] == accepted_points
         and result["players_in_postgres"] == joins
-        and result["total_players"] == joins
     )
+    if redis is not None and board_key is not None:
+        deadline = time.monotonic() + 30
+        # joins-redis may still be catching up: poll, there is nothing to await.
+        while await redis.zcard(board_key) < joins and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        board = await redis.zrange(board_key, 0, -1, withscores=True)
+        result["points_on_board"] = int(sum(score for _, score in board))
+        result["total_players"] = len(board)
+        clean = clean and result["points_on_board"] == accepted_points
+        clean = clean and result["total_players"] == joins
+    result["clean"] = clean
     return result
+
+
+async def joins_stored_after(redis: aioredis.Redis, stream: str) -> float | None:
+    """Seconds until ``joins-db`` and ``joins-redis`` have applied the whole joins stream."""
+    started = time.monotonic()
+    last = await redis.xinfo_stream(stream)
+    wanted = stream_id(last["last-generated-id"].decode())
+    progress = GroupProgress(redis, stream, ("joins-db", "joins-redis"))
+    progress.observations = {g: [] for g in progress.groups}
+    if not await wait_drained(progress, "-".join(map(str, wanted))):
+        return None
+    return time.monotonic() - started
 
 
 def summarize_phase(phase: Phase) -> dict[str, Any]:
@@ -326,6 +341,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["joins"] = summarize_phase(joins)
         if not players:
             raise SystemExit("no player could join; see the errors above")
+        prefix = f"{args.key_prefix}{{p{partition}}}:"
+        if redis is not None and partition is not None:
+            report["joins"]["stored_after_s"] = await joins_stored_after(redis, prefix + "joins")
+        if args.joins_only:
+            if args.database_url:
+                report["consistency"] = await consistency(
+                    args, prefix + f"quiz:{quiz['id']}:lb", redis, quiz, [], len(players)
+                )
+            report["warnings"] = warnings_for(report)
+            return report
 
         watchers = Watchers(
             f"{args.gateway}/quizzes/{quiz['id']}?token={args.admin_token}", args.watchers
@@ -390,9 +415,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "snapshots_per_s": round(len(during) / span, 2),
             "snapshots_received": sum(len(a) for a in watchers.arrivals),
         }
-        if redis is not None and partition is not None and args.database_url:
+        if args.database_url:
+            board_key = prefix + f"quiz:{quiz['id']}:lb" if partition is not None else None
             report["consistency"] = await consistency(
-                args, redis, partition, quiz, accepted, len(players)
+                args, board_key, redis, quiz, accepted, len(players)
             )
         report["warnings"] = warnings_for(report)
         return report

@@ -32,4 +32,5 @@ class Services:
 
 def services(request: Request) -> Services:
     """The services of the app serving ``request``."""
-    return cast(Services, request.state.services)
+    # Straight from the scope: ``request.state`` builds a State object per access.
+    return cast(Services, request.scope["state"]["services"])
