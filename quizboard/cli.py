@@ -101,7 +101,7 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
         http="httptools",
         lifespan="on",
         access_log=False,
-        log_level="info",
+        log_level=logging.getLogger().getEffectiveLevel(),
         # Each is a per-request cost; a proxy in front sets its own headers.
         proxy_headers=False,
         server_header=False,
