@@ -71,10 +71,14 @@ def clients(job: dict[str, Any]) -> dict[str, Any]:
                     while time.time() < job["until"]:
                         remaining = job["until"] - time.time()
                         try:
-                            message = await asyncio.wait_for(ws.recv(), max(0.01, remaining))
+                            message = await asyncio.wait_for(
+                                ws.recv(decode=False), max(0.01, remaining)
+                            )
                         except TimeoutError:
                             break
-                        latencies.append(time.time() - json.loads(message)["sent_at"])
+                        # Cheaper than json.loads: the client's own cost is part of what we time.
+                        stamp = message[message.rindex(b'"sent_at": ') + 11 : -1]
+                        latencies.append(time.time() - float(stamp))
             except OSError:
                 failures += 1
             except Exception:  # a failed handshake or a dropped connection counts, not crashes
