@@ -133,7 +133,10 @@ def measure(target: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
 
 
 def ratio(better: float, worse: float) -> str:
-    return f"{better / worse:.1f}x" if worse else "-"
+    if not worse:
+        return "-"
+    value = better / worse
+    return f"{value:.1f}x" if value < 100 else f"{value:,.0f}x"
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:

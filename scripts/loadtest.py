@@ -372,13 +372,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         wall = time.time() - wall
         report["answers"] = summarize_phase(answers)
         after = {pid: sample(pid) for pid in processes}
+        roles: dict[str, dict[str, float]] = {}
+        for pid, role in processes.items():
+            b, a = before[pid], after[pid]
+            if a is None or b is None:
+                continue
+            row = roles.setdefault(role, {"cpu_percent": 0.0, "rss_mb": 0.0, "processes": 0})
+            row["cpu_percent"] += 100 * (a.cpu_seconds - b.cpu_seconds) / wall
+            row["rss_mb"] += a.rss_bytes / 2**20
+            row["processes"] += 1
         report["processes"] = {
-            f"{role} ({pid})": {
-                "cpu_percent": round(100 * (a.cpu_seconds - b.cpu_seconds) / wall, 1),
-                "rss_mb": round(a.rss_bytes / 2**20, 1),
-            }
-            for pid, role in sorted(processes.items(), key=lambda item: item[1])
-            if (b := before[pid]) is not None and (a := after[pid]) is not None
+            role: {k: round(v, 1) for k, v in row.items()} for role, row in sorted(roles.items())
         }
         usage = resource.getrusage(resource.RUSAGE_SELF)
         report["generator"] = {

@@ -17,7 +17,11 @@ class Sample:
 
 
 def quizboard_processes() -> dict[int, str]:
-    """Local quizboard processes and their role (``api``, ``worker:answers-db``, ...)."""
+    """Local quizboard processes and their role (``api``, ``worker:answers-db``, ...).
+
+    Valkey and PostgreSQL (every backend) are included as ``valkey`` and
+    ``postgres``: on one machine they take their share of the same cores.
+    """
     found: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -27,6 +31,12 @@ def quizboard_processes() -> dict[int, str]:
         except OSError:
             continue
         words = [a.decode(errors="replace") for a in argv if a]
+        if words and words[0].rsplit("/", 1)[-1].startswith("valkey-server"):
+            found[int(entry.name)] = "valkey"
+            continue
+        if words and words[0].rsplit("/", 1)[-1].startswith("postgres"):
+            found[int(entry.name)] = "postgres"
+            continue
         if "quizboard" not in words or "-m" not in words:
             continue
         rest = words[words.index("quizboard") + 1 :]
