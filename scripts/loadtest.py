@@ -316,7 +316,19 @@ def summarize_phase(phase: Phase) -> dict[str, Any]:
         "generator_cpu_s": round(phase.cpu_seconds, 2),
         "late_sends": phase.behind,
         "per_second": timeline([o[0] for o in ok], phase.started),
+        "p99_ms_per_second": p99_per_second(ok, phase.started),
     }
+
+
+def p99_per_second(outcomes: list[Any], start: float) -> list[float]:
+    """The p99 latency (ms) of the responses that arrived in each second."""
+    buckets: dict[int, list[float]] = {}
+    for arrived, latency, *_ in outcomes:
+        buckets.setdefault(int(arrived - start), []).append(latency)
+    return [
+        round(percentiles(buckets.get(i, []))["p99"] * 1000, 1)
+        for i in range(max(buckets, default=-1) + 1)
+    ]
 
 
 def ms(values: list[float]) -> dict[str, float]:

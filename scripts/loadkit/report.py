@@ -77,7 +77,7 @@ def render(report: dict[str, Any]) -> str:
 
 
 def plot(report: dict[str, Any], path: str) -> None:
-    """Accepted answers per second over the answer phase, as a PNG."""
+    """Accepted answers and p99 latency per second over the answer phase, as a PNG."""
     try:
         import matplotlib
 
@@ -86,11 +86,15 @@ def plot(report: dict[str, Any], path: str) -> None:
     except ImportError:
         raise SystemExit("--plot needs matplotlib: uv sync --extra plot") from None
     answers = report["answers"]
-    figure, axis = plt.subplots(figsize=(8, 4))
-    axis.plot(answers["per_second"], label="accepted answers/s")
-    axis.set_xlabel("seconds")
-    axis.set_ylabel("answers/s")
-    axis.set_title(f"quiz {report['quiz_id']}: p99 {answers['latency_ms']['p99']} ms")
-    axis.legend()
+    figure, (rate, latency) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    rate.plot(answers["per_second"], color="tab:blue")
+    rate.set_ylabel("accepted answers/s")
+    rate.set_title(
+        f"quiz {report['quiz_id']}: {answers['accepted_per_s']:,.0f} answers/s, "
+        f"p99 {answers['latency_ms']['p99']} ms"
+    )
+    latency.plot(answers.get("p99_ms_per_second", []), color="tab:red")
+    latency.set_ylabel("answer p99 latency (ms)")
+    latency.set_xlabel("seconds into the answer phase")
     figure.tight_layout()
     figure.savefig(path)
