@@ -10,7 +10,7 @@ import sys
 import click
 import psycopg
 
-from quizboard.errors import ConfigError
+from quizboard.errors import ConfigError, QuizboardError
 from quizboard.lifecycle import run_until_signalled
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
@@ -173,3 +173,18 @@ def up(
         run_up(settings, with_demo=demo)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
+
+
+@main.command("reconcile")
+@click.argument("quiz_id", type=int)
+@click.option("--fix", is_flag=True, help="Rebuild the leaderboard from PostgreSQL.")
+@click.pass_context
+def reconcile_command(ctx: click.Context, quiz_id: int, fix: bool) -> None:
+    """Compare a quiz's accepted answers, PostgreSQL and its leaderboard; exit 1 on a difference."""
+    from quizboard.reconcile import run_reconcile
+
+    try:
+        code = asyncio.run(run_reconcile(_settings(ctx), quiz_id, fix=fix, echo=click.echo))
+    except QuizboardError as exc:
+        raise click.ClickException(exc.message) from None
+    ctx.exit(code)

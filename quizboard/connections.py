@@ -84,3 +84,10 @@ async def pg_pool(
     )
     async with pool:
         yield pool
+
+
+def text(value: bytes | str | None) -> str:
+    """A Redis reply as ``str`` (``""`` for nil): replies come back as bytes."""
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else value

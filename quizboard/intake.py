@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from quizboard.connections import Redis
+from quizboard.connections import Redis, text
 from quizboard.events import ENCODER, FIELD, AnswerEvent, JoinEvent
 from quizboard.keys import ANSWERS, JOINS, Keys
 
@@ -145,10 +145,10 @@ class Intake:
         result: str | None
         if isinstance(request, _Join):
             stream = self._keys.stream(request.partition, JOINS)
-            result = _text(await self._redis.xadd(stream, {FIELD: ENCODER.encode(request.event)}))
+            result = text(await self._redis.xadd(stream, {FIELD: ENCODER.encode(request.event)}))
         else:
             keys, args = self._answer_call(request.partition, [request])
-            result = _text((await self._accept(keys=keys, args=args))[0]) or None
+            result = text((await self._accept(keys=keys, args=args))[0]) or None
         if self._wait_aof:
             await self._redis.execute_command("WAITAOF", 1, 0, 1000)  # type: ignore[no-untyped-call]
         return result
@@ -178,10 +178,10 @@ class Intake:
         results: list[str | None] = [None] * len(requests)
         for (kind, where), reply in zip(calls, replies, strict=False):
             if kind == "join":
-                results[where] = _text(reply)
+                results[where] = text(reply)
             else:
                 for index, entry_id in zip(where, reply, strict=True):
-                    results[index] = _text(entry_id) or None
+                    results[index] = text(entry_id) or None
         return results
 
     def _answer_call(self, partition: int, requests: list[_Request]) -> tuple[list[str], list[Any]]:
@@ -197,7 +197,3 @@ class Intake:
                      request.keep_until_ms]  # fmt: skip
         keys += list(marks)
         return keys, args
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

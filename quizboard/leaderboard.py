@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from quizboard.connections import Redis
+from quizboard.connections import Redis, text
 from quizboard.keys import Keys
 from quizboard.ranks import competition_ranks
 
@@ -40,12 +40,6 @@ class Standing(Struct, frozen=True):
     total_players: int
 
 
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else value
-
-
 async def read_snapshot(
     redis: Redis,
     keys: Keys,
@@ -75,7 +69,7 @@ async def read_snapshot(
         rows, total, version, as_of = await pipe.execute()
     entries: list[LeaderboardEntry] = []
     if rows:
-        players = [_text(member) for member, _ in rows]
+        players = [text(member) for member, _ in rows]
         scores = [int(score) for _, score in rows]
         async with redis.pipeline(transaction=False) as pipe:
             pipe.zcount(board, f"({scores[0]}", "+inf")
@@ -83,13 +77,13 @@ async def read_snapshot(
             higher, names = await pipe.execute()
         ranks = competition_ranks(scores, offset, int(higher) + 1)
         entries = [
-            LeaderboardEntry(rank, player, _text(name), score)
+            LeaderboardEntry(rank, player, text(name), score)
             for rank, player, name, score in zip(ranks, players, names, scores, strict=True)
         ]
     return Snapshot(
         quiz_id=q,
         version=int(version or 0),
-        as_of=_text(as_of),
+        as_of=text(as_of),
         total_players=int(total),
         entries=entries,
     )

@@ -28,7 +28,7 @@ import msgspec
 import psycopg
 import redis.exceptions
 
-from quizboard.connections import SERVER_DOWN, Redis
+from quizboard.connections import SERVER_DOWN, Redis, text
 from quizboard.keys import DEAD, Keys
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class Consumer:
         )
         entries: list[Entry] = []
         for stream, raw in response or []:
-            entries.extend(_decode_entries(_text(stream), raw))
+            entries.extend(_decode_entries(text(stream), raw))
         return entries
 
     async def _consume_own_pending(self, stop: asyncio.Event) -> None:
@@ -255,7 +255,7 @@ class Consumer:
                 start_id=start,
                 count=self.config.batch_size,
             )
-            start = _text(response[0])
+            start = text(response[0])
             entries = [e for e in _decode_entries(stream, response[1]) if e.fields]
             if entries:
                 deliveries = await self._delivery_counts(stream, [e.id for e in entries])
@@ -279,7 +279,7 @@ class Consumer:
         counts: dict[str, int] = {}
         for rows in results:
             for row in rows:
-                counts[_text(row["message_id"])] = int(row["times_delivered"])
+                counts[text(row["message_id"])] = int(row["times_delivered"])
         return counts
 
     async def _dead_letter(self, entry: Entry, deliveries: int) -> None:
@@ -302,7 +302,3 @@ class Consumer:
         self.dead += 1
         log.error("group %s: entry %s %s moved to %s after %d deliveries: %s",
                   self.config.group, entry.stream, entry.id, dead, deliveries, error)  # fmt: skip
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

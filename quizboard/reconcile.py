@@ -1,0 +1,175 @@
+"""``quizboard reconcile``: check one quiz end to end, and rebuild its leaderboard.
+
+What the API accepted is the quiz's answered-marks hash: one field per accepted
+answer (``player:question``), holding the event id. Reconcile compares it with
+``user_answer``, ``user_quiz`` and the sorted set, and says every difference in
+plain words. PostgreSQL is the source of truth: ``--fix`` rebuilds the sorted
+set from ``user_answer`` and ``user_quiz``.
+
+Differences found while the consumer groups still have work queued may only be
+work in flight; :func:`check` reports the backlog so that an operator (or a
+test) can wait for it to drain first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from psycopg.rows import dict_row
+
+from quizboard.connections import Pool, Redis, pg_pool, redis_client, text
+from quizboard.keys import ANSWERS, JOINS, Keys
+from quizboard.models import QuizConfig
+from quizboard.quizzes import QuizCatalog
+from quizboard.settings import Settings
+
+
+@dataclass
+class QuizState:
+    """Everything reconcile compares, for one quiz."""
+
+    quiz_id: int
+    accepted: dict[tuple[str, int], str] = field(default_factory=dict)  # (player, q) -> event
+    rows: dict[tuple[str, int], int] = field(default_factory=dict)  # (player, q) -> points
+    players: dict[str, str] = field(default_factory=dict)  # user_quiz: player -> name
+    board: dict[str, int] = field(default_factory=dict)  # sorted set: player -> score
+    backlog: dict[str, int] = field(default_factory=dict)  # group -> entries not yet applied
+
+
+def _sample(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def differences(state: QuizState) -> list[str]:
+    """Every way the stores disagree, in plain words; empty when they agree."""
+    found: list[str] = []
+    missing = sorted(f"{p}:{q}" for p, q in state.accepted.keys() - state.rows.keys())
+    if missing:
+        found.append(f"{len(missing)} accepted answers have no user_answer row: {_sample(missing)}")
+    unknown = sorted(f"{p}:{q}" for p, q in state.rows.keys() - state.accepted.keys())
+    if unknown and state.accepted:
+        found.append(
+            f"{len(unknown)} user_answer rows match no accepted answer: {_sample(unknown)}"
+        )
+    totals: dict[str, int] = defaultdict(int)
+    for (player, _), points in state.rows.items():
+        totals[player] += points
+    for player in state.players:
+        totals.setdefault(player, 0)
+    wrong = sorted(
+        f"{p} (board {state.board.get(p, 'absent')}, user_answer {total})"
+        for p, total in totals.items()
+        if state.board.get(p) != total
+    )
+    if wrong:
+        found.append(f"{len(wrong)} players' scores differ from user_answer: {_sample(wrong)}")
+    extra = sorted(set(state.board) - set(totals))
+    if extra:
+        found.append(
+            f"{len(extra)} players on the board have no join and no answer: {_sample(extra)}"
+        )
+    orphans = sorted({p for p, _ in state.rows} - set(state.players))
+    if orphans:
+        found.append(
+            f"{len(orphans)} players answered but have no user_quiz row: {_sample(orphans)}"
+        )
+    return found
+
+
+async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -> QuizState:
+    """Read the quiz from every store."""
+    p, q = config.partition, config.id
+    state = QuizState(q)
+    marks = await redis.hgetall(keys.answered(p, q))
+    for mark, event in marks.items():
+        player, _, question = text(mark).rpartition(":")
+        state.accepted[(player, int(question))] = text(event)
+    board: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
+        keys.leaderboard(p, q), 0, -1, withscores=True
+    )
+    state.board = {text(member): int(score) for member, score in board}
+    async with pool.connection() as conn:
+        cursor = conn.cursor(row_factory=dict_row)
+        await cursor.execute(
+            "SELECT player_id::text AS player, question_id, points FROM user_answer"
+            " WHERE quiz_id = %s",
+            (q,),
+        )
+        state.rows = {(r["player"], r["question_id"]): r["points"] for r in await cursor.fetchall()}
+        await cursor.execute(
+            "SELECT player_id::text AS player, display_name FROM user_quiz WHERE quiz_id = %s",
+            (q,),
+        )
+        state.players = {r["player"]: r["display_name"] for r in await cursor.fetchall()}
+    state.backlog = await backlog(redis, keys, p)
+    return state
+
+
+async def backlog(redis: Redis, keys: Keys, partition: int) -> dict[str, int]:
+    """Per group, the entries of this partition not yet applied (pending plus unread)."""
+    result: dict[str, int] = {}
+    for name in (JOINS, ANSWERS):
+        stream = keys.stream(partition, name)
+        if not await redis.exists(stream):
+            continue
+        for group in await redis.xinfo_groups(stream):
+            lag = group.get("lag") or 0
+            result[group["name"].decode()] = int(group["pending"]) + int(lag)
+    return result
+
+
+async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: QuizState) -> None:
+    """Replace the sorted set and the names with what PostgreSQL holds, atomically."""
+    p, q = config.partition, config.id
+    totals: dict[str, int] = dict.fromkeys(state.players, 0)
+    for (player, _), points in state.rows.items():
+        totals[player] = totals.get(player, 0) + points
+    board, names = keys.leaderboard(p, q), keys.players(p, q)
+    rebuilt = board + ":rebuild"  # same hash tag, so RENAME stays in one slot
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(rebuilt)
+        if totals:
+            pipe.zadd(rebuilt, totals)
+            pipe.rename(rebuilt, board)
+        else:
+            pipe.delete(board)
+        if state.players:
+            pipe.hset(names, mapping=dict(state.players))  # type: ignore[arg-type]
+        await pipe.execute()
+
+
+async def run_reconcile(
+    settings: Settings, quiz_id: int, *, fix: bool, echo: Callable[[str], None]
+) -> int:
+    """The ``reconcile`` command: 0 when the stores agree (after ``--fix``), 1 otherwise."""
+    keys = Keys(settings.key_prefix)
+    async with redis_client(settings.redis_url) as redis, pg_pool(settings.database_url) as pool:
+        config = await QuizCatalog(pool, redis, keys, settings.partitions).get(quiz_id)
+        state = await load_state(redis, pool, keys, config)
+        found = differences(state)
+        waiting = {group: n for group, n in state.backlog.items() if n}
+        echo(
+            f"quiz {quiz_id}: {len(state.accepted)} accepted answers, {len(state.rows)} "
+            f"user_answer rows, {len(state.players)} players, {len(state.board)} on the board"
+        )
+        if waiting:
+            echo("still to apply: " + ", ".join(f"{g} {n}" for g, n in sorted(waiting.items())))
+        for line in found:
+            echo(f"DIFFERENCE: {line}")
+        if not found:
+            echo("consistent")
+            return 0
+        if not fix:
+            return 1
+        if waiting:
+            echo("not fixing while the groups have work queued; run again once they drain")
+            return 1
+        await rebuild_board(redis, keys, config, state)
+        after = differences(await load_state(redis, pool, keys, config))
+        for line in after:
+            echo(f"STILL DIFFERENT: {line}")
+        echo("leaderboard rebuilt from PostgreSQL" + ("" if not after else "; differences remain"))
+        return 1 if after else 0

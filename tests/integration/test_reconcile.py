@@ -1,0 +1,69 @@
+"""``quizboard reconcile`` finds what differs, and ``--fix`` rebuilds the board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import psycopg
+import redis.asyncio as aioredis
+
+from quizboard.settings import Settings
+from tests.integration.conftest import Workers
+from tests.integration.steps import count, create_quiz, eventually, join, right_answer
+from tests.integration.test_cli import quizboard
+
+
+async def test_reconcile_reports_and_fixes(
+    api: httpx.AsyncClient,
+    workers: Workers,
+    settings: Settings,
+    redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+) -> None:
+    workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
+    quiz = await create_quiz(api)
+    players = [await join(api, quiz["id"], name) for name in ("Ann", "Bo", "Cy")]
+    for player in players[:2]:
+        for question in quiz["questions"][:3]:
+            response = await api.post(
+                f"/quizzes/{quiz['id']}/answers",
+                json={"question_id": question["id"], "answer": right_answer(question)},
+                headers={"Authorization": f"Bearer {player['token']}"},
+            )
+            assert response.status_code == 202
+
+    async def settled() -> bool:
+        rows = await count(db, "SELECT count(*) FROM user_answer")
+        board = await redis.zcard(f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb")
+        return rows == 6 and board == 3
+
+    await eventually(settled, within=5)
+    await workers.close()  # a quiet pipeline, as --fix requires
+    clean = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "consistent" in clean.stdout
+
+    board = f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb"
+    await redis.zincrby(board, 999, players[0]["player_id"])  # a double count
+    await redis.zrem(board, players[2]["player_id"])  # a player lost from the board
+    found = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert found.returncode == 1
+    assert "scores differ" in found.stdout
+    assert f"{players[0]['player_id']} (board 1299, user_answer 300)" in found.stdout
+    assert f"{players[2]['player_id']} (board absent, user_answer 0)" in found.stdout
+
+    fixed = quizboard(settings, "reconcile", str(quiz["id"]), "--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "rebuilt" in fixed.stdout
+    scores = dict(await redis.zrange(board, 0, -1, withscores=True))
+    assert scores == {
+        players[0]["player_id"].encode(): 300.0,
+        players[1]["player_id"].encode(): 300.0,
+        players[2]["player_id"].encode(): 0.0,
+    }
+
+    await db.execute("DELETE FROM user_answer WHERE player_id = %s", (players[1]["player_id"],))
+    lost = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert lost.returncode == 1
+    assert "3 accepted answers have no user_answer row" in lost.stdout
