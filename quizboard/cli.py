@@ -188,3 +188,31 @@ def reconcile_command(ctx: click.Context, quiz_id: int, fix: bool) -> None:
     except QuizboardError as exc:
         raise click.ClickException(exc.message) from None
     ctx.exit(code)
+
+
+@main.group()
+def dead() -> None:
+    """Dead letters: entries a group gave up on after too many deliveries."""
+
+
+@dead.command("list")
+@click.option("--count", default=100, show_default=True, help="Letters per partition.")
+@click.pass_context
+def dead_list(ctx: click.Context, count: int) -> None:
+    """List dead letters: group, source entry, deliveries and the last error."""
+    from quizboard.streams.dead import list_command
+
+    asyncio.run(list_command(_settings(ctx), count, click.echo))
+
+
+@dead.command("retry")
+@click.argument("dead_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Re-drive every dead letter.")
+@click.pass_context
+def dead_retry(ctx: click.Context, dead_ids: tuple[str, ...], everything: bool) -> None:
+    """Re-drive dead letters into the group that gave up on them; exit 1 if any fail again."""
+    from quizboard.streams.dead import retry_command
+
+    if not dead_ids and not everything:
+        raise click.UsageError("name the dead letters to re-drive, or pass --all")
+    ctx.exit(asyncio.run(retry_command(_settings(ctx), dead_ids, everything, click.echo)))

@@ -32,6 +32,10 @@ class Keys:
         """The stream ``name`` of every partition, in partition order."""
         return [self.stream(p, name) for p in range(partitions)]
 
+    def dead(self, partition: int) -> str:
+        """The partition's dead-letter stream."""
+        return self.stream(partition, DEAD)
+
     def partition_of_stream(self, stream: str) -> int:
         """The partition number of a stream key made by :meth:`stream`."""
         start = stream.index("{p") + 2

@@ -38,6 +38,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     wait_aof: bool = False
     coalesce: bool = True
+    test_pause: str = ""  # a test hook: see quizboard/testing.py
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     gateway_host: str = "127.0.0.1"

@@ -29,7 +29,7 @@ import psycopg
 import redis.exceptions
 
 from quizboard.connections import SERVER_DOWN, Redis, text
-from quizboard.keys import DEAD, Keys
+from quizboard.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ class Consumer:
 
     async def _dead_letter(self, entry: Entry, deliveries: int) -> None:
         """Move ``entry`` to its partition's dead stream and ack it, in one MULTI."""
-        dead = self._keys.stream(self._keys.partition_of_stream(entry.stream), DEAD)
+        dead = self._keys.dead(self._keys.partition_of_stream(entry.stream))
         error = self._errors.pop(entry.id, "delivered too many times")
         fields: dict[Any, Any] = {
             "group": self.config.group,

@@ -16,9 +16,11 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from quizboard.connections import Pool
+from quizboard.connections import Pool, Redis
 from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
+from quizboard.keys import Keys
 from quizboard.streams.consumer import Entry
+from quizboard.testing import Pause, no_pause
 
 STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_user_quiz
@@ -46,8 +48,11 @@ class _CopySink:
     columns: LiteralString = ""
     types: Sequence[str] = ()
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, redis: Redis, keys: Keys, pause: Pause = no_pause) -> None:
         self._pool = pool
+        self._redis = redis
+        self._keys = keys
+        self._pause = pause
         self._copy: LiteralString = (
             f"COPY staging_{self.table} ({self.columns}) FROM STDIN (FORMAT BINARY)"
         )
@@ -60,14 +65,26 @@ class _CopySink:
         raise NotImplementedError
 
     async def apply(self, group: str, entries: Sequence[Entry]) -> None:
+        """Store ``entries`` in one transaction; rows already there are left alone."""
         rows = self.rows(entries)  # decode everything before touching the database
-        async with self._pool.connection() as conn, conn.transaction():
-            cursor = conn.cursor()
-            async with cursor.copy(self._copy) as copy:
-                copy.set_types(list(self.types))
-                for row in rows:
-                    await copy.write_row(row)
-            await cursor.execute(self._move)
+        async with self._pool.connection() as conn:
+            async with conn.transaction():
+                cursor = conn.cursor()
+                async with cursor.copy(self._copy) as copy:
+                    copy.set_types(list(self.types))
+                    for row in rows:
+                        await copy.write_row(row)
+                await cursor.execute(self._move)
+                await self._pause("after-copy")
+            await self._pause("after-commit")
+
+    async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None:
+        """Store dead letters (original entry, dead-stream id), then delete them."""
+        await self.apply(group, [entry for entry, _ in dead])
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry, dead_id in dead:
+                pipe.xdel(self._keys.dead(self._keys.partition_of_stream(entry.stream)), dead_id)
+            await pipe.execute()
 
 
 class UserQuizSink(_CopySink):

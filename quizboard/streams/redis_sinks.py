@@ -1,10 +1,13 @@
 """Sinks that apply events to the Redis leaderboards, acking in the same Lua script.
 
-Each script XACKs an entry and applies it only if the XACK removed it from the
-pending list. The effect and the ack happen together or not at all, and an
-entry that some other consumer already applied is skipped: a crash or a
-redelivery can never count an answer twice. One script call handles a whole
-batch of one partition, so all its keys share one hash tag.
+Each script applies an entry only if its gate opens: normally XACK, which says
+the entry was still pending for this group; for an operator's re-drive of a
+dead letter, XDEL of the dead entry. The effect and the gate happen together or
+not at all, so a crash, a redelivery or a second re-drive never counts an answer
+twice. Valkey does not roll a script back when a command fails half-way, so each
+script first checks the type of every key it will write and refuses the whole
+batch before any write. One call handles a whole batch of one partition, so all
+its keys share one hash tag.
 """
 
 from __future__ import annotations
@@ -17,8 +20,12 @@ from quizboard.connections import Redis
 from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
 from quizboard.keys import LB_CHANGES, Keys
 from quizboard.streams.consumer import Entry
+from quizboard.testing import Pause, no_pause
 
-_NEWER = """
+# Shared by both scripts. ARGV[1]: group, ARGV[2]: 'ack' or 'redrive', ARGV[3]: quiz
+# count nq, then the nq quiz ids, then per entry: gate id, event id, quiz number, player,
+# value. KEYS[1]: the stream the gate acts on, KEYS[2]: lb-changes, then two keys per quiz.
+_PRELUDE = """
 local function newer(a, b)
     if not b then return true end
     local am, as = string.match(a, '^(%d+)-(%d+)$')
@@ -27,21 +34,37 @@ local function newer(a, b)
     am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
     return am > bm or (am == bm and as > bs)
 end
+local function check_types(first, second)
+    for k = 3, #KEYS, 2 do
+        for offset, wanted in ipairs({first, second}) do
+            local kind = redis.call('TYPE', KEYS[k + offset - 1])['ok']
+            if kind ~= 'none' and kind ~= wanted then
+                return redis.error_reply('WRONGTYPE ' .. KEYS[k + offset - 1] .. ' is a ' .. kind)
+            end
+        end
+    end
+end
+local group, mode, nq = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local function gate(id)
+    if mode == 'ack' then
+        return redis.call('XACK', KEYS[1], group, id) == 1
+    end
+    return redis.call('XDEL', KEYS[1], id) == 1
+end
 """
 
-# KEYS: stream, lb-changes, then per quiz q: leaderboard, as-of.
-# ARGV: group, quiz count, the quiz ids, then per entry: id, quiz number, player, points.
 APPLY_ANSWERS = (
-    _NEWER
+    _PRELUDE
     + """
-local group, nq = ARGV[1], tonumber(ARGV[2])
+local refused = check_types('zset', 'string')
+if refused then return refused end
 local last = {}
 local applied = 0
-for i = 3 + nq, #ARGV, 4 do
-    local id, q = ARGV[i], tonumber(ARGV[i + 1])
-    if redis.call('XACK', KEYS[1], group, id) == 1 then
-        redis.call('ZINCRBY', KEYS[1 + 2 * q], ARGV[i + 3], ARGV[i + 2])
-        if newer(id, last[q]) then last[q] = id end
+for i = 4 + nq, #ARGV, 5 do
+    local q = tonumber(ARGV[i + 2])
+    if gate(ARGV[i]) then
+        redis.call('ZINCRBY', KEYS[1 + 2 * q], ARGV[i + 4], ARGV[i + 3])
+        if newer(ARGV[i + 1], last[q]) then last[q] = ARGV[i + 1] end
         applied = applied + 1
     end
 end
@@ -55,35 +78,37 @@ for q = 1, nq do
             last[q] = current
         end
         redis.call('XADD', KEYS[2], '*', 'd',
-            '{"quiz_id":' .. ARGV[2 + q] .. ',"as_of":"' .. last[q] .. '"}')
+            '{"quiz_id":' .. ARGV[3 + q] .. ',"as_of":"' .. last[q] .. '"}')
     end
 end
 return applied
 """
 )
 
-# KEYS: stream, lb-changes, then per quiz q: leaderboard, players.
-# ARGV: group, quiz count, the quiz ids, then per entry: id, quiz number, player, name.
-APPLY_JOINS = """
-local group, nq = ARGV[1], tonumber(ARGV[2])
+APPLY_JOINS = (
+    _PRELUDE
+    + """
+local refused = check_types('zset', 'hash')
+if refused then return refused end
 local touched = {}
 local applied = 0
-for i = 3 + nq, #ARGV, 4 do
-    local q = tonumber(ARGV[i + 1])
-    if redis.call('XACK', KEYS[1], group, ARGV[i]) == 1 then
-        redis.call('ZADD', KEYS[1 + 2 * q], 'NX', 0, ARGV[i + 2])
-        redis.call('HSET', KEYS[2 + 2 * q], ARGV[i + 2], ARGV[i + 3])
+for i = 4 + nq, #ARGV, 5 do
+    local q = tonumber(ARGV[i + 2])
+    if gate(ARGV[i]) then
+        redis.call('ZADD', KEYS[1 + 2 * q], 'NX', 0, ARGV[i + 3])
+        redis.call('HSET', KEYS[2 + 2 * q], ARGV[i + 3], ARGV[i + 4])
         touched[q] = true
         applied = applied + 1
     end
 end
 for q = 1, nq do
     if touched[q] then
-        redis.call('XADD', KEYS[2], '*', 'd', '{"quiz_id":' .. ARGV[2 + q] .. '}')
+        redis.call('XADD', KEYS[2], '*', 'd', '{"quiz_id":' .. ARGV[3 + q] .. '}')
     end
 end
 return applied
 """
+)
 
 # One row of script arguments per entry: (quiz id, player, value).
 Row = tuple[int, str, str | int]
@@ -95,9 +120,10 @@ class _ScriptSink:
     acks = True
     script_source = ""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis, keys: Keys, pause: Pause = no_pause) -> None:
         self._redis = redis
         self._keys = keys
+        self._pause = pause
         self._script = redis.register_script(self.script_source)
 
     def row(self, entry: Entry) -> Row:
@@ -107,20 +133,34 @@ class _ScriptSink:
         raise NotImplementedError
 
     async def apply(self, group: str, entries: Sequence[Entry]) -> None:
-        by_stream: dict[str, list[tuple[Entry, Row]]] = defaultdict(list)
-        for entry in entries:  # decode everything before any write
-            by_stream[entry.stream].append((entry, self.row(entry)))
-        for stream, part in by_stream.items():
-            partition = self._keys.partition_of_stream(stream)
+        """Apply entries still pending for ``group``, acking them in the same script."""
+        await self._run(group, "ack", [(e, e.id) for e in entries])
+
+    async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None:
+        """Apply dead letters, each given as its original entry and its dead-stream id.
+
+        The gate is the XDEL of the dead entry, so a letter is applied at most once
+        however often the operator asks.
+        """
+        await self._run(group, "redrive", [(entry, dead_id) for entry, dead_id in dead])
+
+    async def _run(self, group: str, mode: str, gated: Sequence[tuple[Entry, str]]) -> None:
+        by_partition: dict[int, list[tuple[Entry, str, Row]]] = defaultdict(list)
+        for entry, gate_id in gated:  # decode everything before any write
+            partition = self._keys.partition_of_stream(entry.stream)
+            by_partition[partition].append((entry, gate_id, self.row(entry)))
+        await self._pause("before-apply")
+        for partition, part in by_partition.items():
             quizzes: dict[int, int] = {}
-            for _, (quiz_id, _, _) in part:
+            for _, _, (quiz_id, _, _) in part:
                 quizzes.setdefault(quiz_id, len(quizzes) + 1)
-            keys = [stream, self._keys.stream(partition, LB_CHANGES)]
+            gate_stream = part[0][0].stream if mode == "ack" else self._keys.dead(partition)
+            keys = [gate_stream, self._keys.stream(partition, LB_CHANGES)]
             for quiz_id in quizzes:
                 keys.extend(self.quiz_keys(partition, quiz_id))
-            args: list[Any] = [group, len(quizzes), *quizzes]
-            for entry, (quiz_id, player, value) in part:
-                args += [entry.id, quizzes[quiz_id], player, value]
+            args: list[Any] = [group, mode, len(quizzes), *quizzes]
+            for entry, gate_id, (quiz_id, player, value) in part:
+                args += [gate_id, entry.id, quizzes[quiz_id], player, value]
             await self._script(keys=keys, args=args)
 
 

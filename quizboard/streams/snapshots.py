@@ -23,6 +23,7 @@ from quizboard.events import CHANGE_DECODER, ENCODER, FIELD
 from quizboard.keys import Keys
 from quizboard.leaderboard import LeaderboardMessage, read_snapshot
 from quizboard.streams.consumer import Backoff, Entry
+from quizboard.testing import Pause, no_pause
 from quizboard.throttle import QuizThrottle
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,9 @@ class SnapshotPublisher:
         top_n: int,
         group: str = "leaderboard",
         clock: Callable[[], float] = time.monotonic,
+        pause: Pause = no_pause,
     ) -> None:
+        self._pause = pause
         self._redis = redis
         self._keys = keys
         self._interval_ms = interval_ms
@@ -142,6 +145,7 @@ class SnapshotPublisher:
                 self._quizzes.pop(quiz_id, None)
 
     async def _publish(self, partition: int, quiz_id: int) -> None:
+        await self._pause("before-publish")
         snapshot = await read_snapshot(
             self._redis, self._keys, partition, quiz_id, limit=self._top_n, new_version=True
         )
@@ -157,6 +161,15 @@ class SnapshotPublisher:
             args=[snapshot.version, ENCODER.encode(message), self._keys.channel(quiz_id)],
         )
         self.published += 1
+
+    async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None:
+        """Put dead change notices back on their stream, which only this group reads."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for entry, dead_id in dead:
+                CHANGE_DECODER.decode(entry.fields[FIELD.encode()])  # still poison: refuse
+                pipe.xadd(entry.stream, dict(entry.fields))  # type: ignore[arg-type]
+                pipe.xdel(self._keys.dead(self._keys.partition_of_stream(entry.stream)), dead_id)
+            await pipe.execute()
 
     async def _ack(self, entries: Sequence[Entry]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -16,6 +16,7 @@ from quizboard.streams.consumer import Consumer, ConsumerConfig, Sink
 from quizboard.streams.postgres_sinks import UserAnswerSink, UserQuizSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink, LeaderboardJoinSink
 from quizboard.streams.snapshots import SnapshotPublisher
+from quizboard.testing import Pause, pause_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,10 @@ class SinkContext:
     keys: Keys
     settings: Settings
     pool: Pool | None = None
+
+    @property
+    def pause(self) -> Pause:
+        return pause_at(self.settings.test_pause)
 
     def postgres(self) -> Pool:
         if self.pool is None:  # pragma: no cover - run_worker opens a pool for these groups
@@ -47,17 +52,31 @@ class Group:
 
 def _snapshots(ctx: SinkContext) -> SnapshotPublisher:
     return SnapshotPublisher(
-        ctx.redis, ctx.keys, interval_ms=ctx.settings.throttle_ms, top_n=ctx.settings.top_n
+        ctx.redis,
+        ctx.keys,
+        interval_ms=ctx.settings.throttle_ms,
+        top_n=ctx.settings.top_n,
+        pause=ctx.pause,
     )
 
 
 GROUPS: dict[str, Group] = {
     group.name: group
     for group in (
-        Group("joins-db", JOINS, lambda c: UserQuizSink(c.postgres()), postgres=True),
-        Group("joins-redis", JOINS, lambda c: LeaderboardJoinSink(c.redis, c.keys)),
-        Group("answers-db", ANSWERS, lambda c: UserAnswerSink(c.postgres()), postgres=True),
-        Group("answers-redis", ANSWERS, lambda c: LeaderboardAnswerSink(c.redis, c.keys)),
+        Group(
+            "joins-db",
+            JOINS,
+            lambda c: UserQuizSink(c.postgres(), c.redis, c.keys, c.pause),
+            postgres=True,
+        ),
+        Group("joins-redis", JOINS, lambda c: LeaderboardJoinSink(c.redis, c.keys, c.pause)),
+        Group(
+            "answers-db",
+            ANSWERS,
+            lambda c: UserAnswerSink(c.postgres(), c.redis, c.keys, c.pause),
+            postgres=True,
+        ),
+        Group("answers-redis", ANSWERS, lambda c: LeaderboardAnswerSink(c.redis, c.keys, c.pause)),
         Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0),
     )
 }

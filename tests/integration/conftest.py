@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 
 from quizboard.api import create_app
 from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
+from quizboard.gateway.server import serve_gateway
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from quizboard.streams.consumer import Consumer
@@ -155,3 +156,33 @@ async def workers(
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).parent.parent.parent
+
+
+class Gateway:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop = asyncio.Event()
+        self.port = 0
+        self.ready = asyncio.Event()
+
+    def url(self, quiz_id: int | str, token: str | None = None) -> str:
+        query = f"?token={token}" if token else ""
+        return f"ws://127.0.0.1:{self.port}/quizzes/{quiz_id}{query}"
+
+    def started(self, port: int) -> None:
+        self.port = port
+        self.ready.set()
+
+
+@pytest.fixture
+async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Gateway]:
+    running = Gateway(settings.replace(gateway_port=0))
+    task = asyncio.create_task(
+        serve_gateway(running.settings, running.stop, running.started, max_client_buffer=64 * 1024)
+    )
+    await asyncio.wait_for(running.ready.wait(), 10)
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        await task

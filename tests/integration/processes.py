@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 
 from quizboard.settings import Settings
+from quizboard.testing import MARKER
 
 
 def spawn(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
@@ -30,3 +32,42 @@ def terminate(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
         process.kill()
         process.wait()
         raise
+
+
+async def spawn_paused_worker(
+    settings: Settings, group: str, consumer: str, point: str
+) -> asyncio.subprocess.Process:
+    """Start a worker that will stop at ``point``; the caller waits with :func:`paused`."""
+    env = {
+        **os.environ,
+        **settings.replace(test_pause=point).to_env(),
+        "QUIZBOARD_LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "quizboard",
+        "worker",
+        "--group",
+        group,
+        "--consumer",
+        consumer,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def paused(process: asyncio.subprocess.Process, point: str, within: float = 30) -> None:
+    """Wait until ``process`` reports it stopped at ``point``."""
+    assert process.stderr is not None
+    seen = b""
+    while f"{MARKER} {point}".encode() not in seen:
+        line = await asyncio.wait_for(process.stderr.readline(), within)
+        assert line, f"the worker exited before {point}:\n{seen.decode()}"
+        seen += line
+
+
+async def kill(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL a process we started, as a crash would, and reap it."""
+    process.kill()
+    await process.wait()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import signal
+import json
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 import redis.asyncio as aioredis
+from websockets.asyncio.client import connect
 
 from quizboard.connections import pg_pool
 from quizboard.keys import ANSWERS, Keys
@@ -17,9 +18,16 @@ from quizboard.settings import Settings
 from quizboard.streams.consumer import Entry
 from quizboard.streams.postgres_sinks import UserAnswerSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink
-from tests.integration.conftest import Workers
-from tests.integration.processes import spawn_worker, terminate
+from tests.integration.conftest import ADMIN, Gateway, Workers
+from tests.integration.processes import (
+    kill,
+    paused,
+    spawn_paused_worker,
+    spawn_worker,
+    terminate,
+)
 from tests.integration.steps import count, create_quiz, eventually, join, right_answer
+from tests.integration.test_cli import quizboard
 
 KEYS = Keys("qb:")
 
@@ -61,49 +69,120 @@ async def stored_scores(db: psycopg.AsyncConnection[Any], quiz_id: int) -> dict[
     return {player: int(total) for player, total in await cursor.fetchall()}
 
 
+async def play(api: httpx.AsyncClient, players: int = 150, questions: int = 3
+               ) -> tuple[dict[str, Any], dict[str, int]]:  # fmt: skip
+    """A few hundred answers: ``players`` join and answer ``questions`` questions each."""
+    quiz = await create_quiz(api)
+    quiz["questions"] = quiz["questions"][:questions]
+    joined = [await join(api, quiz["id"], f"P{i}") for i in range(players)]
+    return quiz, await answer_all(api, quiz, joined)
+
+
+async def reconciled(settings: Settings, quiz_id: int) -> bool:
+    result = await asyncio.to_thread(quizboard, settings, "reconcile", str(quiz_id))
+    return result.returncode == 0
+
+
 @pytest.mark.slow
-async def test_sigkilled_workers_lose_nothing_and_count_nothing_twice(
+@pytest.mark.parametrize("point", ["after-copy", "after-commit"])
+async def test_answers_db_killed_between_copy_commit_and_ack(
+    point: str,
     api: httpx.AsyncClient,
     settings: Settings,
+    workers: Workers,
     redis: aioredis.Redis,
     db: psycopg.AsyncConnection[Any],
 ) -> None:
-    settings = settings.replace(batch_size=40, batch_interval_ms=50)
-    quiz = await create_quiz(api)
-    players = [await join(api, quiz["id"], f"P{i}") for i in range(60)]
-    groups = ("answers-db", "answers-redis")
-    procs = {g: spawn_worker(settings, g, f"crash-{g}") for g in groups}
-    answering = asyncio.create_task(answer_all(api, quiz, players))
-    total = len(players) * len(quiz["questions"])
+    workers.start("joins-db", "joins-redis", "answers-redis")
+    stopping = await spawn_paused_worker(settings, "answers-db", "crash-db", point)
+    quiz, accepted = await play(api)
+    total = 150 * 3
+    await paused(stopping, point)
+    await kill(stopping)
+    stream = KEYS.stream(quiz["partition"], ANSWERS)
+    in_flight = (await redis.xpending(stream, "answers-db"))["pending"]
+    assert in_flight > 0  # the batch in hand was never acked
+    rows = await count(db, "SELECT count(*) FROM user_answer")
+    if point == "after-copy":
+        assert rows == 0  # killed before the commit: nothing stored
+    else:
+        assert rows == in_flight  # committed, but not acked: it will come again
 
-    async def partly_stored() -> bool:
-        rows = await count(db, "SELECT count(*) FROM user_answer")
-        return rows >= total // 4
-
-    await eventually(partly_stored, within=30)
-    for proc in procs.values():
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    accepted = await answering
-    assert await count(db, "SELECT count(*) FROM user_answer") < total
-
-    procs = {g: spawn_worker(settings, g, f"crash-{g}") for g in groups}
+    restarted = spawn_worker(settings, "answers-db", "crash-db")
     try:
 
-        async def all_applied() -> bool:
-            return (
-                await count(db, "SELECT count(*) FROM user_answer") == total
-                and await board_scores(redis, quiz) == accepted
-            )
+        async def stored() -> bool:
+            return await count(db, "SELECT count(*) FROM user_answer") == total
 
-        await eventually(all_applied, within=30)
-        await asyncio.sleep(0.5)  # anything applied twice would show by now
-        assert await board_scores(redis, quiz) == accepted
-        assert await stored_scores(db, quiz["id"]) == {p: s for p, s in accepted.items() if s}
-        assert await count(db, "SELECT count(*) FROM user_answer") == total
+        await eventually(stored, within=20)
+        assert (await redis.xpending(stream, "answers-db"))["pending"] == 0
     finally:
-        for proc in procs.values():
-            assert terminate(proc) == 0
+        assert terminate(restarted) == 0
+    assert await count(db, "SELECT count(*) FROM user_answer") == total
+    assert await stored_scores(db, quiz["id"]) == {p: s for p, s in accepted.items() if s}
+    await eventually(lambda: reconciled(settings, quiz["id"]), within=10)
+
+
+@pytest.mark.slow
+async def test_answers_redis_killed_mid_batch(
+    api: httpx.AsyncClient,
+    settings: Settings,
+    workers: Workers,
+    redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+) -> None:
+    workers.start("joins-db", "joins-redis", "answers-db")
+    stopping = await spawn_paused_worker(settings, "answers-redis", "crash-lb", "before-apply")
+    quiz, accepted = await play(api)
+    await paused(stopping, "before-apply")
+    await kill(stopping)
+    assert sum((await board_scores(redis, quiz)).values()) == 0
+
+    restarted = spawn_worker(settings, "answers-redis", "crash-lb")
+    try:
+
+        async def applied() -> bool:
+            return await board_scores(redis, quiz) == accepted
+
+        await eventually(applied, within=20)
+        await asyncio.sleep(0.5)  # a second application would show by now
+        assert await board_scores(redis, quiz) == accepted
+    finally:
+        assert terminate(restarted) == 0
+    await eventually(lambda: reconciled(settings, quiz["id"]), within=10)
+
+
+@pytest.mark.slow
+async def test_a_killed_leaderboard_worker_still_delivers_the_final_snapshot(
+    api: httpx.AsyncClient,
+    settings: Settings,
+    workers: Workers,
+    gateway: Gateway,
+) -> None:
+    workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
+    quiz = await create_quiz(api)
+    player = await join(api, quiz["id"], "Final")
+    stopping = await spawn_paused_worker(settings, "leaderboard", "crash-snap", "before-publish")
+    async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+        json.loads(await ws.recv())
+        question = quiz["questions"][0]
+        response = await api.post(
+            f"/quizzes/{quiz['id']}/answers",
+            json={"question_id": question["id"], "answer": right_answer(question)},
+            headers={"Authorization": f"Bearer {player['token']}"},
+        )
+        last_event = response.json()["event_id"]
+        await paused(stopping, "before-publish")
+        await kill(stopping)
+        restarted = spawn_worker(settings, "leaderboard", "crash-snap")
+        try:
+            while True:
+                snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if snapshot["as_of"] == last_event:
+                    break
+        finally:
+            assert terminate(restarted) == 0
+    assert snapshot["entries"][0]["score"] == 100
 
 
 async def test_replaying_a_batch_changes_nothing(
@@ -127,7 +206,7 @@ async def test_replaying_a_batch_changes_nothing(
     entries = [Entry(stream, i.decode(), f) for i, f in await redis.xrange(stream)]
     # Deliver the whole stream again, as a reclaim or a replay would.
     async with pg_pool(settings.database_url, configure=create_staging_tables) as pool:
-        await UserAnswerSink(pool).apply("answers-db", entries)
+        await UserAnswerSink(pool, redis, KEYS).apply("answers-db", entries)
     await LeaderboardAnswerSink(redis, KEYS).apply("answers-redis", entries)
     assert await board_scores(redis, quiz) == accepted
     assert await count(db, "SELECT count(*) FROM user_answer") == 50

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,40 +13,9 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from quizboard.gateway.server import serve_gateway
 from quizboard.settings import Settings
-from tests.integration.conftest import ADMIN, Workers
+from tests.integration.conftest import ADMIN, Gateway, Workers
 from tests.integration.steps import create_quiz, join, right_answer
-
-
-class Gateway:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.stop = asyncio.Event()
-        self.port = 0
-        self.ready = asyncio.Event()
-
-    def url(self, quiz_id: int | str, token: str | None = None) -> str:
-        query = f"?token={token}" if token else ""
-        return f"ws://127.0.0.1:{self.port}/quizzes/{quiz_id}{query}"
-
-    def started(self, port: int) -> None:
-        self.port = port
-        self.ready.set()
-
-
-@pytest.fixture
-async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Gateway]:
-    running = Gateway(settings.replace(gateway_port=0))
-    task = asyncio.create_task(
-        serve_gateway(running.settings, running.stop, running.started, max_client_buffer=64 * 1024)
-    )
-    await asyncio.wait_for(running.ready.wait(), 10)
-    try:
-        yield running
-    finally:
-        running.stop.set()
-        await task
 
 
 async def receive(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
