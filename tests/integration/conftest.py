@@ -9,6 +9,7 @@ empty tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -92,11 +93,9 @@ async def db(settings: Settings) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         yield conn
 
 
-@pytest.fixture
-async def api(
-    settings: Settings, redis: aioredis.Redis, db: psycopg.AsyncConnection[Any]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for the API app, running in this process with its lifespan."""
+@contextlib.asynccontextmanager
+async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for an API app running in this process, with its lifespan."""
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app) as state,
@@ -105,6 +104,14 @@ async def api(
             base_url="http://quizboard.test",
         ) as client,
     ):
+        yield client
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, redis: aioredis.Redis, db: psycopg.AsyncConnection[Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(settings) as client:
         yield client
 
 

@@ -1,0 +1,210 @@
+"""Outages under load: PostgreSQL stopped for 20 s, Valkey restarted or crashed.
+
+Each test runs its own server for the one it takes down, so the session's
+servers stay up for every other test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import redis.asyncio as aioredis
+from websockets.asyncio.client import connect
+
+from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
+from quizboard.keys import ANSWERS, Keys
+from quizboard.migrate import migrate
+from quizboard.settings import Settings
+from tests.integration.conftest import ADMIN, Gateway, Workers, api_client
+from tests.integration.steps import create_quiz, eventually, join
+from tests.integration.test_cli import quizboard
+
+KEYS = Keys("qb:")
+
+
+class Load:
+    """Players answering in the background, noting every response."""
+
+    def __init__(self, api: httpx.AsyncClient, quiz: dict[str, Any], players: list[Any]):
+        self.api, self.quiz, self.players = api, quiz, players
+        self.statuses: dict[int, int] = {}
+        self.accepted: list[tuple[float, str, int]] = []  # (time, event id, points)
+        self.refused: list[httpx.Response] = []
+
+    async def run(self, per_second: float) -> None:
+        jobs = [(p, q) for q in self.quiz["questions"] for p in self.players]
+        for player, question in jobs:
+            started = time.monotonic()
+            response = await self.api.post(
+                f"/quizzes/{self.quiz['id']}/answers",
+                json={"question_id": question["id"], "answer": 0 if question["kind"] ==
+                      "choice" else "guess"},
+                headers={"Authorization": f"Bearer {player['token']}"},
+            )  # fmt: skip
+            self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
+            if response.status_code == 202:
+                body = response.json()
+                self.accepted.append((time.time(), body["event_id"], body["points"]))
+            else:
+                self.refused.append(response)
+            await asyncio.sleep(max(0.0, 1 / per_second - (time.monotonic() - started)))
+
+
+async def stored(db_url: str, quiz_id: int) -> tuple[int, int]:
+    async with await psycopg.AsyncConnection.connect(db_url) as conn:
+        cursor = await conn.execute(
+            "SELECT count(*), coalesce(sum(points), 0) FROM user_answer WHERE quiz_id = %s",
+            (quiz_id,),
+        )
+        rows, points = await cursor.fetchone() or (0, 0)
+    return int(rows), int(points)
+
+
+@pytest.fixture
+async def own_postgres(tmp_path: Path) -> AsyncIterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path / "pg", durable=False)
+    server.start()
+    async with await psycopg.AsyncConnection.connect(server.url) as conn:
+        await migrate(conn)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_postgres_down_for_20_s_under_load(
+    settings: Settings, redis: aioredis.Redis, own_postgres: EmbeddedPostgres
+) -> None:
+    settings = settings.replace(database_url=own_postgres.url)
+    workers = Workers(settings)
+    async with api_client(settings) as api:
+        workers.start()
+        quiz = await create_quiz(api)
+        quiz["questions"] = quiz["questions"][:5]
+        players = [await join(api, quiz["id"], f"D{i}") for i in range(60)]
+        load = Load(api, quiz, players)
+        running = asyncio.create_task(load.run(per_second=12))
+        await asyncio.sleep(2)
+        own_postgres.stop()
+        down_at = len(load.accepted)
+        stream = KEYS.stream(quiz["partition"], ANSWERS)
+        backlog = []
+        for _ in range(20):
+            await asyncio.sleep(1)
+            groups = {g["name"].decode(): g for g in await redis.xinfo_groups(stream)}
+            answers_db = groups["answers-db"]
+            backlog.append(int(answers_db["pending"]) + int(answers_db["lag"] or 0))
+        accepted_while_down = len(load.accepted) - down_at
+        own_postgres.start()
+        restarted = time.monotonic()
+        await running
+        total = len(load.accepted)
+
+        async def drained() -> bool:
+            return (await stored(settings.database_url or "", quiz["id"]))[0] == total
+
+        await eventually(drained, within=30)
+        drain_s = time.monotonic() - restarted
+        await workers.close()
+    assert load.statuses.get(500, 0) == 0
+    assert accepted_while_down > 100  # the API kept accepting
+    assert backlog[-1] > backlog[0] > 0  # the backlog grew while PostgreSQL was away
+    rows, points = await stored(settings.database_url or "", quiz["id"])
+    assert rows == total  # nothing lost, nothing twice (the primary key would refuse a twin)
+    assert points == sum(p for _, _, p in load.accepted)
+    result = await asyncio.to_thread(quizboard, settings, "reconcile", str(quiz["id"]))
+    assert result.returncode == 0, result.stdout
+    print(
+        f"\nPostgreSQL down 20 s: {accepted_while_down} answers accepted meanwhile, "
+        f"backlog {backlog[0]} -> {backlog[-1]}, drained {drain_s:.1f} s after restart"
+    )
+
+
+@pytest.fixture
+async def own_valkey(tmp_path: Path) -> AsyncIterator[EmbeddedValkey]:
+    server = EmbeddedValkey(tmp_path / "valkey")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("how", ["restart", "crash", "crash-waitaof"])
+async def test_valkey_restart_under_load(
+    how: str,
+    settings: Settings,
+    db: psycopg.AsyncConnection[Any],
+    own_valkey: EmbeddedValkey,
+) -> None:
+    settings = settings.replace(redis_url=own_valkey.url, wait_aof=how == "crash-waitaof")
+    workers = Workers(settings)
+    gateway = Gateway(settings.replace(gateway_port=0))
+    from quizboard.gateway.server import serve_gateway
+
+    serving = asyncio.create_task(serve_gateway(gateway.settings, gateway.stop, gateway.started))
+    await asyncio.wait_for(gateway.ready.wait(), 10)
+    try:
+        async with api_client(settings) as api:
+            workers.start()
+            quiz = await create_quiz(api)
+            players = [await join(api, quiz["id"], f"V{i}") for i in range(40)]
+            async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+                await ws.recv()
+                load = Load(api, quiz, players)
+                running = asyncio.create_task(load.run(per_second=100))
+                await asyncio.sleep(1.5)
+                if how == "restart":
+                    own_valkey.stop()
+                else:
+                    own_valkey.kill()
+                await asyncio.sleep(2)
+                own_valkey.start()
+                await running
+                # The gateway came back by itself: a snapshot arrives again.
+                snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert snapshot["quiz_id"] == quiz["id"]
+            await asyncio.sleep(2)  # let the workers reconnect and drain
+            rows_at = {e for _, e, _ in load.accepted}
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                async with await psycopg.AsyncConnection.connect(settings.database_url) as c:
+                    cursor = await c.execute(
+                        "SELECT event_id FROM user_answer WHERE quiz_id = %s", (quiz["id"],)
+                    )
+                    in_pg = {r[0] for r in await cursor.fetchall()}
+                if rows_at <= in_pg:
+                    break
+                await asyncio.sleep(0.5)
+            await workers.close()
+    finally:
+        gateway.stop.set()
+        await serving
+    refused = [r for r in load.refused if r.status_code != 503]
+    assert refused == []
+    assert load.statuses.get(500, 0) == 0
+    assert load.statuses.get(503, 0) > 0  # Valkey was really away
+    for response in load.refused:
+        assert response.headers["Retry-After"]
+        assert response.json()["error"]["code"] == "unavailable"
+    lost = len(rows_at - in_pg)
+    print(
+        f"\nValkey {how}: {len(load.accepted)} accepted, {load.statuses.get(503, 0)} got 503, "
+        f"{lost} acknowledged answers lost"
+    )
+    if how == "crash":
+        assert lost <= 150  # AOF everysec: at most about 1 s of writes (100 answers/s here)
+    else:
+        assert lost == 0
