@@ -92,3 +92,13 @@ class Unavailable(QuizboardError):
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(QuizboardError):
+    """Too many requests from one player or one address; retry after a while."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

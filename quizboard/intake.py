@@ -1,68 +1,88 @@
 """Accepting events: the API's only writes, each an XADD to its partition's stream.
 
-An answer is accepted at most once per player and question: a Lua script
-checks and marks ``player:question`` and XADDs the event, so there is no window
-in which two requests can both pass the check.
+One Lua script accepts a batch of joins and answers of one partition. For an
+answer it checks and marks ``player:question`` and XADDs the event, so there is
+no window in which two requests can both pass the check. For every request it
+first counts the caller against its rate limits (per player, and per client
+address and quiz), in Redis so that the limits hold across API processes; all
+these keys carry the partition's hash tag.
 
 A Redis round trip awaited per request costs the API about three times the
 CPU of the HTTP request itself. So by default the intake coalesces: requests
 that arrive while a flush is in flight queue up, and the next flush sends them
-all in one pipeline, with one script call per partition for the answers. There
-is no timer: an idle intake flushes a lone request at once. Each request still
-gets its own result. ``coalesce=False`` sends each request on its own, so the
-gain can be measured.
+all in one pipeline, one script call per partition. There is no timer: an idle
+intake flushes a lone request at once. Each request still gets its own result.
+``coalesce=False`` sends each request on its own, so the gain can be measured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from quizboard.connections import Redis, text
-from quizboard.events import ENCODER, FIELD, AnswerEvent, JoinEvent
+from quizboard.errors import RateLimited
+from quizboard.events import ENCODER, AnswerEvent, JoinEvent
 from quizboard.keys import ANSWERS, JOINS, Keys
 
-log = logging.getLogger(__name__)
-
-# KEYS: the answers stream, then the answered-marks hashes.
-# ARGV: per answer: hash number (1-based among KEYS[2..]), player:question, event,
-# expire-at (ms). Returns per answer the new entry id, or "" for a repeat.
-ACCEPT_ANSWERS = """
-local ids = {}
-for i = 1, #ARGV, 4 do
-    local marks = KEYS[1 + tonumber(ARGV[i])]
-    if redis.call('HEXISTS', marks, ARGV[i + 1]) == 1 then
-        ids[#ids + 1] = ''
+# KEYS: the joins stream, the answers stream, then the keys the requests name.
+# ARGV: player limit, address limit, window (ms); then per request: kind ('j' or 'a'),
+# marks key, player:question, event, expire-at (ms), player-limit key, address-limit key
+# (key numbers index KEYS; 0 for none). Per request it returns the new entry id, ''
+# for an answer already given, or '!' followed by the ms until the limit resets.
+ACCEPT = """
+local player_limit, address_limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local function over(k, limit)
+    if k == 0 or limit <= 0 then return false end
+    local n = redis.call('INCR', KEYS[k])
+    if n == 1 then redis.call('PEXPIRE', KEYS[k], window) end
+    return n > limit
+end
+local results = {}
+for i = 4, #ARGV, 7 do
+    local marks, rp, ra = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+    if over(ra, address_limit) then
+        results[#results + 1] = '!' .. redis.call('PTTL', KEYS[ra])
+    elseif over(rp, player_limit) then
+        results[#results + 1] = '!' .. redis.call('PTTL', KEYS[rp])
+    elseif ARGV[i] == 'j' then
+        results[#results + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 3])
+    elseif redis.call('HEXISTS', KEYS[marks], ARGV[i + 2]) == 1 then
+        results[#results + 1] = ''
     else
-        local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 2])
-        redis.call('HSET', marks, ARGV[i + 1], id)
-        redis.call('PEXPIREAT', marks, ARGV[i + 3])
-        ids[#ids + 1] = id
+        local id = redis.call('XADD', KEYS[2], '*', 'd', ARGV[i + 3])
+        redis.call('HSET', KEYS[marks], ARGV[i + 2], id)
+        redis.call('PEXPIREAT', KEYS[marks], ARGV[i + 4])
+        results[#results + 1] = id
     end
 end
-return ids
+return results
 """
 
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    partition: int
-    event: AnswerEvent
-    keep_until_ms: int
+WINDOW_MS = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class _Join:
+class _Request:
     partition: int
-    event: JoinEvent
+    event: JoinEvent | AnswerEvent
+    address: str
+    keep_until_ms: int = 0
 
 
-_Request = _Answer | _Join
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Requests allowed per second: per player (answers), per address and quiz (all)."""
+
+    per_player: int = 0
+    per_address: int = 0
+
+
+Result = str | None | BaseException
 
 
 class Intake:
@@ -73,14 +93,21 @@ class Intake:
     """
 
     def __init__(
-        self, redis: Redis, keys: Keys, *, wait_aof: bool = False, coalesce: bool = True
+        self,
+        redis: Redis,
+        keys: Keys,
+        *,
+        wait_aof: bool = False,
+        coalesce: bool = True,
+        limits: Limits = Limits(),
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._wait_aof = wait_aof
         self._coalesce = coalesce
-        self._accept = redis.register_script(ACCEPT_ANSWERS)
-        self._queue: list[tuple[_Request, asyncio.Future[str | None]]] = []
+        self._limits = limits
+        self._accept = redis.register_script(ACCEPT)
+        self._queue: list[tuple[_Request, asyncio.Future[Result]]] = []
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self.flushes = 0
@@ -101,27 +128,34 @@ class Intake:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
 
-    async def join(self, partition: int, event: JoinEvent) -> str:
-        """Append a join event; return its entry id."""
-        entry_id = await self._submit(_Join(partition, event))
+    async def join(self, partition: int, event: JoinEvent, address: str) -> str:
+        """Append a join event; return its entry id. Raises :class:`RateLimited`."""
+        entry_id = await self._submit(_Request(partition, event, address))
         assert entry_id is not None
         return entry_id
 
-    async def answer(self, partition: int, event: AnswerEvent, keep_until_ms: int) -> str | None:
+    async def answer(
+        self, partition: int, event: AnswerEvent, keep_until_ms: int, address: str
+    ) -> str | None:
         """Append an answer event unless this player answered this question before.
 
         Returns the entry id (the answer's ``event_id``), or ``None`` for a repeat.
         The answered-marks live until ``keep_until_ms``, after the quiz has ended.
+        Raises :class:`RateLimited` when the player or the address sends too fast.
         """
-        return await self._submit(_Answer(partition, event, keep_until_ms))
+        return await self._submit(_Request(partition, event, address, keep_until_ms))
 
     async def _submit(self, request: _Request) -> str | None:
         if self._flusher is None:
-            return await self._send_one(request)
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._queue.append((request, future))
-        self._wakeup.set()
-        return await future
+            result = (await self._send([request], pipelined=False))[0]
+        else:
+            future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+            self._queue.append((request, future))
+            self._wakeup.set()
+            result = await future
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     async def _flush_forever(self) -> None:
         while True:
@@ -132,68 +166,69 @@ class Intake:
                 try:
                     results = await self._send([request for request, _ in batch])
                 except Exception as exc:  # every waiting request gets the error as its own
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
+                    results = [exc] * len(batch)
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():  # the request may have been cancelled
                         future.set_result(result)
 
-    async def _send_one(self, request: _Request) -> str | None:
-        """One request, one awaited command: what coalescing saves."""
-        result: str | None
-        if isinstance(request, _Join):
-            stream = self._keys.stream(request.partition, JOINS)
-            result = text(await self._redis.xadd(stream, {FIELD: ENCODER.encode(request.event)}))
-        else:
-            keys, args = self._answer_call(request.partition, [request])
-            result = text((await self._accept(keys=keys, args=args))[0]) or None
-        if self._wait_aof:
-            await self._redis.execute_command("WAITAOF", 1, 0, 1000)  # type: ignore[no-untyped-call]
-        return result
-
-    async def _send(self, requests: list[_Request]) -> list[str | None]:
+    async def _send(self, requests: list[_Request], pipelined: bool = True) -> list[Result]:
         """One round trip for ``requests``; the result of each, in order."""
         self.flushes += 1
-        answers: dict[int, list[int]] = defaultdict(list)  # partition -> request indexes
-        async with self._redis.pipeline(transaction=False) as pipe:
-            calls: list[tuple[str, Any]] = []
-            for index, request in enumerate(requests):
-                if isinstance(request, _Join):
-                    stream = self._keys.stream(request.partition, JOINS)
-                    pipe.xadd(stream, {FIELD: ENCODER.encode(request.event)})
-                    calls.append(("join", index))
-                else:
-                    answers[request.partition].append(index)
-            for partition, indexes in answers.items():
-                keys, args = self._answer_call(partition, [requests[i] for i in indexes])
-                # EVAL, not EVALSHA: a pipeline holding a registered script asks
-                # SCRIPT EXISTS on every execute, a second round trip per flush.
-                pipe.eval(ACCEPT_ANSWERS, len(keys), *keys, *args)
-                calls.append(("answers", indexes))
+        by_partition: dict[int, list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            by_partition[request.partition].append(index)
+        calls = [
+            (indexes, *self._call(partition, [requests[i] for i in indexes]))
+            for partition, indexes in by_partition.items()
+        ]
+        if not pipelined:
+            indexes, keys, args = calls[0]
+            replies = [await self._accept(keys=keys, args=args)]
             if self._wait_aof:
-                pipe.execute_command("WAITAOF", 1, 0, 1000)
-            replies = await pipe.execute()
-        results: list[str | None] = [None] * len(requests)
-        for (kind, where), reply in zip(calls, replies, strict=False):
-            if kind == "join":
-                results[where] = text(reply)
-            else:
-                for index, entry_id in zip(where, reply, strict=True):
-                    results[index] = text(entry_id) or None
+                await self._redis.execute_command("WAITAOF", 1, 0, 1000)  # type: ignore[no-untyped-call]
+        else:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for _, keys, args in calls:
+                    # EVAL, not EVALSHA: a pipeline holding a registered script asks
+                    # SCRIPT EXISTS on every execute, a second round trip per flush.
+                    pipe.eval(ACCEPT, len(keys), *keys, *args)
+                if self._wait_aof:
+                    pipe.execute_command("WAITAOF", 1, 0, 1000)
+                replies = await pipe.execute()
+        results: list[Result] = [None] * len(requests)
+        for (indexes, _, _), reply in zip(calls, replies, strict=False):
+            for index, value in zip(indexes, reply, strict=True):
+                results[index] = _result(text(value))
         return results
 
-    def _answer_call(self, partition: int, requests: list[_Request]) -> tuple[list[str], list[Any]]:
-        keys = [self._keys.stream(partition, ANSWERS)]
-        marks: dict[str, int] = {}
-        args: list[Any] = []
+    def _call(self, partition: int, requests: list[_Request]) -> tuple[list[str], list[Any]]:
+        keys = [self._keys.stream(partition, JOINS), self._keys.stream(partition, ANSWERS)]
+        numbers: dict[str, int] = {}
+
+        def number(key: str) -> int:
+            if key not in numbers:
+                keys.append(key)
+                numbers[key] = len(keys)
+            return numbers[key]
+
+        args: list[Any] = [self._limits.per_player, self._limits.per_address, WINDOW_MS]
         for request in requests:
-            assert isinstance(request, _Answer)
             event = request.event
-            key = self._keys.answered(partition, event.quiz_id)
-            number = marks.setdefault(key, len(marks) + 1)
-            args += [number, f"{event.player_id}:{event.question_id}", ENCODER.encode(event),
-                     request.keep_until_ms]  # fmt: skip
-        keys += list(marks)
+            address_key = number(self._keys.rate(partition, event.quiz_id, "address",
+                                                 request.address))  # fmt: skip
+            if isinstance(event, JoinEvent):
+                args += ["j", 0, "", ENCODER.encode(event), 0, 0, address_key]
+                continue
+            marks = number(self._keys.answered(partition, event.quiz_id))
+            player_key = number(self._keys.rate(partition, event.quiz_id, "player",
+                                                event.player_id))  # fmt: skip
+            args += ["a", marks, f"{event.player_id}:{event.question_id}", ENCODER.encode(event),
+                     request.keep_until_ms, player_key, address_key]  # fmt: skip
         return keys, args
+
+
+def _result(value: str) -> Result:
+    if value.startswith("!"):
+        retry_ms = max(1, int(value[1:]) if value[1:].lstrip("-").isdigit() else WINDOW_MS)
+        return RateLimited("too many requests; slow down", retry_after=-(-retry_ms // 1000))
+    return value or None

@@ -41,6 +41,10 @@ class Keys:
         start = stream.index("{p") + 2
         return int(stream[start : stream.index("}", start)])
 
+    def rate(self, partition: int, quiz_id: int, kind: str, who: str) -> str:
+        """A rate-limit counter: ``kind`` is ``player`` or ``address``."""
+        return f"{self.tag(partition)}rl:{kind}:{quiz_id}:{who}"
+
     def quiz_config(self, quiz_id: int) -> str:
         return f"{self.prefix}quiz:{quiz_id}"
 

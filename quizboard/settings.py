@@ -38,6 +38,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     wait_aof: bool = False
     coalesce: bool = True
+    player_rate: int = 20  # answers per player per second; 0: no limit
+    address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
+    gateway_max_connections: int = 20_000
     test_pause: str = ""  # a test hook: see quizboard/testing.py
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -97,6 +100,7 @@ class Settings:
             "throttle_ms",
             "top_n",
             "max_body_bytes",
+            "gateway_max_connections",
         )
         for name in positive:
             if getattr(self, name) < 1:

@@ -18,7 +18,7 @@ from quizboard.api.responses import json_response
 from quizboard.api.state import Services
 from quizboard.connections import pg_pool, redis_client
 from quizboard.errors import ConfigError
-from quizboard.intake import Intake
+from quizboard.intake import Intake, Limits
 from quizboard.keys import Keys
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
@@ -36,7 +36,13 @@ def create_app(settings: Settings) -> Starlette:
         async with (
             redis_client(settings.redis_url) as redis,
             pg_pool(settings.database_url, max_size=8) as pool,
-            Intake(redis, keys, wait_aof=settings.wait_aof, coalesce=settings.coalesce) as intake,
+            Intake(
+                redis,
+                keys,
+                wait_aof=settings.wait_aof,
+                coalesce=settings.coalesce,
+                limits=Limits(settings.player_rate, settings.address_rate),
+            ) as intake,
         ):
             yield {
                 "services": Services(

@@ -22,6 +22,7 @@ from quizboard.errors import (
     QuizboardError,
     QuizEnded,
     QuizNotOpen,
+    RateLimited,
     Unauthorized,
     Unavailable,
 )
@@ -38,6 +39,7 @@ STATUS: Mapping[type[QuizboardError], int] = {
     NotFound: 404,
     AlreadyAnswered: 409,
     QuizEnded: 410,
+    RateLimited: 429,
     Unavailable: 503,
 }
 
@@ -62,7 +64,7 @@ async def quizboard_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, Unavailable):
+    if isinstance(exc, Unavailable | RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     return error_response(status_of(exc), exc.code, exc.message, headers)
 

@@ -9,7 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from quizboard.api.requests import decode_body, path_id, player_claims
+from quizboard.api.requests import client_address, decode_body, path_id, player_claims
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
 from quizboard.errors import AlreadyAnswered, NotFound
@@ -36,7 +36,7 @@ async def join(request: Request) -> Response:
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
-    await s.intake.join(config.partition, event)
+    await s.intake.join(config.partition, event, client_address(request))
     return json_response(JoinOut(player_id, token, quiz_id), 202)
 
 
@@ -66,7 +66,9 @@ async def answer(request: Request) -> Response:
         answered_at=int(now * 1000),
     )
     keep_until_ms = (claims.expires_at + s.settings.token_grace_s) * 1000
-    event_id = await s.intake.answer(config.partition, event, keep_until_ms)
+    event_id = await s.intake.answer(
+        config.partition, event, keep_until_ms, client_address(request)
+    )
     if event_id is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")
     return json_response(AnswerOut(verdict.correct, verdict.points, event_id), 202)

@@ -82,3 +82,9 @@ def require_admin(request: Request, admin_token: str) -> None:
         raise Unauthorized("the admin token is required: Authorization: Bearer <token>")
     if not hmac.compare_digest(token.encode(), admin_token.encode()):
         raise Forbidden("this token is not the admin token", code="not_admin")
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, for the per-address rate limit (a proxy in front should be
+    trusted to set it on the connection, e.g. uvicorn's ``--proxy-headers``)."""
+    return request.client.host if request.client else "unknown"

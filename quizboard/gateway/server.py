@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 MAX_INCOMING = 4096  # clients have nothing to say; a bigger frame is closed with 1009
 MAX_CLIENT_BUFFER = 256 * 1024
+MAX_CLIENT_MESSAGES_PER_S = 20  # clients have nothing to say: a flood is closed with 1008
+POLICY_VIOLATION = 1008
 
 
 def _reject(connection: ServerConnection, status: int, code: str, message: str) -> Response:
@@ -56,18 +58,25 @@ async def serve_gateway(
         pg_pool(settings.database_url, max_size=2) as pool,
     ):
         catalog = QuizCatalog(pool, redis, keys, settings.partitions)
-        rooms = Rooms(redis, listener, keys, catalog, top_n=settings.top_n,
-                      max_buffer=max_client_buffer)  # fmt: skip
+        rooms = Rooms(
+            redis, listener, keys, catalog, top_n=settings.top_n, max_buffer=max_client_buffer
+        )
 
         async def process_request(
             connection: ServerConnection, request: Request
         ) -> Response | None:
             if request.path == "/healthz":
                 return connection.respond(http.HTTPStatus.OK, "ok\n")
+            if rooms.connections >= settings.gateway_max_connections:
+                return _reject(
+                    connection,
+                    503,
+                    "gateway_full",
+                    "this gateway is at its connection limit; try another",
+                )
             try:
                 target = parse_target(request.path, request.headers.get("Authorization"))
-                authorize(target, secret=secret, admin_token=settings.admin_token,
-                          now=time.time())  # fmt: skip
+                authorize(target, secret=secret, admin_token=settings.admin_token, now=time.time())
                 await catalog.get(target.quiz_id)
             except QuizboardError as exc:
                 return _reject(connection, status_of(exc), exc.code, exc.message)
@@ -79,13 +88,26 @@ async def serve_gateway(
             assert connection.request is not None
             quiz_id = parse_target(connection.request.path, None).quiz_id
             await rooms.enter(quiz_id, connection)
+            closing: asyncio.Task[None] | None = None
             try:
-                async for _ in connection:
-                    pass  # clients only listen; what they send is dropped
+                window, received = time.monotonic(), 0
+                async for _ in connection:  # clients only listen; what they send is dropped
+                    received += 1
+                    if time.monotonic() - window >= 1.0:
+                        window, received = time.monotonic(), 1
+                    if received > MAX_CLIENT_MESSAGES_PER_S and closing is None:
+                        # Keep reading while closing: the client's close frame may sit
+                        # behind the messages it flooded us with.
+                        closing = asyncio.create_task(
+                            connection.close(POLICY_VIOLATION, "too many messages"),
+                            name=f"close-flooding-client-{quiz_id}",
+                        )
             except ConnectionClosed:
                 pass  # however the client left, it left
             finally:
                 await rooms.leave(quiz_id, connection)
+                if closing is not None:
+                    await closing
 
         async with asyncio.TaskGroup() as tasks:
             reader = tasks.create_task(rooms.run(), name="gateway-pubsub-reader")
