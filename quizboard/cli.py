@@ -124,6 +124,11 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
 def worker(ctx: click.Context, group_name: str, consumer: str | None) -> None:
     """Run one consumer-group worker until SIGTERM."""
     settings = _settings(ctx)
+    if group_name == "trimmer":
+        from quizboard.streams.trimmer import run_trimmer
+
+        run_until_signalled(lambda stop: run_trimmer(settings, stop))
+        return
     name = consumer or default_consumer_name()
     log.info("worker %s starting as consumer %s", group_name, name)
     result = run_until_signalled(lambda stop: run_worker(settings, group_name, name, stop))

@@ -69,7 +69,7 @@ def check_port_free(host: str, port: int, what: str) -> None:
 
 
 def children() -> list[ChildSpec]:
-    """The API, the gateway, and one worker per consumer group."""
+    """The API, the gateway, one worker per consumer group, and the stream trimmer."""
     specs = [
         ChildSpec("api", quizboard_argv("api")),
         ChildSpec("gateway", quizboard_argv("gateway")),
@@ -78,6 +78,7 @@ def children() -> list[ChildSpec]:
         ChildSpec(f"worker:{name}", quizboard_argv("worker", "--group", name, "--consumer", "up-0"))
         for name in GROUPS
     ]
+    specs.append(ChildSpec("worker:trimmer", quizboard_argv("worker", "--group", "trimmer")))
     return specs
 
 

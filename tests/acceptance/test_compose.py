@@ -33,7 +33,7 @@ def test_compose_runs_every_role() -> None:
         ("migrate",), ("api",), ("gateway",),
         ("worker", "--group", "joins-db"), ("worker", "--group", "joins-redis"),
         ("worker", "--group", "answers-db"), ("worker", "--group", "answers-redis"),
-        ("worker", "--group", "leaderboard"),
+        ("worker", "--group", "leaderboard"), ("worker", "--group", "trimmer"),
     }  # fmt: skip
 
 

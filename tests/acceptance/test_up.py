@@ -73,7 +73,7 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
         assert token is not None, banner
         admin = {"Authorization": f"Bearer {token.group(1)}"}
         pids = [int(p) for p in re.findall(r"=(\d+)", banner.split("processes:")[1])]
-        assert len(pids) == 7
+        assert len(pids) == 8
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api:
             quiz = (await api.post("/quizzes", json=quiz_body(), headers=admin)).json()

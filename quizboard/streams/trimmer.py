@@ -1,0 +1,95 @@
+"""Trimming streams safely: never below what some group still needs.
+
+A group needs its oldest pending entry (read, not acked) and everything after
+the last entry it was given. The stream is trimmed with ``XTRIM MINID`` just
+below the lowest of those over all its groups, never by length: a lagging
+group keeps everything it has not finished. A stream missing one of the groups
+that should read it is not trimmed at all, since that group, once created,
+starts from the beginning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, NamedTuple
+
+from quizboard.connections import SERVER_DOWN, Redis, redis_client, text
+from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+READERS = {
+    JOINS: ("joins-db", "joins-redis"),
+    ANSWERS: ("answers-db", "answers-redis"),
+    LB_CHANGES: ("leaderboard",),
+}
+
+
+class GroupPosition(NamedTuple):
+    """Where one group stands on a stream."""
+
+    name: str
+    last_delivered: str
+    oldest_pending: str | None
+
+
+def _id(value: str) -> tuple[int, int]:
+    ms, _, seq = value.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def safe_min_id(positions: list[GroupPosition], readers: tuple[str, ...]) -> str | None:
+    """The lowest entry id any group still needs, or ``None`` when trimming is unsafe."""
+    if not positions or not set(readers) <= {p.name for p in positions}:
+        return None
+    needed = []
+    for position in positions:
+        if position.oldest_pending is not None:
+            needed.append(_id(position.oldest_pending))
+        else:
+            ms, seq = _id(position.last_delivered)
+            needed.append((ms, seq + 1))
+    ms, seq = min(needed)
+    return f"{ms}-{seq}"
+
+
+async def positions(redis: Redis, stream: str) -> list[GroupPosition]:
+    found = []
+    groups: Any = await redis.xinfo_groups(stream)
+    for group in groups:
+        name = text(group["name"])
+        pending: Any = await redis.xpending(stream, name)
+        oldest = text(pending["min"]) if pending["pending"] else None
+        found.append(GroupPosition(name, text(group["last-delivered-id"]), oldest))
+    return found
+
+
+async def trim_once(redis: Redis, keys: Keys, partitions: int) -> dict[str, int]:
+    """Trim every stream as far as is safe; how many entries each lost."""
+    trimmed: dict[str, int] = {}
+    for kind, readers in READERS.items():
+        for stream in keys.streams(partitions, kind):
+            if not await redis.exists(stream):
+                continue
+            min_id = safe_min_id(await positions(redis, stream), readers)
+            if min_id is not None:
+                trimmed[stream] = int(await redis.xtrim(stream, minid=min_id, approximate=False))
+    return trimmed
+
+
+async def run_trimmer(settings: Settings, stop: asyncio.Event, every: float = 30.0) -> None:
+    """Trim every ``every`` seconds until ``stop``."""
+    keys = Keys(settings.key_prefix)
+    async with redis_client(settings.redis_url) as redis:
+        while not stop.is_set():
+            try:
+                trimmed = await trim_once(redis, keys, settings.partitions)
+                if any(trimmed.values()):
+                    log.info("trimmed %s", {k: v for k, v in trimmed.items() if v})
+            except SERVER_DOWN as exc:
+                log.warning("trimmer: Redis unreachable: %r", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
