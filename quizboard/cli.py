@@ -114,8 +114,8 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
     "--group",
     "group_name",
     required=True,
-    type=click.Choice(sorted(GROUPS)),
-    help="The consumer group to run.",
+    type=click.Choice(sorted([*GROUPS, "trimmer"])),
+    help="The consumer group to run, or the stream trimmer.",
 )
 @click.option(
     "--consumer", envvar="QUIZBOARD_CONSUMER", help="Stable consumer name (default: HOST-0)."
