@@ -7,9 +7,10 @@ blocks on XREADGROUP or listens to pub/sub must wait longer than that, so
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
 
 import psycopg
 import psycopg_pool
@@ -35,6 +36,55 @@ SERVER_DOWN = REDIS_DOWN + POSTGRES_DOWN
 
 Redis = aioredis.Redis
 Pool = psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]]
+Configure = Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]
+
+
+class Connections(Protocol):
+    """Where PostgreSQL connections come from: a pool, or one :class:`Reconnecting`."""
+
+    def connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]: ...
+
+
+class Reconnecting:
+    """One PostgreSQL connection for one worker, opened again after it breaks.
+
+    A pool reconnects in the background with a backoff that doubles without a cap
+    short of minutes: after a 20 s outage its next attempt may come 10 s late.
+    A worker needs one connection, and retries with its own short backoff, so it
+    simply connects again on the next use. Autocommit is on: each sink opens
+    the one transaction it needs.
+    """
+
+    def __init__(self, url: str | None, configure: Configure | None = None) -> None:
+        if not url:
+            raise ConfigError("QUIZBOARD_DATABASE_URL is not set")
+        self._url = url
+        self._configure = configure
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            await self.aclose()
+            conn = await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=3
+            )
+            if self._configure is not None:
+                await self._configure(conn)
+            self._conn = conn
+        yield self._conn
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
+
+    async def __aenter__(self) -> Reconnecting:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 @asynccontextmanager

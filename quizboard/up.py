@@ -25,7 +25,7 @@ import click
 import psycopg
 
 from quizboard import demo
-from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
+from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
 from quizboard.errors import ConfigError
 from quizboard.lifecycle import run_until_signalled
 from quizboard.migrate import migrate
@@ -145,13 +145,19 @@ def run_up(settings: Settings, *, with_demo: bool) -> None:
     data_dir = Path(settings.data_dir).resolve()
     check_port_free(settings.api_host, settings.api_port, "api")
     check_port_free(settings.gateway_host, settings.gateway_port, "gateway")
+    # The OS may offer the embedded servers the very ports the API and gateway want.
+    taken = frozenset({settings.api_port, settings.gateway_port})
     with ExitStack() as servers:
         if not settings.redis_url:
-            valkey = servers.enter_context(EmbeddedValkey(data_dir / "valkey"))
+            valkey = servers.enter_context(
+                EmbeddedValkey(data_dir / "valkey", port=free_port(taken))
+            )
             settings = settings.replace(redis_url=valkey.url)
             click.echo(f"embedded Valkey:     {valkey.url} (data in {valkey.data_dir})")
         if not settings.database_url:
-            postgres = servers.enter_context(EmbeddedPostgres(data_dir / "postgres"))
+            postgres = servers.enter_context(
+                EmbeddedPostgres(data_dir / "postgres", port=free_port(taken))
+            )
             settings = settings.replace(database_url=postgres.url)
             click.echo(f"embedded PostgreSQL: {postgres.url} (data in {postgres.data_dir})")
         settings = load_credentials(settings, data_dir)

@@ -83,7 +83,7 @@ class ConsumerConfig:
 class Backoff:
     """Exponential backoff with jitter, from ``first`` to ``cap`` seconds."""
 
-    def __init__(self, first: float = 0.05, cap: float = 5.0) -> None:
+    def __init__(self, first: float = 0.05, cap: float = 2.0) -> None:
         self.first = first
         self.cap = cap
         self.delay = first

@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from quizboard.connections import Pool, Redis
+from quizboard.connections import Connections, Redis
 from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
 from quizboard.keys import Keys
 from quizboard.streams.consumer import Entry
@@ -31,9 +31,10 @@ CREATE TEMP TABLE IF NOT EXISTS staging_user_answer
 
 
 async def create_staging_tables(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Pool ``configure`` hook: give a new connection its staging tables."""
+    """Connection hook: give a new connection its staging tables."""
     await conn.execute(STAGING)
-    await conn.commit()
+    if not conn.autocommit:
+        await conn.commit()
 
 
 def _moment(epoch_ms: int) -> datetime:
@@ -48,7 +49,9 @@ class _CopySink:
     columns: LiteralString = ""
     types: Sequence[str] = ()
 
-    def __init__(self, pool: Pool, redis: Redis, keys: Keys, pause: Pause = no_pause) -> None:
+    def __init__(
+        self, pool: Connections, redis: Redis, keys: Keys, pause: Pause = no_pause
+    ) -> None:
         self._pool = pool
         self._redis = redis
         self._keys = keys

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 
-from quizboard.connections import Pool, Redis, pg_pool, redis_client
+from quizboard.connections import Connections, Reconnecting, Redis, redis_client
 from quizboard.errors import ConfigError
 from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
@@ -26,13 +26,13 @@ class SinkContext:
     redis: Redis
     keys: Keys
     settings: Settings
-    pool: Pool | None = None
+    pool: Connections | None = None
 
     @property
     def pause(self) -> Pause:
         return pause_at(self.settings.test_pause)
 
-    def postgres(self) -> Pool:
+    def postgres(self) -> Connections:
         if self.pool is None:  # pragma: no cover - run_worker opens a pool for these groups
             raise ConfigError("this group needs PostgreSQL")
         return self.pool
@@ -100,7 +100,7 @@ async def run_worker(
         pool = None
         if group.postgres:
             pool = await stack.enter_async_context(
-                pg_pool(settings.database_url, max_size=1, configure=create_staging_tables)
+                Reconnecting(settings.database_url, configure=create_staging_tables)
             )
         sink = group.make_sink(SinkContext(redis, keys, settings, pool))
         if isinstance(sink, AbstractAsyncContextManager):

@@ -179,3 +179,29 @@ async def test_openapi_describes_every_route(api: httpx.AsyncClient) -> None:
 async def test_health(api: httpx.AsyncClient) -> None:
     assert (await api.get("/healthz")).json() == {"status": "ok"}
     assert (await api.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_expired_tokens_and_answers_before_the_quiz_opens(
+    api: httpx.AsyncClient, quiz: dict[str, Any], redis: aioredis.Redis
+) -> None:
+    from quizboard.tokens import PlayerClaims, sign
+
+    secret = b"test-secret"
+    question = quiz["questions"][0]
+    body = {"question_id": question["id"], "answer": 0}
+    expired = sign(secret, PlayerClaims(quiz["id"], "a0b1c2d3-0000-4000-8000-000000000000", 1000))
+    response = await api.post(f"/quizzes/{quiz['id']}/answers", json=body,
+                              headers={"Authorization": f"Bearer {expired}"})  # fmt: skip
+    assert_error(response, 401, "token_expired")
+
+    later = await create_quiz(api, opens_in=3600)
+    early = sign(secret, PlayerClaims(later["id"], "a0b1c2d3-0000-4000-8000-000000000001",
+                                      2**40))  # fmt: skip
+    response = await api.post(
+        f"/quizzes/{later['id']}/answers",
+        json={"question_id": later["questions"][0]["id"], "answer": 0},
+        headers={"Authorization": f"Bearer {early}"},
+    )
+    assert_error(response, 403, "quiz_not_open")
+    for partition in (quiz["partition"], later["partition"]):
+        assert await redis.exists(f"qb:{{p{partition}}}:answers") == 0

@@ -107,6 +107,7 @@ async def test_answers_db_killed_between_copy_commit_and_ack(
         assert rows == 0  # killed before the commit: nothing stored
     else:
         assert rows == in_flight  # committed, but not acked: it will come again
+    print(f"\nanswers-db killed {point}: {in_flight} entries in flight, {rows} rows stored")
 
     restarted = spawn_worker(settings, "answers-db", "crash-db")
     try:
@@ -137,6 +138,9 @@ async def test_answers_redis_killed_mid_batch(
     await paused(stopping, "before-apply")
     await kill(stopping)
     assert sum((await board_scores(redis, quiz)).values()) == 0
+    stream = KEYS.stream(quiz["partition"], ANSWERS)
+    in_flight = (await redis.xpending(stream, "answers-redis"))["pending"]
+    print(f"\nanswers-redis killed before its script: {in_flight} entries in flight")
 
     restarted = spawn_worker(settings, "answers-redis", "crash-lb")
     try:

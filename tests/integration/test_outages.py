@@ -208,3 +208,6 @@ async def test_valkey_restart_under_load(
         assert lost <= 150  # AOF everysec: at most about 1 s of writes (100 answers/s here)
     else:
         assert lost == 0
+    if lost == 0:
+        result = await asyncio.to_thread(quizboard, settings, "reconcile", str(quiz["id"]))
+        assert result.returncode == 0, result.stdout
