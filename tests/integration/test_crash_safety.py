@@ -187,6 +187,7 @@ async def test_a_killed_leaderboard_worker_still_delivers_the_final_snapshot(
         finally:
             assert terminate(restarted) == 0
     assert snapshot["entries"][0]["score"] == 100
+    await eventually(lambda: reconciled(settings, quiz["id"]), within=10)
 
 
 async def test_replaying_a_batch_changes_nothing(
@@ -196,7 +197,7 @@ async def test_replaying_a_batch_changes_nothing(
     db: psycopg.AsyncConnection[Any],
     workers: Workers,
 ) -> None:
-    workers.start("answers-db", "answers-redis")
+    workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
     quiz = await create_quiz(api)
     players = [await join(api, quiz["id"], f"R{i}") for i in range(5)]
     accepted = await answer_all(api, quiz, players)
@@ -214,6 +215,7 @@ async def test_replaying_a_batch_changes_nothing(
     await LeaderboardAnswerSink(redis, KEYS).apply("answers-redis", entries)
     assert await board_scores(redis, quiz) == accepted
     assert await count(db, "SELECT count(*) FROM user_answer") == 50
+    await eventually(lambda: reconciled(settings, quiz["id"]), within=10)
 
 
 async def test_a_poison_entry_ends_in_the_dead_stream_while_the_group_goes_on(

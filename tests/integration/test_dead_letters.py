@@ -94,3 +94,5 @@ async def test_a_dead_letter_is_redriven_once_after_the_cause_is_fixed(
     assert "no such dead letter" in twice.stdout
     assert await redis.zscore(board, player["player_id"]) == 100
     assert await redis.xlen(KEYS.dead(p)) == 0
+    clean = quizboard(settings, "reconcile", str(q))
+    assert clean.returncode == 0, clean.stdout
