@@ -121,7 +121,15 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
     "--consumer", envvar="QUIZBOARD_CONSUMER", help="Stable consumer name (default: HOST-0)."
 )
 @click.pass_context
-def worker(ctx: click.Context, group_name: str, consumer: str | None) -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    envvar="QUIZBOARD_METRICS_PORT",
+    help="Serve /metrics and /readyz on this port.",
+)
+def worker(
+    ctx: click.Context, group_name: str, consumer: str | None, metrics_port: int | None
+) -> None:
     """Run one consumer-group worker until SIGTERM."""
     settings = _settings(ctx)
     if group_name == "trimmer":
@@ -131,7 +139,9 @@ def worker(ctx: click.Context, group_name: str, consumer: str | None) -> None:
         return
     name = consumer or default_consumer_name()
     log.info("worker %s starting as consumer %s", group_name, name)
-    result = run_until_signalled(lambda stop: run_worker(settings, group_name, name, stop))
+    result = run_until_signalled(
+        lambda stop: run_worker(settings, group_name, name, stop, metrics_port)
+    )
     log.info("worker %s stopped: %d acked, %d dead-lettered", group_name, result.acked, result.dead)
 
 

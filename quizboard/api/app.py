@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from quizboard.api import health, players, quizzes
 from quizboard.api.errors import exception_handlers
+from quizboard.api.instrument import RequestMetrics
 from quizboard.api.openapi import build_openapi
 from quizboard.api.responses import json_response
 from quizboard.api.state import Services
@@ -20,6 +22,7 @@ from quizboard.connections import pg_pool, redis_client
 from quizboard.errors import ConfigError
 from quizboard.intake import Intake, Limits
 from quizboard.keys import Keys
+from quizboard.metrics import CONTENT_TYPE, ApiMetrics, render
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
 
@@ -29,6 +32,7 @@ def create_app(settings: Settings) -> Starlette:
     if not settings.secret or not settings.admin_token:
         raise ConfigError("QUIZBOARD_SECRET and QUIZBOARD_ADMIN_TOKEN must be set")
     openapi = json_response(build_openapi())
+    metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -52,11 +56,15 @@ def create_app(settings: Settings) -> Starlette:
                     keys=keys,
                     catalog=QuizCatalog(pool, redis, keys, settings.partitions),
                     intake=intake,
+                    metrics=metrics,
                 )
             }
 
     async def openapi_json(request: Request) -> Response:
         return openapi
+
+    async def metrics_text(request: Request) -> Response:
+        return Response(render(metrics.registry), media_type=CONTENT_TYPE)
 
     routes = [
         Route("/quizzes", quizzes.create_quiz, methods=["POST"]),
@@ -69,5 +77,11 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers())
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=exception_handlers(),
+        middleware=[Middleware(RequestMetrics, metrics=metrics)],
+    )

@@ -37,6 +37,7 @@ async def join(request: Request) -> Response:
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
     await s.intake.join(config.partition, event, client_address(request))
+    s.metrics.accepted.labels("join").inc()
     return json_response(JoinOut(player_id, token, quiz_id), 202)
 
 
@@ -71,6 +72,7 @@ async def answer(request: Request) -> Response:
     )
     if event_id is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")
+    s.metrics.accepted.labels("answer").inc()
     return json_response(AnswerOut(verdict.correct, verdict.points, event_id), 202)
 
 

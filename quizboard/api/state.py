@@ -10,6 +10,7 @@ from starlette.requests import Request
 from quizboard.connections import Pool, Redis
 from quizboard.intake import Intake
 from quizboard.keys import Keys
+from quizboard.metrics import ApiMetrics
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
 
@@ -24,6 +25,7 @@ class Services:
     keys: Keys
     catalog: QuizCatalog
     intake: Intake
+    metrics: ApiMetrics
 
     @property
     def secret(self) -> bytes:

@@ -20,6 +20,7 @@ from quizboard.errors import QuizboardError
 from quizboard.gateway.handshake import authorize, parse_target
 from quizboard.gateway.rooms import Rooms
 from quizboard.keys import Keys
+from quizboard.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
 
@@ -31,15 +32,19 @@ MAX_CLIENT_MESSAGES_PER_S = 20  # clients have nothing to say: a flood is closed
 POLICY_VIOLATION = 1008
 
 
-def _reject(connection: ServerConnection, status: int, code: str, message: str) -> Response:
+def _respond(connection: ServerConnection, status: int, body: bytes, content_type: str) -> Response:
     response = connection.respond(status, "")
-    body = ENCODER.encode(ErrorBody(ErrorDetail(code, message)))
     response.body = body
     del response.headers["Content-Type"]
     del response.headers["Content-Length"]
-    response.headers["Content-Type"] = "application/json"
+    response.headers["Content-Type"] = content_type
     response.headers["Content-Length"] = str(len(body))
     return response
+
+
+def _reject(connection: ServerConnection, status: int, code: str, message: str) -> Response:
+    body = ENCODER.encode(ErrorBody(ErrorDetail(code, message)))
+    return _respond(connection, status, body, "application/json")
 
 
 async def serve_gateway(
@@ -61,12 +66,23 @@ async def serve_gateway(
         rooms = Rooms(
             redis, listener, keys, catalog, top_n=settings.top_n, max_buffer=max_client_buffer
         )
+        metrics = GatewayMetrics(rooms)
 
         async def process_request(
             connection: ServerConnection, request: Request
         ) -> Response | None:
             if request.path == "/healthz":
                 return connection.respond(http.HTTPStatus.OK, "ok\n")
+            if request.path == "/metrics":
+                return _respond(connection, 200, render(metrics.registry), CONTENT_TYPE)
+            if request.path == "/readyz":
+                try:
+                    await redis.ping()
+                    async with pool.connection(timeout=2.0) as conn:
+                        await conn.execute("SELECT 1")
+                except SERVER_DOWN as exc:
+                    return _reject(connection, 503, "not_ready", f"unreachable: {exc}")
+                return connection.respond(http.HTTPStatus.OK, "ready\n")
             if rooms.connections >= settings.gateway_max_connections:
                 return _reject(
                     connection,

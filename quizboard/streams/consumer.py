@@ -30,6 +30,7 @@ import redis.exceptions
 
 from quizboard.connections import SERVER_DOWN, Redis, text
 from quizboard.keys import Keys
+from quizboard.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,20 @@ def _decode_entries(stream: str, raw: list[tuple[bytes, dict[bytes, bytes] | Non
 class Consumer:
     """One named consumer of one group over several streams."""
 
-    def __init__(self, redis: Redis, keys: Keys, config: ConsumerConfig, sink: Sink) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        config: ConsumerConfig,
+        sink: Sink,
+        metrics: WorkerMetrics | None = None,
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self.config = config
         self._sink = sink
+        self._metrics = metrics or WorkerMetrics()
+        self.started = False
         self._errors: dict[str, str] = {}
         self._next_reclaim = 0.0
         self.acked = 0
@@ -123,7 +133,7 @@ class Consumer:
                 if not started:
                     await self._create_groups()
                     await self._consume_own_pending(stop)
-                    started = True
+                    started = self.started = True
                 batch = await self._collect(stop)
                 if batch:
                     await self._deliver(batch, stop)
@@ -134,6 +144,7 @@ class Consumer:
                 # What was read before the failure is still pending for this consumer:
                 # read it again (id 0) before anything new.
                 started = False
+                self._metrics.retries.labels(self.config.group).inc()
                 await backoff.wait()
 
     async def _create_groups(self) -> None:
@@ -208,6 +219,7 @@ class Consumer:
                                 " pending", self.config.group, len(batch), exc)  # fmt: skip
                     return
                 log.warning("group %s: sink unavailable, retrying: %r", self.config.group, exc)
+                self._metrics.retries.labels(self.config.group).inc()
                 await backoff.wait()
             except REJECTED as exc:
                 if len(batch) == 1:
@@ -218,6 +230,7 @@ class Consumer:
                 return
 
     async def _apply(self, batch: Sequence[Entry]) -> None:
+        started = time.perf_counter()
         await self._sink.apply(self.config.group, batch)
         if not self._sink.acks:
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -227,6 +240,10 @@ class Consumer:
                     )
                 await pipe.execute()
         self.acked += len(batch)
+        group = self.config.group
+        self._metrics.batch_size.labels(group).observe(len(batch))
+        self._metrics.flush_seconds.labels(group).observe(time.perf_counter() - started)
+        self._metrics.acked.labels(group).inc(len(batch))
 
     def _remember_error(self, entry: Entry, exc: Exception) -> None:
         log.warning("group %s: entry %s %s rejected: %r", self.config.group, entry.stream,
@@ -267,6 +284,7 @@ class Consumer:
                 retry = [e for e in entries if e not in hopeless]
                 if retry:
                     log.info("group %s: reclaimed %d entries", self.config.group, len(retry))
+                    self._metrics.reclaimed.labels(self.config.group).inc(len(retry))
                     await self._deliver(retry, stop)
             if start == "0-0":
                 return
@@ -300,5 +318,6 @@ class Consumer:
             pipe.xack(entry.stream, self.config.group, entry.id)
             await pipe.execute()
         self.dead += 1
+        self._metrics.dead.labels(self.config.group).inc()
         log.error("group %s: entry %s %s moved to %s after %d deliveries: %s",
                   self.config.group, entry.stream, entry.id, dead, deliveries, error)  # fmt: skip

@@ -22,6 +22,7 @@ from quizboard.connections import SERVER_DOWN, Redis
 from quizboard.events import CHANGE_DECODER, ENCODER, FIELD
 from quizboard.keys import Keys
 from quizboard.leaderboard import LeaderboardMessage, read_snapshot
+from quizboard.metrics import WorkerMetrics
 from quizboard.streams.consumer import Backoff, Entry
 from quizboard.testing import Pause, no_pause
 from quizboard.throttle import QuizThrottle
@@ -71,8 +72,10 @@ class SnapshotPublisher:
         group: str = "leaderboard",
         clock: Callable[[], float] = time.monotonic,
         pause: Pause = no_pause,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self._pause = pause
+        self._metrics = metrics or WorkerMetrics()
         self._redis = redis
         self._keys = keys
         self._interval_ms = interval_ms
@@ -121,6 +124,7 @@ class SnapshotPublisher:
                 await asyncio.sleep(max(0.0, at - self._clock()))
                 try:
                     if not await self._redis.set(gate, b"1", nx=True, px=self._interval_ms):
+                        self._metrics.deferred.inc()
                         ttl_ms = await self._redis.pttl(gate)
                         now = self._clock()
                         await asyncio.sleep(quiz.throttle.gate_held(now, ttl_ms / 1000) - now)
@@ -161,6 +165,8 @@ class SnapshotPublisher:
             args=[snapshot.version, ENCODER.encode(message), self._keys.channel(quiz_id)],
         )
         self.published += 1
+        self._metrics.published.inc()
+        self._metrics.observe_freshness(snapshot.as_of)
 
     async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None:
         """Put dead change notices back on their stream, which only this group reads."""

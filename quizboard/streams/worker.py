@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from quizboard.connections import Connections, Reconnecting, Redis, redis_client
 from quizboard.errors import ConfigError
 from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.metrics import WorkerMetrics
+from quizboard.metrics_server import metrics_server
 from quizboard.settings import Settings
 from quizboard.streams.consumer import Consumer, ConsumerConfig, Sink
 from quizboard.streams.postgres_sinks import UserAnswerSink, UserQuizSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink, LeaderboardJoinSink
 from quizboard.streams.snapshots import SnapshotPublisher
+from quizboard.streams.stats import refresh_forever
 from quizboard.testing import Pause, pause_at
 
 
@@ -27,6 +30,7 @@ class SinkContext:
     keys: Keys
     settings: Settings
     pool: Connections | None = None
+    metrics: WorkerMetrics | None = None
 
     @property
     def pause(self) -> Pause:
@@ -57,6 +61,7 @@ def _snapshots(ctx: SinkContext) -> SnapshotPublisher:
         interval_ms=ctx.settings.throttle_ms,
         top_n=ctx.settings.top_n,
         pause=ctx.pause,
+        metrics=ctx.metrics,
     )
 
 
@@ -88,9 +93,16 @@ def default_consumer_name() -> str:
 
 
 async def run_worker(
-    settings: Settings, group_name: str, consumer_name: str, stop: asyncio.Event
+    settings: Settings,
+    group_name: str,
+    consumer_name: str,
+    stop: asyncio.Event,
+    metrics_port: int | None = None,
 ) -> Consumer:
-    """Consume ``group_name`` until ``stop`` is set; return the finished consumer."""
+    """Consume ``group_name`` until ``stop`` is set; return the finished consumer.
+
+    With ``metrics_port`` the worker serves ``/metrics`` and ``/readyz`` there.
+    """
     group = GROUPS.get(group_name)
     if group is None:
         raise ConfigError(f"unknown group {group_name!r}; choose from {', '.join(GROUPS)}")
@@ -102,7 +114,8 @@ async def run_worker(
             pool = await stack.enter_async_context(
                 Reconnecting(settings.database_url, configure=create_staging_tables)
             )
-        sink = group.make_sink(SinkContext(redis, keys, settings, pool))
+        metrics = WorkerMetrics()
+        sink = group.make_sink(SinkContext(redis, keys, settings, pool, metrics))
         if isinstance(sink, AbstractAsyncContextManager):
             await stack.enter_async_context(sink)
         config = ConsumerConfig(
@@ -119,6 +132,20 @@ async def run_worker(
             reclaim_idle_ms=settings.reclaim_idle_ms,
             max_deliveries=settings.max_deliveries,
         )
-        consumer = Consumer(redis, keys, config, sink)
-        await consumer.run(stop)
+        consumer = Consumer(redis, keys, config, sink, metrics)
+        if metrics_port is not None:
+            await stack.enter_async_context(
+                metrics_server(
+                    settings.api_host,
+                    metrics_port,
+                    metrics.registry,
+                    ready=lambda: consumer.started,
+                )
+            )
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(
+                refresh_forever(redis, metrics, config.streams, stop),
+                name=f"{group.name}-stream-stats",
+            )
+            await consumer.run(stop)
     return consumer

@@ -1,0 +1,148 @@
+"""Prometheus metrics: one registry per process role, created by its owner and passed down.
+
+Each process serves its own registry: the API and the gateway on their own
+port at ``/metrics``, each worker on its ``--metrics-port``. ``quizboard up``
+gives every child a port of its own (one port per process, not
+prometheus-client's multiprocess mode), so a scrape sees each process whole.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+BATCH_BUCKETS = (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000)
+FRESHNESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """The registry in the Prometheus text format."""
+    return generate_latest(registry)
+
+
+class ApiMetrics:
+    """What the HTTP API counts."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.requests = Counter(
+            "quizboard_http_requests",
+            "HTTP requests by route and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "quizboard_http_request_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.accepted = Counter(
+            "quizboard_events_accepted",
+            "Events accepted into the streams",
+            ["kind"],
+            registry=self.registry,
+        )
+
+
+class WorkerMetrics:
+    """What a consumer-group worker counts, and the state of its streams."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        r = self.registry = registry or CollectorRegistry()
+        self.batch_size = Histogram(
+            "quizboard_batch_size",
+            "Entries per batch",
+            ["group"],
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.flush_seconds = Histogram(
+            "quizboard_flush_seconds",
+            "Time to apply and ack a batch",
+            ["group"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.acked = Counter(
+            "quizboard_entries_acked", "Entries applied and acked", ["group"], registry=r
+        )
+        self.retries = Counter(
+            "quizboard_retries", "Retries while a server was unreachable", ["group"], registry=r
+        )
+        self.reclaimed = Counter(
+            "quizboard_entries_reclaimed", "Entries taken over by XAUTOCLAIM", ["group"], registry=r
+        )
+        self.dead = Counter(
+            "quizboard_entries_dead_lettered",
+            "Entries moved to a dead stream",
+            ["group"],
+            registry=r,
+        )
+        self.stream_length = Gauge(
+            "quizboard_stream_length", "Entries in a stream", ["stream"], registry=r
+        )
+        self.lag = Gauge(
+            "quizboard_group_lag",
+            "Entries not yet delivered to a group",
+            ["stream", "group"],
+            registry=r,
+        )
+        self.pending = Gauge(
+            "quizboard_group_pending",
+            "Entries delivered but not acked",
+            ["stream", "group"],
+            registry=r,
+        )
+        self.oldest_pending = Gauge(
+            "quizboard_group_oldest_pending_seconds",
+            "Idle time of the oldest pending entry",
+            ["stream", "group"],
+            registry=r,
+        )
+        self.published = Counter(
+            "quizboard_snapshots_published", "Leaderboard snapshots published", registry=r
+        )
+        self.deferred = Counter(
+            "quizboard_snapshots_deferred",
+            "Changes held back by the throttle for a later snapshot",
+            registry=r,
+        )
+        self.freshness = Histogram(
+            "quizboard_leaderboard_freshness_seconds",
+            "From an answer's acceptance to the snapshot that includes it",
+            buckets=FRESHNESS_BUCKETS,
+            registry=r,
+        )
+
+    def observe_freshness(self, as_of: str) -> None:
+        """An ``as_of`` event id starts with its acceptance time in ms."""
+        ms = as_of.partition("-")[0]
+        if ms.isdigit():
+            self.freshness.observe(max(0.0, time.time() - int(ms) / 1000))
+
+
+class GatewayMetrics:
+    """What the WebSocket gateway counts; connections and rooms are read at scrape time."""
+
+    def __init__(self, rooms: Any, registry: CollectorRegistry | None = None) -> None:
+        r = self.registry = registry or CollectorRegistry()
+        connections = Gauge("quizboard_gateway_connections", "Open WebSocket clients", registry=r)
+        connections.set_function(lambda: rooms.connections)
+        count = Gauge("quizboard_gateway_rooms", "Quizzes with at least one client", registry=r)
+        count.set_function(lambda: rooms.count)
+        sent = Gauge(
+            "quizboard_gateway_messages_sent", "Snapshot frames written to clients", registry=r
+        )
+        sent.set_function(lambda: rooms.messages_sent)
+        slow = Gauge(
+            "quizboard_gateway_slow_clients_closed", "Clients closed for falling behind", registry=r
+        )
+        slow.set_function(lambda: rooms.slow_clients_closed)
