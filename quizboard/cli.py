@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 
 import click
 import psycopg
 
 from quizboard.errors import ConfigError, QuizboardError
 from quizboard.lifecycle import run_until_signalled
+from quizboard.logs import setup_logging
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
@@ -25,14 +25,8 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("QUIZBOARD_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # websockets logs every health check and handshake at INFO.
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+def _setup_logging(role: str) -> None:
+    setup_logging(role, os.environ.get("QUIZBOARD_LOG_LEVEL", "INFO"))
 
 
 @click.group()
@@ -49,7 +43,7 @@ def main(
     key_prefix: str | None,
 ) -> None:
     """quizboard: a real-time quiz backend."""
-    _setup_logging()
+    _setup_logging(ctx.invoked_subcommand or "quizboard")
     try:
         settings = Settings.from_env(os.environ).replace(
             redis_url=redis_url,
@@ -102,6 +96,7 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
         lifespan="on",
         access_log=False,
         log_level=logging.getLogger().getEffectiveLevel(),
+        log_config=None,  # uvicorn's records go to our handler, as JSON when not on a terminal
         # Each is a per-request cost; a proxy in front sets its own headers.
         proxy_headers=False,
         server_header=False,
@@ -132,6 +127,7 @@ def worker(
 ) -> None:
     """Run one consumer-group worker until SIGTERM."""
     settings = _settings(ctx)
+    _setup_logging(f"worker:{group_name}")
     if group_name == "trimmer":
         from quizboard.streams.trimmer import run_trimmer
 
@@ -231,3 +227,24 @@ def dead_retry(ctx: click.Context, dead_ids: tuple[str, ...], everything: bool) 
     if not dead_ids and not everything:
         raise click.UsageError("name the dead letters to re-drive, or pass --all")
     ctx.exit(asyncio.run(retry_command(_settings(ctx), dead_ids, everything, click.echo)))
+
+
+@main.command()
+@click.option(
+    "--max-lag",
+    default=10_000,
+    show_default=True,
+    help="Exit 1 when a group has more undelivered entries.",
+)
+@click.option(
+    "--max-pending",
+    default=10_000,
+    show_default=True,
+    help="Exit 1 when a group has more unacked entries.",
+)
+@click.pass_context
+def status(ctx: click.Context, max_lag: int, max_pending: int) -> None:
+    """Show each stream and group: length, lag, pending, consumers, dead letters."""
+    from quizboard.streams.status import status_command
+
+    ctx.exit(asyncio.run(status_command(_settings(ctx), max_lag, max_pending, click.echo)))

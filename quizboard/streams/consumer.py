@@ -246,8 +246,10 @@ class Consumer:
         self._metrics.acked.labels(group).inc(len(batch))
 
     def _remember_error(self, entry: Entry, exc: Exception) -> None:
-        log.warning("group %s: entry %s %s rejected: %r", self.config.group, entry.stream,
-                    entry.id, exc)  # fmt: skip
+        log.warning(
+            "group %s: entry %s %s rejected: %r", self.config.group, entry.stream, entry.id, exc,
+            extra={"group": self.config.group, "stream": entry.stream},
+        )  # fmt: skip
         if len(self._errors) >= MAX_REMEMBERED_ERRORS:
             self._errors.pop(next(iter(self._errors)))
         self._errors[entry.id] = f"{type(exc).__name__}: {exc}"
@@ -319,5 +321,8 @@ class Consumer:
             await pipe.execute()
         self.dead += 1
         self._metrics.dead.labels(self.config.group).inc()
-        log.error("group %s: entry %s %s moved to %s after %d deliveries: %s",
-                  self.config.group, entry.stream, entry.id, dead, deliveries, error)  # fmt: skip
+        log.error(
+            "group %s: entry %s %s moved to %s after %d deliveries: %s",
+            self.config.group, entry.stream, entry.id, dead, deliveries, error,
+            extra={"group": self.config.group, "stream": entry.stream},
+        )  # fmt: skip

@@ -141,7 +141,9 @@ class SnapshotPublisher:
                     await self._ack(covered)
                     backoff.reset()
                 except SERVER_DOWN as exc:
-                    log.warning("quiz %s: cannot publish yet: %r", quiz_id, exc)
+                    log.warning(
+                        "quiz %s: cannot publish yet: %r", quiz_id, exc, extra={"quiz_id": quiz_id}
+                    )
                     await backoff.wait()
         finally:
             quiz.task = None

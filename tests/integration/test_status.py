@@ -1,0 +1,43 @@
+"""``quizboard status`` shows a stopped group's lag, and clears once it runs again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import redis.asyncio as aioredis
+
+from quizboard.keys import ANSWERS, Keys
+from quizboard.settings import Settings
+from tests.integration.conftest import Workers
+from tests.integration.steps import create_quiz, eventually, join
+from tests.integration.test_cli import quizboard
+from tests.integration.test_crash_safety import answer_all
+
+
+async def test_status_shows_lag_then_clears(
+    api: httpx.AsyncClient, settings: Settings, workers: Workers, redis: aioredis.Redis
+) -> None:
+    workers.start("joins-db", "joins-redis", "answers-redis")
+    quiz = await create_quiz(api)
+    stream = Keys("qb:").stream(quiz["partition"], ANSWERS)
+    await redis.xgroup_create(stream, "answers-db", id="0", mkstream=True)  # a stopped worker
+    quiz["questions"] = quiz["questions"][:4]
+    players = [await join(api, quiz["id"], f"S{i}") for i in range(5)]
+    await answer_all(api, quiz, players)
+
+    lagging = await asyncio.to_thread(quizboard, settings, "status", "--max-lag", "10")
+    assert lagging.returncode == 1, lagging.stdout
+    assert "OVER THRESHOLD" in lagging.stdout
+    assert f"{stream} answers-db: lag 20 > 10" in lagging.stdout
+    assert "dead letters: p0 0, p1 0" in lagging.stdout
+
+    workers.add("answers-db", "back")
+
+    async def cleared() -> bool:
+        result = await asyncio.to_thread(
+            quizboard, settings, "status", "--max-lag", "10", "--max-pending", "0"
+        )
+        return result.returncode == 0
+
+    await eventually(cleared, within=15)
