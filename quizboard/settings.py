@@ -41,6 +41,7 @@ class Settings:
     player_rate: int = 20  # answers per player per second; 0: no limit
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
     gateway_max_connections: int = 20_000
+    quiz_retention_s: int = 86_400  # Redis keys of an ended quiz live this long
     test_pause: str = ""  # a test hook: see quizboard/testing.py
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -68,16 +68,18 @@ def check_port_free(host: str, port: int, what: str) -> None:
             ) from None
 
 
-def children() -> list[ChildSpec]:
-    """The API, the gateway, one worker per consumer group, and the stream trimmer."""
+def children(metrics_ports: dict[str, int]) -> list[ChildSpec]:
+    """The API, the gateway, one worker per consumer group, and the stream trimmer.
+
+    Each worker serves its metrics on its own port from ``metrics_ports``.
+    """
     specs = [
         ChildSpec("api", quizboard_argv("api")),
         ChildSpec("gateway", quizboard_argv("gateway")),
     ]
-    specs += [
-        ChildSpec(f"worker:{name}", quizboard_argv("worker", "--group", name, "--consumer", "up-0"))
-        for name in GROUPS
-    ]
+    for name, port in metrics_ports.items():
+        argv = ["worker", "--group", name, "--consumer", "up-0", "--metrics-port", str(port)]
+        specs.append(ChildSpec(f"worker:{name}", quizboard_argv(*argv)))
     specs.append(ChildSpec("worker:trimmer", quizboard_argv("worker", "--group", "trimmer")))
     return specs
 
@@ -111,7 +113,12 @@ async def serve_all(
     settings: Settings, stop: asyncio.Event, *, with_demo: bool, began: float
 ) -> None:
     """Supervise every process until ``stop``; print where to reach them once ready."""
-    supervisor = Supervisor(children(), child_env(settings.to_env()))
+    taken = {settings.api_port, settings.gateway_port}
+    ports: dict[str, int] = {}
+    for name in GROUPS:
+        ports[name] = free_port(frozenset(taken))
+        taken.add(ports[name])
+    supervisor = Supervisor(children(ports), child_env(settings.to_env()))
     api_url = f"http://{settings.api_host}:{settings.api_port}"
     gateway_url = f"ws://{settings.gateway_host}:{settings.gateway_port}"
     async with asyncio.TaskGroup() as tasks:
@@ -127,6 +134,10 @@ async def serve_all(
             f"  API:         {api_url}   (OpenAPI at {api_url}/openapi.json)\n"
             f"  gateway:     {gateway_url}/quizzes/{{id}}?token=...\n"
             f"  admin token: {settings.admin_token}\n"
+            f"  metrics:     {api_url}/metrics, "
+            f"http://{settings.gateway_host}:{settings.gateway_port}/metrics, and per worker "
+            + ", ".join(f"{n}=:{p}" for n, p in ports.items())
+            + "\n"
             f"  processes:   {', '.join(f'{n}={p}' for n, p in supervisor.pids().items())}\n"
             "Ctrl-C stops everything."
         )

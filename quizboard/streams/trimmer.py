@@ -6,6 +6,9 @@ below the lowest of those over all its groups, never by length: a lagging
 group keeps everything it has not finished. A stream missing one of the groups
 that should read it is not trimmed at all, since that group, once created,
 starts from the beginning.
+
+The trimmer also drops the Redis keys of quizzes that ended longer ago than
+``QUIZBOARD_QUIZ_RETENTION_S``; their data stays in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ import contextlib
 import logging
 from typing import Any, NamedTuple
 
-from quizboard.connections import SERVER_DOWN, Redis, redis_client, text
+from quizboard.connections import (
+    SERVER_DOWN,
+    Connections,
+    Reconnecting,
+    Redis,
+    redis_client,
+    text,
+)
 from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
 
@@ -80,16 +90,51 @@ async def trim_once(redis: Redis, keys: Keys, partitions: int) -> dict[str, int]
     return trimmed
 
 
+ENDED = """
+SELECT id, partition FROM quizzes
+WHERE ends_at < now() - make_interval(secs => %s)
+  AND ends_at > now() - make_interval(secs => %s) - interval '7 days'
+"""
+
+
+async def expire_ended(redis: Redis, pg: Connections, keys: Keys, retention_s: int) -> int:
+    """Drop the Redis keys of quizzes that ended over ``retention_s`` ago; PostgreSQL keeps
+    their data. Looks back a week past the retention, so each quiz is seen many times."""
+    async with pg.connection() as conn:
+        cursor = await conn.execute(ENDED, (retention_s, retention_s))
+        ended = await cursor.fetchall()
+    removed = 0
+    for quiz_id, partition in ended:
+        doomed = [
+            keys.leaderboard(partition, quiz_id),
+            keys.players(partition, quiz_id),
+            keys.answered(partition, quiz_id),
+            keys.lb_as_of(partition, quiz_id),
+            keys.lb_version(partition, quiz_id),
+            keys.lb_last(partition, quiz_id),
+            keys.lb_gate(partition, quiz_id),
+            keys.quiz_config(quiz_id),
+        ]
+        removed += int(await redis.unlink(*doomed))
+    return removed
+
+
 async def run_trimmer(settings: Settings, stop: asyncio.Event, every: float = 30.0) -> None:
-    """Trim every ``every`` seconds until ``stop``."""
+    """Trim streams and expire ended quizzes every ``every`` seconds until ``stop``."""
     keys = Keys(settings.key_prefix)
-    async with redis_client(settings.redis_url) as redis:
+    async with (
+        redis_client(settings.redis_url) as redis,
+        Reconnecting(settings.database_url) as pg,
+    ):
         while not stop.is_set():
             try:
                 trimmed = await trim_once(redis, keys, settings.partitions)
                 if any(trimmed.values()):
                     log.info("trimmed %s", {k: v for k, v in trimmed.items() if v})
+                removed = await expire_ended(redis, pg, keys, settings.quiz_retention_s)
+                if removed:
+                    log.info("removed %d Redis keys of ended quizzes", removed)
             except SERVER_DOWN as exc:
-                log.warning("trimmer: Redis unreachable: %r", exc)
+                log.warning("trimmer: a server is unreachable: %r", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)

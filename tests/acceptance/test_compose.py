@@ -30,11 +30,16 @@ def test_compose_runs_every_role() -> None:
     commands = quizboard_commands()
     roles = {tuple(c[:3]) if c[0] == "worker" else (c[0],) for c in commands.values()}
     assert roles == {
-        ("migrate",), ("api",), ("gateway",),
-        ("worker", "--group", "joins-db"), ("worker", "--group", "joins-redis"),
-        ("worker", "--group", "answers-db"), ("worker", "--group", "answers-redis"),
-        ("worker", "--group", "leaderboard"), ("worker", "--group", "trimmer"),
-    }  # fmt: skip
+        ("migrate",),
+        ("api",),
+        ("gateway",),
+        ("worker", "--group", "joins-db"),
+        ("worker", "--group", "joins-redis"),
+        ("worker", "--group", "answers-db"),
+        ("worker", "--group", "answers-redis"),
+        ("worker", "--group", "leaderboard"),
+        ("worker", "--group", "trimmer"),
+    }
 
 
 @pytest.mark.parametrize(("service", "args"), sorted(quizboard_commands().items()))
@@ -45,7 +50,42 @@ def test_each_command_parses_and_has_help(service: str, args: list[str]) -> None
     subcommand.make_context(args[0], list(args[1:]), parent=click.Context(main))
     shown = subprocess.run(
         [sys.executable, "-m", "quizboard", *args, "--help"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert shown.returncode == 0, shown.stderr
     assert "Usage: " in shown.stdout
+
+
+def test_prometheus_scrapes_every_service_that_serves_metrics() -> None:
+    spec: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    prometheus = yaml.safe_load((COMPOSE.parent / "deploy" / "prometheus.yml").read_text())
+    targets = {
+        t.split(":")[0]
+        for job in prometheus["scrape_configs"]
+        for group in job["static_configs"]
+        for t in group["targets"]
+    }
+    serving = {
+        name
+        for name, service in spec["services"].items()
+        if service.get("command", [""])[0] == "quizboard"
+        and service["command"][1] in ("api", "gateway", "worker")
+        and "trimmer" not in service["command"]
+    }
+    assert targets == serving
+    import json
+
+    dashboard = json.loads(
+        (COMPOSE.parent / "deploy/grafana/dashboards/quizboard.json").read_text()
+    )
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    for series in (
+        "quizboard_http_requests_total",
+        "quizboard_group_lag",
+        "quizboard_leaderboard_freshness_seconds_bucket",
+        "quizboard_gateway_connections",
+    ):
+        assert series in exprs

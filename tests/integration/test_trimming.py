@@ -57,3 +57,35 @@ async def test_trimming_while_a_group_lags_keeps_what_it_needs(
 
 async def _equal(left: Any, right: Any) -> bool:
     return bool(await left == right)
+
+
+async def test_the_redis_keys_of_long_ended_quizzes_are_dropped(
+    api: httpx.AsyncClient,
+    settings: Settings,
+    workers: Workers,
+    redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+) -> None:
+    from quizboard.connections import Reconnecting
+    from quizboard.streams.trimmer import expire_ended
+
+    workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
+    old, live = await create_quiz(api), await create_quiz(api)
+    for quiz in (old, live):
+        await join(api, quiz["id"], "Keeper")
+
+    async def joined() -> bool:
+        return await count(db, "SELECT count(*) FROM user_quiz") == 2
+
+    await eventually(joined)
+    await db.execute(
+        "UPDATE quizzes SET available_at = now() - interval '3 days',"
+        " ends_at = now() - interval '2 days' WHERE id = %s",
+        (old["id"],),
+    )
+    async with Reconnecting(settings.database_url) as pg:
+        removed = await expire_ended(redis, pg, KEYS, retention_s=86_400)
+    assert removed >= 2  # at least the board and the names
+    assert not await redis.exists(KEYS.leaderboard(old["partition"], old["id"]))
+    assert await redis.exists(KEYS.leaderboard(live["partition"], live["id"]))
+    assert await count(db, "SELECT count(*) FROM user_quiz WHERE quiz_id = %s", old["id"]) == 1
