@@ -23,6 +23,8 @@ from typing import IO, Self
 import psycopg
 import redis
 
+from quizboard.supervisor import die_with_parent
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -98,6 +100,7 @@ class _ChildServer:
             stdin=subprocess.DEVNULL,
             user=self._spawn_user(),
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the server
+            preexec_fn=die_with_parent,  # and if we are killed, the server goes too
         )
         deadline = time.monotonic() + START_TIMEOUT
         while not self._ready():

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +23,8 @@ log = logging.getLogger(__name__)
 GRACE = 10.0
 FIRST_RESTART_DELAY = 0.5
 MAX_RESTART_DELAY = 30.0
-STABLE_AFTER = 10.0  # a child that ran this long restarts without delay growth
+STABLE_AFTER = 10.0
+PR_SET_PDEATHSIG = 1  # a child that ran this long restarts without delay growth
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,10 @@ class Supervisor:
         while not stop.is_set():
             child.started_at = time.monotonic()
             process = child.process = await asyncio.create_subprocess_exec(
-                *child.spec.argv, env=self._env, start_new_session=True
+                *child.spec.argv,
+                env=self._env,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
             exited = asyncio.ensure_future(process.wait())
             stopping = asyncio.ensure_future(stop.wait())
@@ -103,10 +109,20 @@ class Supervisor:
             log.warning("%s stopped with exit code %s", name, process.returncode)
 
 
+def die_with_parent() -> None:
+    """In a new child: get SIGTERM when the supervisor dies, however it dies.
+
+    Children run in sessions of their own, so without this a supervisor killed
+    with SIGKILL would leave them running. Linux only; elsewhere a no-op.
+    """
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def quizboard_argv(*args: str) -> list[str]:
     """The command line that runs ``quizboard ARGS`` with this very interpreter."""
-    import sys
-
     return [sys.executable, "-m", "quizboard", *args]
 
 

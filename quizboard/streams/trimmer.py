@@ -18,6 +18,8 @@ import contextlib
 import logging
 from typing import Any, NamedTuple
 
+import psycopg
+
 from quizboard.connections import (
     SERVER_DOWN,
     Connections,
@@ -136,5 +138,7 @@ async def run_trimmer(settings: Settings, stop: asyncio.Event, every: float = 30
                     log.info("removed %d Redis keys of ended quizzes", removed)
             except SERVER_DOWN as exc:
                 log.warning("trimmer: a server is unreachable: %r", exc)
+            except psycopg.Error as exc:  # e.g. a schema not migrated yet: try again later
+                log.warning("trimmer: cannot read the quizzes: %r", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)

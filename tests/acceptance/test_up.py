@@ -118,3 +118,25 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
     assert code == 0
     # Every child and both servers carry the data dir in their command line or environment.
     assert processes_mentioning(str(data_dir)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_a_killed_up_takes_its_children_and_servers_with_it(tmp_path: Path) -> None:
+    data_dir = tmp_path / "quizboard-killed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
+    env["QUIZBOARD_DATA_DIR"] = str(data_dir)
+    up = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "quizboard", "up",
+        "--api-port", str(free_port()), "--gateway-port", str(free_port()),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert up.stdout is not None
+    await read_until(up.stdout, "Ctrl-C stops everything", within=90)
+    assert len(processes_mentioning(str(data_dir))) >= 9
+    up.kill()
+    await up.wait()
+    deadline = time.monotonic() + 30
+    while processes_mentioning(str(data_dir)):
+        assert time.monotonic() < deadline, processes_mentioning(str(data_dir))
+        await asyncio.sleep(0.2)
