@@ -15,6 +15,7 @@ from quizboard.logs import setup_logging
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
+from quizboard.tracing import from_environment
 
 log = logging.getLogger("quizboard")
 
@@ -84,7 +85,7 @@ def api(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     settings = _settings(ctx).replace(api_host=host, api_port=port)
     try:
-        app = create_app(settings)
+        app = create_app(settings, from_environment("api", os.environ))
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
     uvicorn.run(
@@ -136,7 +137,14 @@ def worker(
     name = consumer or default_consumer_name()
     log.info("worker %s starting as consumer %s", group_name, name)
     result = run_until_signalled(
-        lambda stop: run_worker(settings, group_name, name, stop, metrics_port)
+        lambda stop: run_worker(
+            settings,
+            group_name,
+            name,
+            stop,
+            metrics_port,
+            from_environment(f"worker:{group_name}", os.environ),
+        )
     )
     log.info("worker %s stopped: %d acked, %d dead-lettered", group_name, result.acked, result.dead)
 

@@ -29,8 +29,11 @@ class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True):
     joined_at: Millis
 
 
-class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True):
-    """A player's accepted answer, with the verdict the API computed."""
+class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A player's accepted answer, with the verdict the API computed.
+
+    ``trace`` carries the API span's ``traceparent`` when tracing is on.
+    """
 
     quiz_id: Id
     player_id: str
@@ -39,6 +42,7 @@ class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True):
     correct: bool
     points: Int32
     answered_at: Millis
+    trace: str = ""
 
 
 class ChangeEvent(Struct, frozen=True, forbid_unknown_fields=True):
@@ -46,9 +50,17 @@ class ChangeEvent(Struct, frozen=True, forbid_unknown_fields=True):
 
     quiz_id: Id
     as_of: str = ""
+    trace: str = ""
+
+
+class Traced(Struct, frozen=True):
+    """Just the trace context of any event, for spans that do not need the rest."""
+
+    trace: str = ""
 
 
 ENCODER = msgspec.json.Encoder()
 JOIN_DECODER = msgspec.json.Decoder(JoinEvent)
 ANSWER_DECODER = msgspec.json.Decoder(AnswerEvent)
 CHANGE_DECODER = msgspec.json.Decoder(ChangeEvent)
+TRACED_DECODER = msgspec.json.Decoder(Traced)

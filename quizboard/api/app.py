@@ -25,9 +25,10 @@ from quizboard.keys import Keys
 from quizboard.metrics import CONTENT_TYPE, ApiMetrics, render
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
+from quizboard.tracing import Tracing
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
     """The API app for ``settings``; its clients open when the server starts it."""
     if not settings.secret or not settings.admin_token:
         raise ConfigError("QUIZBOARD_SECRET and QUIZBOARD_ADMIN_TOKEN must be set")
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> Starlette:
                     catalog=QuizCatalog(pool, redis, keys, settings.partitions),
                     intake=intake,
                     metrics=metrics,
+                    tracing=tracing or Tracing(),
                 )
             }
 

@@ -57,19 +57,21 @@ async def answer(request: Request) -> Response:
             code="question_not_found",
         )
     verdict = judge(question, body.answer)
-    event = AnswerEvent(
-        quiz_id=quiz_id,
-        player_id=claims.player_id,
-        question_id=question.id,
-        answer=str(body.answer),
-        correct=verdict.correct,
-        points=verdict.points,
-        answered_at=int(now * 1000),
-    )
     keep_until_ms = (claims.expires_at + s.settings.token_grace_s) * 1000
-    event_id = await s.intake.answer(
-        config.partition, event, keep_until_ms, client_address(request)
-    )
+    with s.tracing.span("accept answer", quiz_id=quiz_id) as traceparent:
+        event = AnswerEvent(
+            quiz_id=quiz_id,
+            player_id=claims.player_id,
+            question_id=question.id,
+            answer=str(body.answer),
+            correct=verdict.correct,
+            points=verdict.points,
+            answered_at=int(now * 1000),
+            trace=traceparent,
+        )
+        event_id = await s.intake.answer(
+            config.partition, event, keep_until_ms, client_address(request)
+        )
     if event_id is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")
     s.metrics.accepted.labels("answer").inc()

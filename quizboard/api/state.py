@@ -13,6 +13,7 @@ from quizboard.keys import Keys
 from quizboard.metrics import ApiMetrics
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
+from quizboard.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class Services:
     catalog: QuizCatalog
     intake: Intake
     metrics: ApiMetrics
+    tracing: Tracing
 
     @property
     def secret(self) -> bytes:

@@ -29,8 +29,10 @@ import psycopg
 import redis.exceptions
 
 from quizboard.connections import SERVER_DOWN, Redis, text
+from quizboard.events import FIELD, TRACED_DECODER
 from quizboard.keys import Keys
 from quizboard.metrics import WorkerMetrics
+from quizboard.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,13 @@ def _decode_entries(stream: str, raw: list[tuple[bytes, dict[bytes, bytes] | Non
     return [Entry(stream, i.decode(), fields or {}) for i, fields in raw]
 
 
+def _trace_of(entry: Entry) -> str:
+    try:
+        return TRACED_DECODER.decode(entry.fields.get(FIELD.encode(), b"{}")).trace
+    except msgspec.DecodeError:
+        return ""  # a poison entry: its own problem, not the span's
+
+
 class Consumer:
     """One named consumer of one group over several streams."""
 
@@ -112,7 +121,9 @@ class Consumer:
         config: ConsumerConfig,
         sink: Sink,
         metrics: WorkerMetrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        self._tracing = tracing or Tracing()
         self._redis = redis
         self._keys = keys
         self.config = config
@@ -231,7 +242,12 @@ class Consumer:
 
     async def _apply(self, batch: Sequence[Entry]) -> None:
         started = time.perf_counter()
-        await self._sink.apply(self.config.group, batch)
+        if self._tracing.enabled:
+            parents = [_trace_of(e) for e in batch]
+            with self._tracing.span(f"{self.config.group} batch", parents, entries=len(batch)):
+                await self._sink.apply(self.config.group, batch)
+        else:
+            await self._sink.apply(self.config.group, batch)
         if not self._sink.acks:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for stream in {e.stream for e in batch}:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from quizboard import tracing
 from quizboard.connections import Redis
 from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
 from quizboard.keys import LB_CHANGES, Keys
@@ -23,8 +24,9 @@ from quizboard.streams.consumer import Entry
 from quizboard.testing import Pause, no_pause
 
 # Shared by both scripts. ARGV[1]: group, ARGV[2]: 'ack' or 'redrive', ARGV[3]: quiz
-# count nq, then the nq quiz ids, then per entry: gate id, event id, quiz number, player,
-# value. KEYS[1]: the stream the gate acts on, KEYS[2]: lb-changes, then two keys per quiz.
+# count nq, ARGV[4]: the batch's traceparent or '', then the nq quiz ids, then per entry:
+# gate id, event id, quiz number, player, value. KEYS[1]: the stream the gate acts on,
+# KEYS[2]: lb-changes, then two keys per quiz.
 _PRELUDE = """
 local function newer(a, b)
     if not b then return true end
@@ -44,7 +46,9 @@ local function check_types(first, second)
         end
     end
 end
-local group, mode, nq = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local group, mode, nq, trace = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local traced = ''
+if trace ~= '' then traced = ',"trace":"' .. trace .. '"' end
 local function gate(id)
     if mode == 'ack' then
         return redis.call('XACK', KEYS[1], group, id) == 1
@@ -60,7 +64,7 @@ local refused = check_types('zset', 'string')
 if refused then return refused end
 local last = {}
 local applied = 0
-for i = 4 + nq, #ARGV, 5 do
+for i = 5 + nq, #ARGV, 5 do
     local q = tonumber(ARGV[i + 2])
     if gate(ARGV[i]) then
         redis.call('ZINCRBY', KEYS[1 + 2 * q], ARGV[i + 4], ARGV[i + 3])
@@ -78,7 +82,7 @@ for q = 1, nq do
             last[q] = current
         end
         redis.call('XADD', KEYS[2], '*', 'd',
-            '{"quiz_id":' .. ARGV[3 + q] .. ',"as_of":"' .. last[q] .. '"}')
+            '{"quiz_id":' .. ARGV[4 + q] .. ',"as_of":"' .. last[q] .. '"' .. traced .. '}')
     end
 end
 return applied
@@ -92,7 +96,7 @@ local refused = check_types('zset', 'hash')
 if refused then return refused end
 local touched = {}
 local applied = 0
-for i = 4 + nq, #ARGV, 5 do
+for i = 5 + nq, #ARGV, 5 do
     local q = tonumber(ARGV[i + 2])
     if gate(ARGV[i]) then
         redis.call('ZADD', KEYS[1 + 2 * q], 'NX', 0, ARGV[i + 3])
@@ -103,7 +107,7 @@ for i = 4 + nq, #ARGV, 5 do
 end
 for q = 1, nq do
     if touched[q] then
-        redis.call('XADD', KEYS[2], '*', 'd', '{"quiz_id":' .. ARGV[3 + q] .. '}')
+        redis.call('XADD', KEYS[2], '*', 'd', '{"quiz_id":' .. ARGV[4 + q] .. traced .. '}')
     end
 end
 return applied
@@ -158,7 +162,7 @@ class _ScriptSink:
             keys = [gate_stream, self._keys.stream(partition, LB_CHANGES)]
             for quiz_id in quizzes:
                 keys.extend(self.quiz_keys(partition, quiz_id))
-            args: list[Any] = [group, mode, len(quizzes), *quizzes]
+            args: list[Any] = [group, mode, len(quizzes), tracing.CURRENT.get(), *quizzes]
             for entry, gate_id, (quiz_id, player, value) in part:
                 args += [gate_id, entry.id, quizzes[quiz_id], player, value]
             await self._script(keys=keys, args=args)

@@ -26,6 +26,7 @@ from quizboard.metrics import WorkerMetrics
 from quizboard.streams.consumer import Backoff, Entry
 from quizboard.testing import Pause, no_pause
 from quizboard.throttle import QuizThrottle
+from quizboard.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 redis.call('PUBLISH', ARGV[3], ARGV[2])
 return 1
 """
+
+
+def _trace_of(entry: Entry) -> str:
+    return CHANGE_DECODER.decode(entry.fields[FIELD.encode()]).trace
 
 
 @dataclass(slots=True)
@@ -73,7 +78,9 @@ class SnapshotPublisher:
         clock: Callable[[], float] = time.monotonic,
         pause: Pause = no_pause,
         metrics: WorkerMetrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        self._tracing = tracing or Tracing()
         self._pause = pause
         self._metrics = metrics or WorkerMetrics()
         self._redis = redis
@@ -132,7 +139,9 @@ class SnapshotPublisher:
                     covered, quiz.waiting = quiz.waiting, []
                     quiz.throttle.begin()
                     try:
-                        await self._publish(quiz.partition, quiz_id)
+                        parents = [t for e in covered if (t := _trace_of(e))]
+                        with self._tracing.span("publish snapshot", parents, quiz_id=quiz_id):
+                            await self._publish(quiz.partition, quiz_id)
                     except BaseException:
                         quiz.waiting[:0] = covered
                         quiz.throttle.failed()

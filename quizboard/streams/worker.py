@@ -20,6 +20,7 @@ from quizboard.streams.redis_sinks import LeaderboardAnswerSink, LeaderboardJoin
 from quizboard.streams.snapshots import SnapshotPublisher
 from quizboard.streams.stats import refresh_forever
 from quizboard.testing import Pause, pause_at
+from quizboard.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class SinkContext:
     settings: Settings
     pool: Connections | None = None
     metrics: WorkerMetrics | None = None
+    tracing: Tracing | None = None
 
     @property
     def pause(self) -> Pause:
@@ -62,6 +64,7 @@ def _snapshots(ctx: SinkContext) -> SnapshotPublisher:
         top_n=ctx.settings.top_n,
         pause=ctx.pause,
         metrics=ctx.metrics,
+        tracing=ctx.tracing,
     )
 
 
@@ -98,6 +101,7 @@ async def run_worker(
     consumer_name: str,
     stop: asyncio.Event,
     metrics_port: int | None = None,
+    tracing: Tracing | None = None,
 ) -> Consumer:
     """Consume ``group_name`` until ``stop`` is set; return the finished consumer.
 
@@ -115,7 +119,8 @@ async def run_worker(
                 Reconnecting(settings.database_url, configure=create_staging_tables)
             )
         metrics = WorkerMetrics()
-        sink = group.make_sink(SinkContext(redis, keys, settings, pool, metrics))
+        tracing = tracing or Tracing()
+        sink = group.make_sink(SinkContext(redis, keys, settings, pool, metrics, tracing))
         if isinstance(sink, AbstractAsyncContextManager):
             await stack.enter_async_context(sink)
         config = ConsumerConfig(
@@ -132,7 +137,7 @@ async def run_worker(
             reclaim_idle_ms=settings.reclaim_idle_ms,
             max_deliveries=settings.max_deliveries,
         )
-        consumer = Consumer(redis, keys, config, sink, metrics)
+        consumer = Consumer(redis, keys, config, sink, metrics, tracing)
         if metrics_port is not None:
             await stack.enter_async_context(
                 metrics_server(

@@ -28,6 +28,7 @@ from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from quizboard.streams.consumer import Consumer
 from quizboard.streams.worker import GROUPS, run_worker
+from quizboard.tracing import Tracing
 
 ADMIN = "test-admin-token"
 
@@ -94,9 +95,11 @@ async def db(settings: Settings) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
 
 
 @contextlib.asynccontextmanager
-async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(
+    settings: Settings, tracing: Tracing | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for an API app running in this process, with its lifespan."""
-    app = create_app(settings)
+    app = create_app(settings, tracing)
     async with (
         app.router.lifespan_context(app) as state,
         httpx.AsyncClient(
