@@ -13,6 +13,7 @@ from quizboard.errors import ConfigError, QuizboardError
 from quizboard.lifecycle import run_until_signalled
 from quizboard.logs import setup_logging
 from quizboard.migrate import migrate
+from quizboard.reporting import init_error_reporting
 from quizboard.settings import Settings
 from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
 from quizboard.tracing import from_environment
@@ -28,6 +29,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 def _setup_logging(role: str) -> None:
     setup_logging(role, os.environ.get("QUIZBOARD_LOG_LEVEL", "INFO"))
+    init_error_reporting(role, os.environ)
 
 
 @click.group()
