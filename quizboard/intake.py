@@ -110,7 +110,6 @@ class Intake:
         self._queue: list[tuple[_Request, asyncio.Future[Result]]] = []
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
-        self.flushes = 0
 
     async def __aenter__(self) -> Self:
         if self._coalesce:
@@ -173,7 +172,6 @@ class Intake:
 
     async def _send(self, requests: list[_Request], pipelined: bool = True) -> list[Result]:
         """One round trip for ``requests``; the result of each, in order."""
-        self.flushes += 1
         by_partition: dict[int, list[int]] = defaultdict(list)
         for index, request in enumerate(requests):
             by_partition[request.partition].append(index)

@@ -92,7 +92,6 @@ class SnapshotPublisher:
         self._quizzes: dict[int, _Quiz] = {}
         self._tasks = asyncio.TaskGroup()
         self._store_and_publish = redis.register_script(STORE_AND_PUBLISH)
-        self.published = 0
 
     async def __aenter__(self) -> Self:
         await self._tasks.__aenter__()
@@ -175,7 +174,6 @@ class SnapshotPublisher:
             keys=[self._keys.lb_last(partition, quiz_id)],
             args=[snapshot.version, ENCODER.encode(message), self._keys.channel(quiz_id)],
         )
-        self.published += 1
         self._metrics.published.inc()
         self._metrics.observe_freshness(snapshot.as_of)
 
