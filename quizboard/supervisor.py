@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -17,6 +16,8 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from quizboard.lifecycle import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +108,6 @@ class Supervisor:
             await process.wait()
         if process.returncode not in (0, -signal.SIGTERM):
             log.warning("%s stopped with exit code %s", name, process.returncode)
-
-
-def die_with_parent() -> None:
-    """In a new child: get SIGTERM when the supervisor dies, however it dies.
-
-    Children run in sessions of their own, so without this a supervisor killed
-    with SIGKILL would leave them running. Linux only; elsewhere a no-op.
-    """
-    if sys.platform != "linux":
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def quizboard_argv(*args: str) -> list[str]:
