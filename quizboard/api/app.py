@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from quizboard.api import health, players, quizzes
 from quizboard.api.errors import exception_handlers
+from quizboard.api.hot_path import HotPath
 from quizboard.api.instrument import RequestMetrics
 from quizboard.api.openapi import build_openapi
 from quizboard.api.responses import json_response
@@ -85,5 +86,8 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers=exception_handlers(),
-        middleware=[Middleware(RequestMetrics, metrics=metrics)],
+        middleware=[
+            Middleware(HotPath, metrics=metrics),
+            Middleware(RequestMetrics, metrics=metrics),
+        ],
     )
