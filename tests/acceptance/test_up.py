@@ -7,8 +7,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from websockets.asyncio.client import connect
 
 from quizboard.embedded import free_port
 from tests.conftest import quiz_body
+from tests.integration.processes import start_up
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -43,32 +42,16 @@ def alive(pid: int) -> bool:
     return True
 
 
-async def read_until(stream: asyncio.StreamReader, pattern: str, within: float) -> str:
-    seen = ""
-    deadline = time.monotonic() + within
-    while pattern not in seen:
-        line = await asyncio.wait_for(stream.readline(), max(0.1, deadline - time.monotonic()))
-        if not line:
-            raise AssertionError(f"output ended before {pattern!r}:\n{seen}")
-        seen += line.decode()
-    return seen
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
     data_dir = tmp_path / "quizboard-up-data"
-    api_port, gateway_port = free_port(), free_port()
+    api_port = free_port()
+    gateway_port = free_port(frozenset({api_port}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
     env["QUIZBOARD_DATA_DIR"] = str(data_dir)
-    up = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "quizboard", "up",
-        "--api-port", str(api_port), "--gateway-port", str(gateway_port),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert up.stdout is not None
+    up, banner = await start_up(env, api_port, gateway_port)
     try:
-        banner = await read_until(up.stdout, "Ctrl-C stops everything", within=90)
         token = re.search(r"admin token: (\S+)", banner)
         assert token is not None, banner
         admin = {"Authorization": f"Bearer {token.group(1)}"}
@@ -90,8 +73,13 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
                 )
                 assert answered.status_code == 202
                 event_id = answered.json()["event_id"]
+                seen = []
                 while True:
-                    snapshot = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    try:
+                        snapshot = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    except TimeoutError:
+                        raise AssertionError(f"no snapshot with {event_id}: {seen}") from None
+                    seen.append((snapshot["version"], snapshot["as_of"]))
                     if snapshot["as_of"] == event_id:
                         break
             assert snapshot["entries"][0]["display_name"] == "Newcomer"
@@ -109,7 +97,7 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
                         break
                 except httpx.TransportError:
                     pass
-                assert time.monotonic() < deadline, "the API was not restarted"
+                assert time.monotonic() < deadline, f"the API was not restarted:\n{banner}"
                 await asyncio.sleep(0.1)
     finally:
         if up.returncode is None:
@@ -126,13 +114,8 @@ async def test_a_killed_up_takes_its_children_and_servers_with_it(tmp_path: Path
     data_dir = tmp_path / "quizboard-killed"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
     env["QUIZBOARD_DATA_DIR"] = str(data_dir)
-    up = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "quizboard", "up",
-        "--api-port", str(free_port()), "--gateway-port", str(free_port()),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert up.stdout is not None
-    await read_until(up.stdout, "Ctrl-C stops everything", within=90)
+    api_port = free_port()
+    up, _ = await start_up(env, api_port, free_port(frozenset({api_port})))
     assert len(processes_mentioning(str(data_dir))) >= 9
     up.kill()
     await up.wait()

@@ -71,3 +71,29 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     """SIGKILL a process we started, as a crash would, and reap it."""
     process.kill()
     await process.wait()
+
+
+READY = "Ctrl-C stops everything"
+
+
+async def start_up(
+    env: dict[str, str], api_port: int, gateway_port: int, within: float = 90
+) -> tuple[asyncio.subprocess.Process, str]:
+    """Start ``quizboard up`` and wait for its banner; the process and the banner."""
+    up = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "quizboard", "up",
+        "--api-port", str(api_port), "--gateway-port", str(gateway_port),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert up.stdout is not None
+    banner = ""
+    try:
+        while READY not in banner:
+            line = await asyncio.wait_for(up.stdout.readline(), within)
+            assert line, f"quizboard up exited before it was ready:\n{banner}"
+            banner += line.decode()
+    except BaseException:
+        up.kill()
+        await up.wait()
+        raise
+    return up, banner

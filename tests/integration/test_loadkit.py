@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 
 from quizboard.embedded import free_port
 from quizboard.settings import Settings
+from tests.integration.processes import start_up
 
 SCRIPTS = Path(__file__).parent.parent.parent / "scripts"
 
@@ -32,26 +33,17 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
     db: psycopg.AsyncConnection[Any],
     tmp_path: Path,
 ) -> None:
-    api_port, gateway_port = free_port(), free_port()
+    api_port = free_port()
+    gateway_port = free_port(frozenset({api_port}))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")},
         **settings.to_env(),
         "QUIZBOARD_DATA_DIR": str(tmp_path / "up"),
         "QUIZBOARD_LOG_LEVEL": "WARNING",
     }
-    up = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "quizboard", "up",
-        "--api-port", str(api_port), "--gateway-port", str(gateway_port),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert up.stdout is not None
+    up, banner = await start_up(env, api_port, gateway_port)
     try:
-        banner = b""
-        while b"Ctrl-C stops everything" not in banner:
-            line = await asyncio.wait_for(up.stdout.readline(), 60)
-            assert line, banner.decode()
-            banner += line
-        assert b"embedded" not in banner  # it used the servers it was given
+        assert "embedded" not in banner  # it used the servers it was given
         kit = await asyncio.create_subprocess_exec(
             sys.executable, str(SCRIPTS / "loadtest.py"),
             "--url", f"http://127.0.0.1:{api_port}",
