@@ -9,10 +9,13 @@ prometheus-client's multiprocess mode), so a scrape sees each process whole.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_BUCKETS = (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000)
@@ -130,19 +133,32 @@ class WorkerMetrics:
 
 
 class GatewayMetrics:
-    """What the WebSocket gateway counts; connections and rooms are read at scrape time."""
+    """What the WebSocket gateway counts, read from its rooms at scrape time."""
 
     def __init__(self, rooms: Any, registry: CollectorRegistry | None = None) -> None:
-        r = self.registry = registry or CollectorRegistry()
-        connections = Gauge("quizboard_gateway_connections", "Open WebSocket clients", registry=r)
-        connections.set_function(lambda: rooms.connections)
-        count = Gauge("quizboard_gateway_rooms", "Quizzes with at least one client", registry=r)
-        count.set_function(lambda: rooms.count)
-        sent = Gauge(
-            "quizboard_gateway_messages_sent", "Snapshot frames written to clients", registry=r
+        self.registry = registry or CollectorRegistry()
+        self.registry.register(_RoomsCollector(rooms))
+
+
+class _RoomsCollector(Collector):
+    def __init__(self, rooms: Any) -> None:
+        self._rooms = rooms
+
+    def collect(self) -> Iterator[Metric]:
+        rooms = self._rooms
+        yield GaugeMetricFamily(
+            "quizboard_gateway_connections", "Open WebSocket clients", value=rooms.connections
         )
-        sent.set_function(lambda: rooms.messages_sent)
-        slow = Gauge(
-            "quizboard_gateway_slow_clients_closed", "Clients closed for falling behind", registry=r
+        yield GaugeMetricFamily(
+            "quizboard_gateway_rooms", "Quizzes with at least one client", value=rooms.count
         )
-        slow.set_function(lambda: rooms.slow_clients_closed)
+        yield CounterMetricFamily(
+            "quizboard_gateway_messages_sent",
+            "Snapshot frames written to clients",
+            value=rooms.messages_sent,
+        )
+        yield CounterMetricFamily(
+            "quizboard_gateway_slow_clients_closed",
+            "Clients closed for falling behind",
+            value=rooms.slow_clients_closed,
+        )
