@@ -24,6 +24,7 @@ from quizboard.keys import ANSWERS, JOINS, Keys
 from quizboard.models import QuizConfig
 from quizboard.quizzes import QuizCatalog
 from quizboard.settings import Settings
+from quizboard.streams.status import stream_status
 
 
 @dataclass
@@ -113,11 +114,9 @@ async def backlog(redis: Redis, keys: Keys, partition: int) -> dict[str, int]:
     result: dict[str, int] = {}
     for name in (JOINS, ANSWERS):
         stream = keys.stream(partition, name)
-        if not await redis.exists(stream):
-            continue
-        for group in await redis.xinfo_groups(stream):
-            lag = group.get("lag") or 0
-            result[group["name"].decode()] = int(group["pending"]) + int(lag)
+        if await redis.exists(stream):
+            for group in (await stream_status(redis, stream)).groups:
+                result[group.name] = group.pending + group.lag
     return result
 
 

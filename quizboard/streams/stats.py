@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any
 
-from quizboard.connections import SERVER_DOWN, Redis, text
+from quizboard.connections import SERVER_DOWN, Redis
 from quizboard.metrics import WorkerMetrics
+from quizboard.streams.status import stream_status
 
 
 async def refresh(redis: Redis, metrics: WorkerMetrics, streams: Sequence[str]) -> None:
@@ -16,15 +16,12 @@ async def refresh(redis: Redis, metrics: WorkerMetrics, streams: Sequence[str]) 
     for stream in streams:
         if not await redis.exists(stream):
             continue
-        metrics.stream_length.labels(stream).set(await redis.xlen(stream))
-        groups: Any = await redis.xinfo_groups(stream)
-        for group in groups:
-            name = text(group["name"])
-            metrics.lag.labels(stream, name).set(int(group.get("lag") or 0))
-            metrics.pending.labels(stream, name).set(int(group["pending"]))
-            oldest: Any = await redis.xpending_range(stream, name, "-", "+", 1)
-            idle = oldest[0]["time_since_delivered"] / 1000 if oldest else 0.0
-            metrics.oldest_pending.labels(stream, name).set(idle)
+        status = await stream_status(redis, stream)
+        metrics.stream_length.labels(stream).set(status.length)
+        for group in status.groups:
+            metrics.lag.labels(stream, group.name).set(group.lag)
+            metrics.pending.labels(stream, group.name).set(group.pending)
+            metrics.oldest_pending.labels(stream, group.name).set(group.oldest_idle_s)
 
 
 async def refresh_forever(

@@ -13,10 +13,13 @@ from quizboard.settings import Settings
 
 @dataclass
 class GroupStatus:
+    """Where one group stands on one stream."""
+
     name: str
+    last_delivered: str
     lag: int
     pending: int
-    oldest_pending: str
+    oldest_pending: str | None
     oldest_idle_s: float
     consumers: list[tuple[str, float]] = field(default_factory=list)  # (name, idle s)
 
@@ -28,6 +31,32 @@ class StreamStatus:
     groups: list[GroupStatus]
 
 
+async def stream_status(redis: Redis, stream: str, consumers: bool = False) -> StreamStatus:
+    """One stream and every group on it (with each group's consumers if asked).
+
+    The status command, the metrics, the trimmer and reconcile all read a
+    stream's groups through this one function.
+    """
+    groups: list[GroupStatus] = []
+    infos: Any = await redis.xinfo_groups(stream)
+    for info in infos:
+        name = text(info["name"])
+        oldest: Any = await redis.xpending_range(stream, name, "-", "+", 1)
+        members: Any = await redis.xinfo_consumers(stream, name) if consumers else []
+        groups.append(
+            GroupStatus(
+                name=name,
+                last_delivered=text(info["last-delivered-id"]),
+                lag=int(info.get("lag") or 0),
+                pending=int(info["pending"]),
+                oldest_pending=text(oldest[0]["message_id"]) if oldest else None,
+                oldest_idle_s=oldest[0]["time_since_delivered"] / 1000 if oldest else 0.0,
+                consumers=[(text(c["name"]), int(c["idle"]) / 1000) for c in members],
+            )
+        )
+    return StreamStatus(stream, int(await redis.xlen(stream)), groups)
+
+
 async def read_status(
     redis: Redis, keys: Keys, partitions: int
 ) -> tuple[list[StreamStatus], dict[int, int]]:
@@ -35,25 +64,8 @@ async def read_status(
     streams: list[StreamStatus] = []
     for kind in (JOINS, ANSWERS, LB_CHANGES):
         for stream in keys.streams(partitions, kind):
-            if not await redis.exists(stream):
-                continue
-            groups: list[GroupStatus] = []
-            infos: Any = await redis.xinfo_groups(stream)
-            for info in infos:
-                name = text(info["name"])
-                oldest: Any = await redis.xpending_range(stream, name, "-", "+", 1)
-                consumers: Any = await redis.xinfo_consumers(stream, name)
-                groups.append(
-                    GroupStatus(
-                        name=name,
-                        lag=int(info.get("lag") or 0),
-                        pending=int(info["pending"]),
-                        oldest_pending=text(oldest[0]["message_id"]) if oldest else "-",
-                        oldest_idle_s=oldest[0]["time_since_delivered"] / 1000 if oldest else 0.0,
-                        consumers=[(text(c["name"]), int(c["idle"]) / 1000) for c in consumers],
-                    )
-                )
-            streams.append(StreamStatus(stream, int(await redis.xlen(stream)), groups))
+            if await redis.exists(stream):
+                streams.append(await stream_status(redis, stream, consumers=True))
     dead = {p: int(await redis.xlen(keys.dead(p))) for p in range(partitions)}
     return streams, dead
 
@@ -71,7 +83,7 @@ def render(streams: list[StreamStatus], dead: dict[int, int]) -> list[str]:
             who = ", ".join(f"{n} ({idle:.1f})" for n, idle in g.consumers) or "-"
             lines.append(
                 f"{s.stream:<22} {s.length:>8}  {g.name:<14} {g.lag:>7} {g.pending:>8} "
-                f"{g.oldest_pending:<18} {g.oldest_idle_s:>7.1f}  {who}"
+                f"{g.oldest_pending or '-':<18} {g.oldest_idle_s:>7.1f}  {who}"
             )
     lines.append("dead letters: " + ", ".join(f"p{p} {n}" for p, n in dead.items()))
     return lines

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import psycopg
 
@@ -26,10 +26,10 @@ from quizboard.connections import (
     Reconnecting,
     Redis,
     redis_client,
-    text,
 )
 from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
+from quizboard.streams.status import stream_status
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +69,8 @@ def safe_min_id(positions: list[GroupPosition], readers: tuple[str, ...]) -> str
 
 
 async def positions(redis: Redis, stream: str) -> list[GroupPosition]:
-    found = []
-    groups: Any = await redis.xinfo_groups(stream)
-    for group in groups:
-        name = text(group["name"])
-        pending: Any = await redis.xpending(stream, name)
-        oldest = text(pending["min"]) if pending["pending"] else None
-        found.append(GroupPosition(name, text(group["last-delivered-id"]), oldest))
-    return found
+    status = await stream_status(redis, stream)
+    return [GroupPosition(g.name, g.last_delivered, g.oldest_pending) for g in status.groups]
 
 
 async def trim_once(redis: Redis, keys: Keys, partitions: int) -> dict[str, int]:
