@@ -49,3 +49,25 @@ async def count(db: psycopg.AsyncConnection[Any], sql: str, *args: Any) -> int:
     row = await cursor.fetchone()
     assert row is not None
     return int(row[0])
+
+
+async def answer(
+    api: httpx.AsyncClient,
+    quiz: dict[str, Any],
+    player: dict[str, Any],
+    index: int,
+    right: bool = True,
+) -> dict[str, Any]:
+    """``player`` answers question ``index``, rightly or not; the 202's body."""
+    question = quiz["questions"][index]
+    value = right_answer(question)
+    if not right:
+        value = "nope" if question["kind"] == "text" else (question["answer"] + 1) % 4
+    response = await api.post(
+        f"/quizzes/{quiz['id']}/answers",
+        json={"question_id": question["id"], "answer": value},
+        headers={"Authorization": f"Bearer {player['token']}"},
+    )
+    assert response.status_code == 202, response.text
+    result: dict[str, Any] = response.json()
+    return result

@@ -26,7 +26,7 @@ from tests.integration.processes import (
     spawn_worker,
     terminate,
 )
-from tests.integration.steps import count, create_quiz, eventually, join, right_answer
+from tests.integration.steps import answer, count, create_quiz, eventually, join, right_answer
 from tests.integration.test_cli import quizboard
 
 KEYS = Keys("qb:")
@@ -169,13 +169,7 @@ async def test_a_killed_leaderboard_worker_still_delivers_the_final_snapshot(
     stopping = await spawn_paused_worker(settings, "leaderboard", "crash-snap", "before-publish")
     async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
         json.loads(await ws.recv())
-        question = quiz["questions"][0]
-        response = await api.post(
-            f"/quizzes/{quiz['id']}/answers",
-            json={"question_id": question["id"], "answer": right_answer(question)},
-            headers={"Authorization": f"Bearer {player['token']}"},
-        )
-        last_event = response.json()["event_id"]
+        last_event = (await answer(api, quiz, player, 0))["event_id"]
         await paused(stopping, "before-publish")
         await kill(stopping)
         restarted = spawn_worker(settings, "leaderboard", "crash-snap")
@@ -229,13 +223,7 @@ async def test_a_poison_entry_ends_in_the_dead_stream_while_the_group_goes_on(
     poison_id = (await redis.xadd(stream, {"d": b'{"quiz_id": "not a number"}'})).decode()
     workers.start("answers-db", "answers-redis")
     player = await join(api, quiz["id"], "Eve")
-    question = quiz["questions"][0]
-    response = await api.post(
-        f"/quizzes/{quiz['id']}/answers",
-        json={"question_id": question["id"], "answer": right_answer(question)},
-        headers={"Authorization": f"Bearer {player['token']}"},
-    )
-    assert response.status_code == 202
+    await answer(api, quiz, player, 0)
     dead = KEYS.stream(quiz["partition"], "dead")
 
     async def settled() -> bool:

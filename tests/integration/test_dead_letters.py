@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
 from tests.integration.conftest import Workers
-from tests.integration.steps import count, create_quiz, eventually, join, right_answer
+from tests.integration.steps import answer, count, create_quiz, eventually, join
 from tests.integration.test_cli import quizboard
 
 KEYS = Keys("qb:")
@@ -64,13 +64,7 @@ async def test_a_dead_letter_is_redriven_once_after_the_cause_is_fixed(
     await redis.hset(KEYS.lb_as_of(p, q), "wrong", "type")
     try:
         workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
-        question = quiz["questions"][0]
-        response = await api.post(
-            f"/quizzes/{q}/answers",
-            json={"question_id": question["id"], "answer": right_answer(question)},
-            headers={"Authorization": f"Bearer {player['token']}"},
-        )
-        assert response.status_code == 202
+        await answer(api, quiz, player, 0)
 
         async def both_dead() -> bool:
             return await redis.xlen(KEYS.dead(p)) == 2

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from quizboard.settings import Settings
 from tests.integration.conftest import ADMIN, Gateway, Workers
-from tests.integration.steps import create_quiz, join, right_answer
+from tests.integration.steps import answer, create_quiz, join
 
 
 async def receive(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
@@ -27,22 +27,6 @@ async def drain(ws: ClientConnection) -> None:
     """Read until the connection closes."""
     while True:
         await asyncio.wait_for(ws.recv(), 10)
-
-
-async def answer(api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any],
-                 index: int, right: bool = True) -> dict[str, Any]:  # fmt: skip
-    question = quiz["questions"][index]
-    value = right_answer(question)
-    if not right:
-        value = "nope" if question["kind"] == "text" else (question["answer"] + 1) % 4
-    response = await api.post(
-        f"/quizzes/{quiz['id']}/answers",
-        json={"question_id": question["id"], "answer": value},
-        headers={"Authorization": f"Bearer {player['token']}"},
-    )
-    assert response.status_code == 202, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 async def test_a_client_gets_a_snapshot_at_once_then_each_change(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from quizboard.embedded import free_port
 from quizboard.settings import Settings
 from tests.integration.conftest import ADMIN, Gateway, Workers
 from tests.integration.processes import spawn, terminate
-from tests.integration.steps import create_quiz, eventually, join, right_answer
+from tests.integration.steps import answer, create_quiz, eventually, join
 
 
 def value(text: str, series: str) -> float:
@@ -22,18 +21,6 @@ def value(text: str, series: str) -> float:
     match = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", text, re.MULTILINE)
     assert match is not None, f"{series} not in:\n{text[:2000]}"
     return float(match.group(1))
-
-
-async def answer(
-    api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any], index: int
-) -> None:
-    question = quiz["questions"][index]
-    response = await api.post(
-        f"/quizzes/{quiz['id']}/answers",
-        json={"question_id": question["id"], "answer": right_answer(question)},
-        headers={"Authorization": f"Bearer {player['token']}"},
-    )
-    assert response.status_code == 202
 
 
 @pytest.mark.slow

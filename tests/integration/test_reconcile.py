@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from quizboard.settings import Settings
 from tests.integration.conftest import Workers
-from tests.integration.steps import count, create_quiz, eventually, join, right_answer
+from tests.integration.steps import answer, count, create_quiz, eventually, join
 from tests.integration.test_cli import quizboard
 
 
@@ -25,13 +25,8 @@ async def test_reconcile_reports_and_fixes(
     quiz = await create_quiz(api)
     players = [await join(api, quiz["id"], name) for name in ("Ann", "Bo", "Cy")]
     for player in players[:2]:
-        for question in quiz["questions"][:3]:
-            response = await api.post(
-                f"/quizzes/{quiz['id']}/answers",
-                json={"question_id": question["id"], "answer": right_answer(question)},
-                headers={"Authorization": f"Bearer {player['token']}"},
-            )
-            assert response.status_code == 202
+        for index in range(3):
+            await answer(api, quiz, player, index)
 
     async def settled() -> bool:
         rows = await count(db, "SELECT count(*) FROM user_answer")

@@ -15,7 +15,7 @@ from quizboard.settings import Settings
 from quizboard.streams.worker import run_worker
 from quizboard.tracing import Tracing, from_environment
 from tests.integration.conftest import api_client
-from tests.integration.steps import create_quiz, eventually, join, right_answer
+from tests.integration.steps import answer, create_quiz, eventually, join
 
 
 async def test_an_answer_is_one_trace_from_request_to_snapshot(
@@ -35,14 +35,7 @@ async def test_an_answer_is_one_trace_from_request_to_snapshot(
         async with api_client(settings, tracing) as api:
             quiz = await create_quiz(api)
             player = await join(api, quiz["id"], "Traced")
-            question = quiz["questions"][0]
-            response = await api.post(
-                f"/quizzes/{quiz['id']}/answers",
-                json={"question_id": question["id"], "answer": right_answer(question)},
-                headers={"Authorization": f"Bearer {player['token']}"},
-            )
-            assert response.status_code == 202
-            event_id = response.json()["event_id"]
+            event_id = (await answer(api, quiz, player, 0))["event_id"]
 
             async def published() -> bool:
                 board = (await api.get(f"/quizzes/{quiz['id']}/leaderboard")).json()
