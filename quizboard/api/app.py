@@ -60,6 +60,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
                     intake=intake,
                     metrics=metrics,
                     tracing=tracing or Tracing(),
+                    secret=settings.secret.encode(),
                 )
             }
 

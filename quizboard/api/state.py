@@ -28,10 +28,7 @@ class Services:
     intake: Intake
     metrics: ApiMetrics
     tracing: Tracing
-
-    @property
-    def secret(self) -> bytes:
-        return self.settings.secret.encode()
+    secret: bytes  # the signing secret, encoded once for every token check
 
 
 def services(request: Request) -> Services:
