@@ -2,7 +2,10 @@
 
 One Lua script accepts a batch of joins and answers of one partition. For an
 answer it checks and marks ``player:question`` and XADDs the event, so there is
-no window in which two requests can both pass the check. For every request it
+no window in which two requests can both pass the check. For a join it records
+the display name with the XADD: a player can answer only after joining, and the
+answer may reach the board before ``joins-redis`` applies the join, so the name
+must already be there for the snapshot that shows the first points. For every request it
 first counts the caller against its rate limits (per player, and per client
 address and quiz), in Redis so that the limits hold across API processes; all
 these keys carry the partition's hash tag.
@@ -31,9 +34,11 @@ from quizboard.keys import ANSWERS, JOINS, Keys
 
 # KEYS: the joins stream, the answers stream, then the keys the requests name.
 # ARGV: player limit, address limit, window (ms); then per request: kind ('j' or 'a'),
-# marks key, player:question, event, expire-at (ms), player-limit key, address-limit key
-# (key numbers index KEYS; 0 for none). Per request it returns the new entry id, ''
-# for an answer already given, or '!' followed by the ms until the limit resets.
+# hash key, field, event, value, player-limit key, address-limit key (key numbers index
+# KEYS; 0 for none). A join sets players[player] = its display name (the value); an
+# answer sets answered[player:question] = its entry id, and its value is when the marks
+# expire (ms). Per request it returns the new entry id, '' for an answer already given,
+# or '!' followed by the ms until the limit resets.
 ACCEPT = """
 local player_limit, address_limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local function over(k, limit)
@@ -44,19 +49,20 @@ local function over(k, limit)
 end
 local results = {}
 for i = 4, #ARGV, 7 do
-    local marks, rp, ra = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+    local hash, rp, ra = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
     if over(ra, address_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[ra])
     elseif over(rp, player_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[rp])
     elseif ARGV[i] == 'j' then
         results[#results + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 3])
-    elseif redis.call('HEXISTS', KEYS[marks], ARGV[i + 2]) == 1 then
+        redis.call('HSET', KEYS[hash], ARGV[i + 2], ARGV[i + 4])
+    elseif redis.call('HEXISTS', KEYS[hash], ARGV[i + 2]) == 1 then
         results[#results + 1] = ''
     else
         local id = redis.call('XADD', KEYS[2], '*', 'd', ARGV[i + 3])
-        redis.call('HSET', KEYS[marks], ARGV[i + 2], id)
-        redis.call('PEXPIREAT', KEYS[marks], ARGV[i + 4])
+        redis.call('HSET', KEYS[hash], ARGV[i + 2], id)
+        redis.call('PEXPIREAT', KEYS[hash], ARGV[i + 4])
         results[#results + 1] = id
     end
 end
@@ -215,7 +221,9 @@ class Intake:
             address_key = number(self._keys.rate(partition, event.quiz_id, "address",
                                                  request.address))  # fmt: skip
             if isinstance(event, JoinEvent):
-                args += ["j", 0, "", ENCODER.encode(event), 0, 0, address_key]
+                players = number(self._keys.players(partition, event.quiz_id))
+                args += ["j", players, event.player_id, ENCODER.encode(event),
+                         event.display_name, 0, address_key]  # fmt: skip
                 continue
             marks = number(self._keys.answered(partition, event.quiz_id))
             player_key = number(self._keys.rate(partition, event.quiz_id, "player",

@@ -57,6 +57,22 @@ async def test_a_client_gets_a_snapshot_at_once_then_each_change(
         assert snapshot["total_players"] == 2
 
 
+async def test_a_name_is_shown_even_when_the_answer_reaches_the_board_before_the_join(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway
+) -> None:
+    # joins-redis is a separate group: without it running, only the API can have
+    # recorded the name by the time the answer's points are on the board.
+    workers.start("answers-redis", "leaderboard")
+    quiz = await create_quiz(api)
+    player = await join(api, quiz["id"], "Zoë")
+    async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+        await receive(ws)
+        accepted = await answer(api, quiz, player, 0)
+        while (snapshot := await receive(ws))["as_of"] != accepted["event_id"]:
+            pass
+    assert [(e["display_name"], e["score"]) for e in snapshot["entries"]] == [("Zoë", 100)]
+
+
 async def test_a_burst_is_throttled_and_ends_on_the_final_board(
     api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
 ) -> None:
