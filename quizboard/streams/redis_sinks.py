@@ -26,7 +26,7 @@ from quizboard.testing import Pause, no_pause
 # Shared by both scripts. ARGV[1]: group, ARGV[2]: 'ack' or 'redrive', ARGV[3]: quiz
 # count nq, ARGV[4]: the batch's traceparent or '', then the nq quiz ids, then per entry:
 # gate id, event id, quiz number, player, value. KEYS[1]: the stream the gate acts on,
-# KEYS[2]: lb-changes, then two keys per quiz.
+# KEYS[2]: lb-changes, then the same keys for each quiz: one per type check_types names.
 _PRELUDE = """
 local function newer(a, b)
     if not b then return true end
@@ -36,9 +36,9 @@ local function newer(a, b)
     am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
     return am > bm or (am == bm and as > bs)
 end
-local function check_types(first, second)
-    for k = 3, #KEYS, 2 do
-        for offset, wanted in ipairs({first, second}) do
+local function check_types(types)
+    for k = 3, #KEYS, #types do
+        for offset, wanted in ipairs(types) do
             local kind = redis.call('TYPE', KEYS[k + offset - 1])['ok']
             if kind ~= 'none' and kind ~= wanted then
                 return redis.error_reply('WRONGTYPE ' .. KEYS[k + offset - 1] .. ' is a ' .. kind)
@@ -60,7 +60,7 @@ end
 APPLY_ANSWERS = (
     _PRELUDE
     + """
-local refused = check_types('zset', 'string')
+local refused = check_types({'zset', 'string'})
 if refused then return refused end
 local last = {}
 local applied = 0
@@ -92,15 +92,14 @@ return applied
 APPLY_JOINS = (
     _PRELUDE
     + """
-local refused = check_types('zset', 'hash')
+local refused = check_types({'zset'})
 if refused then return refused end
 local touched = {}
 local applied = 0
 for i = 5 + nq, #ARGV, 5 do
     local q = tonumber(ARGV[i + 2])
     if gate(ARGV[i]) then
-        redis.call('ZADD', KEYS[1 + 2 * q], 'NX', 0, ARGV[i + 3])
-        redis.call('HSET', KEYS[2 + 2 * q], ARGV[i + 3], ARGV[i + 4])
+        redis.call('ZADD', KEYS[2 + q], 'NX', 0, ARGV[i + 3])
         touched[q] = true
         applied = applied + 1
     end
@@ -133,7 +132,7 @@ class _ScriptSink:
     def row(self, entry: Entry) -> Row:
         raise NotImplementedError
 
-    def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, str]:
+    def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
         raise NotImplementedError
 
     async def apply(self, group: str, entries: Sequence[Entry]) -> None:
@@ -169,16 +168,19 @@ class _ScriptSink:
 
 
 class LeaderboardJoinSink(_ScriptSink):
-    """``joins-redis``: a new player enters the board at 0, with their display name."""
+    """``joins-redis``: a new player enters the board at 0.
+
+    The API recorded their display name when it accepted the join.
+    """
 
     script_source = APPLY_JOINS
 
     def row(self, entry: Entry) -> Row:
         event = JOIN_DECODER.decode(entry.fields[FIELD.encode()])
-        return event.quiz_id, event.player_id, event.display_name
+        return event.quiz_id, event.player_id, ""
 
-    def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, str]:
-        return self._keys.leaderboard(partition, quiz_id), self._keys.players(partition, quiz_id)
+    def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
+        return (self._keys.leaderboard(partition, quiz_id),)
 
 
 class LeaderboardAnswerSink(_ScriptSink):
@@ -190,5 +192,5 @@ class LeaderboardAnswerSink(_ScriptSink):
         event = ANSWER_DECODER.decode(entry.fields[FIELD.encode()])
         return event.quiz_id, event.player_id, event.points
 
-    def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, str]:
+    def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
         return self._keys.leaderboard(partition, quiz_id), self._keys.lb_as_of(partition, quiz_id)
