@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from hiredis import pack_command
+
 from quizboard.connections import Redis, text
 from quizboard.errors import RateLimited
 from quizboard.events import ENCODER, AnswerEvent, JoinEvent
@@ -191,19 +193,39 @@ class Intake:
             if self._wait_aof:
                 await self._redis.execute_command("WAITAOF", 1, 0, 1000)  # type: ignore[no-untyped-call]
         else:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for _, keys, args in calls:
-                    # EVAL, not EVALSHA: a pipeline holding a registered script asks
-                    # SCRIPT EXISTS on every execute, a second round trip per flush.
-                    pipe.eval(ACCEPT, len(keys), *keys, *args)
-                if self._wait_aof:
-                    pipe.execute_command("WAITAOF", 1, 0, 1000)
-                replies = await pipe.execute()
+            # EVAL, not EVALSHA: no NOSCRIPT to recover from after Valkey restarts.
+            commands: list[tuple[Any, ...]] = [
+                ("EVAL", ACCEPT, len(keys), *keys, *args) for _, keys, args in calls
+            ]
+            if self._wait_aof:
+                commands.append(("WAITAOF", 1, 0, 1000))
+            replies = await self._pipelined(commands)
         results: list[Result] = [None] * len(requests)
         for (indexes, _, _), reply in zip(calls, replies, strict=False):
             for index, value in zip(indexes, reply, strict=True):
                 results[index] = _result(text(value))
         return results
+
+    async def _pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Send ``commands`` in one write and read their replies, in order.
+
+        A pipeline, without redis-py's: its packer encodes each argument in
+        Python, about 4.5 µs per accepted answer, where hiredis packs the same
+        flush in 0.75 µs. It also does not retry a flush whose replies were lost:
+        the scripts may have run, and a second run would turn accepted answers
+        into repeats. The requests get the error instead (503, to be retried).
+        """
+        pool = self._redis.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            packed = b"".join(pack_command(command) for command in commands)
+            await connection.send_packed_command(packed, check_health=False)
+            return [await connection.read_response() for _ in commands]
+        except BaseException:
+            await connection.disconnect()  # replies may be left unread on it
+            raise
+        finally:
+            await pool.release(connection)
 
     def _call(self, partition: int, requests: list[_Request]) -> tuple[list[str], list[Any]]:
         keys = [self._keys.stream(partition, JOINS), self._keys.stream(partition, ANSWERS)]
