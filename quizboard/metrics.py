@@ -53,6 +53,22 @@ class ApiMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.joins_accepted = self.accepted.labels("join")
+        self.answers_accepted = self.accepted.labels("answer")
+        # labels() validates and locks on every call; the hot routes look each child up once.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one request by route template, method and status, and time it."""
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class WorkerMetrics:

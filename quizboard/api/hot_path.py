@@ -67,5 +67,5 @@ class HotPath:
         except Exception as exc:  # the one supervising level of a request: log, answer 500
             response = await unexpected(request, exc)
         await response(scope, receive, send)
-        self.metrics.requests.labels(template, "POST", str(response.status_code)).inc()
-        self.metrics.latency.labels(template, "POST").observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.metrics.observe_request(template, "POST", response.status_code, elapsed)

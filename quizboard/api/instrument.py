@@ -35,6 +35,5 @@ class RequestMetrics:
         finally:
             route: Any = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            method = scope["method"]
-            self.metrics.requests.labels(template, method, str(status)).inc()
-            self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.observe_request(template, scope["method"], status, elapsed)

@@ -37,7 +37,7 @@ async def join(request: Request) -> Response:
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
     await s.intake.join(config.partition, event, client_address(request))
-    s.metrics.accepted.labels("join").inc()
+    s.metrics.joins_accepted.inc()
     return json_response(JoinOut(player_id, token, quiz_id), 202)
 
 
@@ -74,7 +74,7 @@ async def answer(request: Request) -> Response:
         )
     if event_id is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")
-    s.metrics.accepted.labels("answer").inc()
+    s.metrics.answers_accepted.inc()
     return json_response(AnswerOut(verdict.correct, verdict.points, event_id), 202)
 
 
