@@ -1,6 +1,6 @@
 """Run 1 of BENCHMARKS.md: accepted answers/s on the answer route, side by side.
 
-    uv run python scripts/bench_answers.py [--players 5000] [--rounds 2]
+    uv run python scripts/bench_answers.py [--players 5000] [--rounds 2] [--baseline REV]
 
 Three servers on the same machine, one after another, each driven closed loop
 at full speed by the same load (every player answers every question):
@@ -8,6 +8,8 @@ at full speed by the same load (every player answers every question):
 - quizboard with coalescing on (the default);
 - quizboard with coalescing off (QUIZBOARD_COALESCE=false).
 Each quizboard runs with its workers, on an embedded Valkey and PostgreSQL.
+With --baseline, quizboard as of that git revision runs too (coalescing on), so
+a change is measured against what came before it in the same run.
 Prints throughput and latency, and the ratios that BENCHMARKS.md tracks.
 """
 
@@ -25,7 +27,7 @@ import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from loadkit.stack import database, loadtest, quizboard, script_server, servers
+from loadkit.stack import checkout, database, loadtest, quizboard, script_server, servers
 
 
 def main() -> None:
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--players", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--baseline", help="also run quizboard as of this git revision")
     args = parser.parse_args()
     load = [
         "--players",
@@ -45,15 +48,22 @@ def main() -> None:
         str(args.connections),
     ]
     rows: dict[str, list[dict[str, Any]]] = {}
-    with tempfile.TemporaryDirectory() as tmp, servers(Path(tmp)) as (redis_url, pg_url):
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        redis_url, pg_url = stack.enter_context(servers(tmp))
+        old = stack.enter_context(checkout(args.baseline, tmp)) if args.baseline else None
         for round_ in range(args.rounds):
             variants = {
                 "no-I/O route": lambda: script_server("noop_server.py"),
-                "coalescing on": lambda: quizboard(redis_url, database(pg_url, "on"), Path(tmp)),
+                "coalescing on": lambda: quizboard(redis_url, database(pg_url, "on"), tmp),
                 "coalescing off": lambda: quizboard(
-                    redis_url, database(pg_url, "off"), Path(tmp), coalesce="false"
+                    redis_url, database(pg_url, "off"), tmp, coalesce="false"
                 ),
             }
+            if old is not None:
+                variants["baseline"] = lambda: quizboard(
+                    redis_url, database(pg_url, "base"), tmp, source=old
+                )
             for name, start in variants.items():
                 redis.Redis.from_url(redis_url).flushall()
                 with start() as target:
@@ -77,6 +87,8 @@ def main() -> None:
     with contextlib.suppress(ZeroDivisionError):
         print(f"coalescing on / off:      {best['coalescing on'] / best['coalescing off']:.2f}x")
         print(f"coalescing on / no-I/O:   {best['coalescing on'] / best['no-I/O route']:.0%}")
+        if "baseline" in best:
+            print(f"coalescing on / baseline: {best['coalescing on'] / best['baseline']:.3f}x")
 
 
 if __name__ == "__main__":

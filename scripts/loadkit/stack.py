@@ -80,10 +80,26 @@ def _env(**settings: Any) -> dict[str, str]:
 
 
 @contextlib.contextmanager
+def checkout(revision: str, workdir: Path) -> Iterator[Path]:
+    """The project's source at ``revision``, as a detached git worktree; removed on exit."""
+    tree = workdir / f"source-{revision.replace('/', '-')}"
+    git = ["git", "-C", str(SCRIPTS.parent)]
+    subprocess.run([*git, "worktree", "add", "--detach", "-q", str(tree), revision], check=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False)
+
+
+@contextlib.contextmanager
 def quizboard(
-    redis_url: str, database_url: str, workdir: Path, **settings: Any
+    redis_url: str, database_url: str, workdir: Path, source: Path | None = None, **settings: Any
 ) -> Iterator[dict[str, str]]:
-    """``quizboard up`` on these servers; yields the URLs and environment to reach it."""
+    """``quizboard up`` on these servers; yields the URLs and environment to reach it.
+
+    With ``source``, the quizboard package is imported from that tree (for example
+    a :func:`checkout` of an earlier revision) instead of the installed one.
+    """
     api, gateway = free_port(), free_port()
     # One load generator is one address, and a closed loop answers as fast as it can:
     # the rate limits would throttle the very load being measured.
@@ -97,6 +113,8 @@ def quizboard(
         data_dir=workdir / "up",
         **settings,
     )
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [
             sys.executable,
@@ -110,6 +128,7 @@ def quizboard(
         ],
         env=env,
         stdout=subprocess.DEVNULL,
+        cwd=source,  # `python -m` puts the working directory first on sys.path
     )
     try:
         wait_http(f"http://127.0.0.1:{api}/healthz")
