@@ -3,10 +3,10 @@
 One Lua script accepts a batch of joins and answers of one partition. For an
 answer it checks and marks ``player:question`` and XADDs the event, so there is
 no window in which two requests can both pass the check. For a join it records
-the display name with the XADD: a player can answer only after joining, and the
+the display name, then XADDs: a player can answer only after joining, and the
 answer may reach the board before ``joins-redis`` applies the join, so the name
-must already be there for the snapshot that shows the first points. For every request it
-first counts the caller against its rate limits (per player, and per client
+must already be there for the snapshot that shows the first points. For every
+request it first counts the caller against its rate limits (per player, and per client
 address and quiz), in Redis so that the limits hold across API processes; all
 these keys carry the partition's hash tag.
 
@@ -57,8 +57,8 @@ for i = 4, #ARGV, 7 do
     elseif over(rp, player_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[rp])
     elseif ARGV[i] == 'j' then
-        results[#results + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 3])
         redis.call('HSET', KEYS[hash], ARGV[i + 2], ARGV[i + 4])
+        results[#results + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 3])
     elseif redis.call('HEXISTS', KEYS[hash], ARGV[i + 2]) == 1 then
         results[#results + 1] = ''
     else
