@@ -21,12 +21,16 @@ from quizboard.errors import ConfigError
 
 REDIS_TIMEOUT = 5.0
 
-# The errors that mean "a server is unreachable right now": retry, do not give up.
+# The errors that mean "a server cannot serve right now": unreachable, loading its
+# data, full (maxmemory with noeviction refuses writes), or a replica after a failover.
+# Retry, do not give up.
 REDIS_DOWN: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
     redis.exceptions.TryAgainError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
 )
 POSTGRES_DOWN: tuple[type[Exception], ...] = (
     psycopg.OperationalError,

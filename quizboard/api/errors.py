@@ -70,9 +70,9 @@ async def quizboard_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_down(request: Request, exc: Exception) -> Response:
-    log.warning("%s %s: a backing server is unreachable: %r", request.method, request.url.path, exc)
+    log.warning("%s %s: a backing server is unavailable: %r", request.method, request.url.path, exc)
     return error_response(
-        503, "unavailable", "a backing service is unreachable; retry shortly", {"Retry-After": "1"}
+        503, "unavailable", "a backing service is unavailable; retry shortly", {"Retry-After": "1"}
     )
 
 

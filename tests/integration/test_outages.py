@@ -24,7 +24,7 @@ from quizboard.keys import ANSWERS, Keys
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from tests.integration.conftest import ADMIN, Gateway, Workers, api_client
-from tests.integration.steps import create_quiz, eventually, join
+from tests.integration.steps import answer, create_quiz, eventually, join
 from tests.integration.test_cli import quizboard
 
 KEYS = Keys("qb:")
@@ -211,3 +211,70 @@ async def test_valkey_restart_under_load(
     if lost == 0:
         result = await asyncio.to_thread(quizboard, settings, "reconcile", str(quiz["id"]))
         assert result.returncode == 0, result.stdout
+
+
+async def test_a_full_valkey_gets_503_and_the_retry_after_room_is_made_counts_once(
+    settings: Settings, db: psycopg.AsyncConnection[Any], own_valkey: EmbeddedValkey
+) -> None:
+    settings = settings.replace(redis_url=own_valkey.url)
+    async with (
+        api_client(settings) as api,
+        aioredis.Redis.from_url(own_valkey.url) as admin,
+    ):
+        quiz = await create_quiz(api)
+        player = await join(api, quiz["id"], "Before")
+        question = quiz["questions"][0]
+        body = {"question_id": question["id"], "answer": question["answer"]}
+        auth = {"Authorization": f"Bearer {player['token']}"}
+        await admin.config_set("maxmemory", "1")  # full: Valkey refuses every write
+        try:
+            refused = [
+                await api.post(f"/quizzes/{quiz['id']}/join", json={"display_name": "During"}),
+                await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=auth),
+            ]
+        finally:
+            await admin.config_set("maxmemory", "0")
+        for response in refused:
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "unavailable"
+            assert response.headers["Retry-After"]
+        keys = Keys(settings.key_prefix)
+        answers = keys.stream(quiz["partition"], ANSWERS)
+        assert await admin.xlen(answers) == 0
+        retried = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=auth)
+        assert retried.status_code == 202, retried.text
+        again = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=auth)
+        assert again.status_code == 409
+        assert await admin.xlen(answers) == 1
+
+
+async def test_workers_wait_out_a_full_valkey_without_dead_lettering(
+    settings: Settings, db: psycopg.AsyncConnection[Any], own_valkey: EmbeddedValkey
+) -> None:
+    settings = settings.replace(redis_url=own_valkey.url)
+    keys = Keys(settings.key_prefix)
+    workers = Workers(settings)
+    async with (
+        api_client(settings) as api,
+        aioredis.Redis.from_url(own_valkey.url) as admin,
+    ):
+        quiz = await create_quiz(api)
+        p, q = quiz["partition"], quiz["id"]
+        player = await join(api, q, "Patient")
+        accepted = [await answer(api, quiz, player, i) for i in range(3)]
+        await admin.config_set("maxmemory", "1")
+        try:
+            workers.start("answers-redis")
+            # Several reclaim intervals: a refused batch is retried, never dead-lettered.
+            await asyncio.sleep(settings.reclaim_idle_ms / 1000 * 5)
+            assert await admin.zscore(keys.leaderboard(p, q), player["player_id"]) is None
+        finally:
+            await admin.config_set("maxmemory", "0")
+        total = sum(a["points"] for a in accepted)
+
+        async def applied() -> bool:
+            return await admin.zscore(keys.leaderboard(p, q), player["player_id"]) == total
+
+        await eventually(applied, within=10)
+        await workers.close()
+        assert await admin.xlen(keys.dead(p)) == 0
