@@ -78,6 +78,12 @@ class QuizEnded(QuizboardError):
     code = "quiz_ended"
 
 
+class ClientGone(QuizboardError):
+    """The client closed the connection before its whole request arrived."""
+
+    code = "client_closed_request"
+
+
 class AlreadyAnswered(QuizboardError):
     """The player has already answered this question."""
 

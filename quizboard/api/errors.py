@@ -15,6 +15,7 @@ from quizboard.connections import SERVER_DOWN
 from quizboard.errors import (
     AlreadyAnswered,
     BodyTooLarge,
+    ClientGone,
     Forbidden,
     InvalidInput,
     MalformedJson,
@@ -41,6 +42,7 @@ STATUS: Mapping[type[QuizboardError], int] = {
     QuizEnded: 410,
     RateLimited: 429,
     Unavailable: 503,
+    ClientGone: 499,  # no one reads it; the status is for the metrics and logs (as nginx)
 }
 
 HTTP_CODES: Mapping[int, str] = {

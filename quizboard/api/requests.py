@@ -6,10 +6,11 @@ import hmac
 from typing import TypeVar
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from quizboard.errors import (
     BodyTooLarge,
+    ClientGone,
     Forbidden,
     InvalidInput,
     MalformedJson,
@@ -28,10 +29,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge(limit)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BodyTooLarge(limit)
+    except ClientDisconnect:
+        raise ClientGone("the client closed the connection before sending its body") from None
     return bytes(body)
 
 

@@ -103,7 +103,7 @@ async def api_client(
     async with (
         app.router.lifespan_context(app) as state,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=_with_state(app, state)),
+            transport=httpx.ASGITransport(app=with_lifespan_state(app, state)),
             base_url="http://quizboard.test",
         ) as client,
     ):
@@ -118,7 +118,7 @@ async def api(
         yield client
 
 
-def _with_state(app: Any, state: Any) -> Any:
+def with_lifespan_state(app: Any, state: Any) -> Any:
     """ASGITransport sends no lifespan events, so hand the lifespan's state to each request."""
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:

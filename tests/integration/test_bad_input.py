@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from quizboard.api import create_app
+from quizboard.keys import ANSWERS, JOINS, Keys
+from quizboard.settings import Settings
+from tests.integration.conftest import with_lifespan_state
 from tests.integration.steps import ADMIN_AUTH, create_quiz, join
 
 pytestmark = pytest.mark.usefixtures("redis")
@@ -205,3 +210,70 @@ async def test_expired_tokens_and_answers_before_the_quiz_opens(
     assert_error(response, 403, "quiz_not_open")
     for partition in (quiz["partition"], later["partition"]):
         assert await redis.exists(f"qb:{{p{partition}}}:answers") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/quizzes/{id}/join", "/quizzes/{quiz_id}/join"),
+        ("/quizzes/{id}/answers", "/quizzes/{quiz_id}/answers"),
+        ("/quizzes", "/quizzes"),
+    ],
+)
+async def test_a_client_that_hangs_up_mid_body_is_a_499_not_a_500(
+    path: str,
+    route: str,
+    settings: Settings,
+    api: httpx.AsyncClient,
+    redis: aioredis.Redis,
+    quiz: dict[str, Any],
+    player: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = player["token"] if path.endswith("answers") else settings.admin_token
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path.format(id=quiz["id"]),
+        "raw_path": path.format(id=quiz["id"]).encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"40"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("quizboard.test", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def hang_up() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        asgi = with_lifespan_state(app, state)
+        with caplog.at_level(logging.WARNING):
+            await asgi(scope, hang_up, send)
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            metrics = (await client.get("/metrics")).text
+    assert sent[0]["status"] == 499
+    counted = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("quizboard_http_requests_total") and f'route="{route}"' in line
+    ]
+    labels = f'method="POST",route="{route}",status="499"'
+    assert counted == [f"quizboard_http_requests_total{{{labels}}} 1.0"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    keys = Keys(settings.key_prefix)
+    assert await redis.xlen(keys.stream(quiz["partition"], ANSWERS)) == 0
+    assert await redis.xlen(keys.stream(quiz["partition"], JOINS)) == 1  # the fixture's player
