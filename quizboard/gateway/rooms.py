@@ -44,6 +44,14 @@ class _Version(msgspec.Struct):
 VERSION_DECODER = msgspec.json.Decoder(_Version)
 
 
+def versioned(data: bytes) -> tuple[str, int] | None:
+    """A snapshot's text and version; ``None`` for anything that is not a snapshot."""
+    try:
+        return data.decode(), VERSION_DECODER.decode(data).version
+    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
+        return None
+
+
 @dataclass(slots=True)
 class Room:
     """The clients of one quiz and the newest snapshot they were sent."""
@@ -137,10 +145,14 @@ class Rooms:
         room = self._rooms.get(quiz_id)
         if room is None:
             return
-        version = VERSION_DECODER.decode(data).version
+        snapshot = versioned(data)
+        if snapshot is None:
+            log.warning("dropped a message on %r that is not a snapshot: %r", channel, data[:100])
+            return
+        message, version = snapshot
         if version <= room.version:
             return  # an older snapshot overtaken by a newer one
-        room.version, room.message = version, data.decode()
+        room.version, room.message = version, message
         self._broadcast(room)
 
     def _broadcast(self, room: Room) -> None:
@@ -176,8 +188,9 @@ class Rooms:
             partition = None
         if partition is not None:
             stored = await self._redis.get(self._keys.lb_last(partition, quiz_id))
-            if isinstance(stored, bytes):
-                return stored.decode(), VERSION_DECODER.decode(stored).version
+            last = versioned(stored) if isinstance(stored, bytes) else None
+            if last is not None:
+                return last
             snapshot = await read_snapshot(
                 self._redis, self._keys, partition, quiz_id, limit=self._top_n
             )

@@ -229,3 +229,16 @@ async def test_stopping_the_gateway_closes_clients_with_1001(
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1001
+
+
+async def test_a_malformed_message_on_the_channel_is_dropped_and_the_room_lives_on(
+    api: httpx.AsyncClient, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    quiz = await create_quiz(api)
+    channel = f"qb:lb:{quiz['id']}"
+    async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+        await receive(ws)
+        for garbage in (b"not json", b'{"version": "seven"}', b"\xff\xfe", b"[]"):
+            await redis.publish(channel, garbage)
+        await redis.publish(channel, json.dumps({"version": 5, "entries": []}))
+        assert (await receive(ws, within=5))["version"] == 5
