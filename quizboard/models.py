@@ -18,10 +18,15 @@ from quizboard.errors import InvalidInput, QuizEnded, QuizNotOpen
 
 MAX_ID = 2**63 - 1
 
-Title = Annotated[str, Meta(min_length=1, max_length=200)]
-Prompt = Annotated[str, Meta(min_length=1, max_length=1000)]
-Choice = Annotated[str, Meta(min_length=1, max_length=200)]
-Spelling = Annotated[str, Meta(min_length=1, max_length=200)]
+# PostgreSQL text cannot hold NUL: text that would fail there is refused on the way in,
+# before anything is accepted. A typed answer is a word or two: no control characters.
+NO_NUL = r"^[^\x00]*$"
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Prompt = Annotated[str, Meta(min_length=1, max_length=1000, pattern=NO_NUL)]
+Choice = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Spelling = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+AnswerText = Annotated[str, Meta(max_length=200, pattern=NO_CONTROL)]
 Points = Annotated[int, Meta(ge=0, le=1_000_000)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
@@ -135,7 +140,7 @@ class AnswerIn(Struct, forbid_unknown_fields=True):
     """The body of ``POST /quizzes/{id}/answers``: a choice index or a typed word."""
 
     question_id: Id
-    answer: int | Annotated[str, Meta(max_length=200)]
+    answer: int | AnswerText
 
 
 class AnswerOut(Struct, frozen=True):

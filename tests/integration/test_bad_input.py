@@ -6,14 +6,16 @@ import logging
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import redis.asyncio as aioredis
 
 from quizboard.api import create_app
 from quizboard.keys import ANSWERS, JOINS, Keys
 from quizboard.settings import Settings
+from tests.conftest import quiz_body
 from tests.integration.conftest import with_lifespan_state
-from tests.integration.steps import ADMIN_AUTH, create_quiz, join
+from tests.integration.steps import ADMIN_AUTH, count, create_quiz, join
 
 pytestmark = pytest.mark.usefixtures("redis")
 
@@ -102,6 +104,8 @@ async def test_answer_auth(
         ({"question_id": 2**64, "answer": 0}, 422, "invalid_body"),
         ({"question_id": 987654321, "answer": 0}, 404, "question_not_found"),
         ({"answer": 0}, 422, "invalid_body"),
+        ({"question_id": 1, "answer": "nul\x00"}, 422, "invalid_body"),
+        ({"question_id": 1, "answer": "new\nline"}, 422, "invalid_body"),
     ],
 )
 async def test_bad_answer_bodies(
@@ -145,11 +149,28 @@ async def test_admin_routes_need_the_admin_token(
 async def test_invalid_quizzes_are_422(api: httpx.AsyncClient) -> None:
     response = await api.post("/quizzes", json={"title": "t"}, headers=ADMIN_AUTH)
     assert_error(response, 422, "invalid_body")
-    from tests.conftest import quiz_body
-
     body = quiz_body()
     body["ends_at"] = body["available_at"]
     assert_error(await api.post("/quizzes", json=body, headers=ADMIN_AUTH), 422)
+
+
+@pytest.mark.parametrize("where", ["title", "prompt", "choice", "accepted"])
+async def test_text_postgresql_cannot_store_is_refused_before_anything_is_stored(
+    api: httpx.AsyncClient, db: psycopg.AsyncConnection[Any], where: str
+) -> None:
+    body = quiz_body()
+    choice = next(q for q in body["questions"] if q["kind"] == "choice")
+    text = next(q for q in body["questions"] if q["kind"] == "text")
+    if where == "title":
+        body["title"] = "nul\x00"
+    elif where == "prompt":
+        choice["prompt"] = "nul\x00"
+    elif where == "choice":
+        choice["choices"][0] = "nul\x00"
+    else:
+        text["accepted"].append("nul\x00")
+    assert_error(await api.post("/quizzes", json=body, headers=ADMIN_AUTH), 422, "invalid_body")
+    assert await count(db, "SELECT count(*) FROM quizzes") == 0
 
 
 async def test_unknown_routes_and_methods_use_the_error_form(api: httpx.AsyncClient) -> None:
