@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import click
 import psycopg
 
+from quizboard.connections import SERVER_DOWN
 from quizboard.errors import ConfigError, QuizboardError
 from quizboard.lifecycle import run_until_signalled
 from quizboard.logs import setup_logging
@@ -19,12 +22,24 @@ from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
 from quizboard.tracing import from_environment
 
 log = logging.getLogger("quizboard")
+T = TypeVar("T")
 
 
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_object(Settings)
     assert settings is not None
     return settings
+
+
+def _run_once(main: Coroutine[Any, Any, T]) -> T:
+    """Run an operator command's coroutine; a known failure is one clear line, not a trace."""
+    try:
+        return asyncio.run(main)
+    except QuizboardError as exc:
+        raise click.ClickException(exc.message) from None
+    except SERVER_DOWN as exc:
+        reason = " ".join(str(exc).split())  # psycopg's reasons run over several lines
+        raise click.ClickException(f"a server is unreachable: {reason}") from None
 
 
 def _setup_logging(role: str) -> None:
@@ -71,7 +86,7 @@ def migrate_command(ctx: click.Context) -> None:
         async with await psycopg.AsyncConnection.connect(settings.database_url or "") as conn:
             return await migrate(conn)
 
-    applied = asyncio.run(apply())
+    applied = _run_once(apply())
     click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
 
 
@@ -204,11 +219,7 @@ def reconcile_command(ctx: click.Context, quiz_id: int, fix: bool) -> None:
     """Compare a quiz's accepted answers, PostgreSQL and its leaderboard; exit 1 on a difference."""
     from quizboard.reconcile import run_reconcile
 
-    try:
-        code = asyncio.run(run_reconcile(_settings(ctx), quiz_id, fix=fix, echo=click.echo))
-    except QuizboardError as exc:
-        raise click.ClickException(exc.message) from None
-    ctx.exit(code)
+    ctx.exit(_run_once(run_reconcile(_settings(ctx), quiz_id, fix=fix, echo=click.echo)))
 
 
 @main.group()
@@ -223,7 +234,7 @@ def dead_list(ctx: click.Context, count: int) -> None:
     """List dead letters: group, source entry, deliveries and the last error."""
     from quizboard.streams.dead import list_command
 
-    asyncio.run(list_command(_settings(ctx), count, click.echo))
+    _run_once(list_command(_settings(ctx), count, click.echo))
 
 
 @dead.command("retry")
@@ -236,7 +247,7 @@ def dead_retry(ctx: click.Context, dead_ids: tuple[str, ...], everything: bool) 
 
     if not dead_ids and not everything:
         raise click.UsageError("name the dead letters to re-drive, or pass --all")
-    ctx.exit(asyncio.run(retry_command(_settings(ctx), dead_ids, everything, click.echo)))
+    ctx.exit(_run_once(retry_command(_settings(ctx), dead_ids, everything, click.echo)))
 
 
 @main.command()
@@ -257,4 +268,4 @@ def status(ctx: click.Context, max_lag: int, max_pending: int) -> None:
     """Show each stream and group: length, lag, pending, consumers, dead letters."""
     from quizboard.streams.status import status_command
 
-    ctx.exit(asyncio.run(status_command(_settings(ctx), max_lag, max_pending, click.echo)))
+    ctx.exit(_run_once(status_command(_settings(ctx), max_lag, max_pending, click.echo)))

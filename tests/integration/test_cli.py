@@ -8,7 +8,9 @@ import sys
 from typing import Any
 
 import psycopg
+import pytest
 
+from quizboard.embedded import free_port
 from quizboard.settings import Settings
 
 
@@ -43,3 +45,19 @@ def test_worker_refuses_an_unknown_group(settings: Settings) -> None:
     result = quizboard(settings, "worker", "--group", "nope")
     assert result.returncode == 2
     assert "nope" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["status"], ["dead", "list"], ["reconcile", "1"], ["migrate"]])
+def test_operator_commands_say_in_one_line_that_a_server_is_unreachable(
+    settings: Settings, command: list[str]
+) -> None:
+    closed = free_port()
+    unreachable = settings.replace(
+        redis_url=f"redis://127.0.0.1:{closed}/0",
+        database_url=f"postgresql://quizboard@127.0.0.1:{closed}/quizboard",
+    )
+    result = quizboard(unreachable, *command)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("Error: a server is unreachable:"), result.stderr
