@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from hiredis import pack_command
+from redis.exceptions import ResponseError
 
 from quizboard.connections import Redis, text
-from quizboard.errors import RateLimited
+from quizboard.errors import RateLimited, Unavailable
 from quizboard.events import ENCODER, AnswerEvent, JoinEvent
 from quizboard.keys import ANSWERS, JOINS, Keys
 
@@ -71,7 +73,10 @@ end
 return results
 """
 
+log = logging.getLogger(__name__)
+
 WINDOW_MS = 1000
+WAITAOF = ("WAITAOF", 1, 0, 1000)  # the local fsync of everything written before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,21 +192,31 @@ class Intake:
             (indexes, *self._call(partition, [requests[i] for i in indexes]))
             for partition, indexes in by_partition.items()
         ]
+        replies: list[Any]
         if not pipelined:
             indexes, keys, args = calls[0]
             replies = [await self._accept(keys=keys, args=args)]
             if self._wait_aof:
-                await self._redis.execute_command("WAITAOF", 1, 0, 1000)  # type: ignore[no-untyped-call]
+                try:
+                    replies.append(await self._redis.execute_command(*WAITAOF))  # type: ignore[no-untyped-call]
+                except ResponseError as exc:
+                    replies.append(exc)
         else:
             # EVAL, not EVALSHA: no NOSCRIPT to recover from after Valkey restarts.
             commands: list[tuple[Any, ...]] = [
                 ("EVAL", ACCEPT, len(keys), *keys, *args) for _, keys, args in calls
             ]
             if self._wait_aof:
-                commands.append(("WAITAOF", 1, 0, 1000))
+                commands.append(WAITAOF)
             replies = await self._pipelined(commands)
+        if self._wait_aof:
+            _check_on_disk(replies.pop())
         results: list[Result] = [None] * len(requests)
-        for (indexes, _, _), reply in zip(calls, replies, strict=False):
+        for (indexes, _, _), reply in zip(calls, replies, strict=True):
+            if isinstance(reply, Exception):  # a script's error is the error of its requests only
+                for index in indexes:
+                    results[index] = reply
+                continue
             for index, value in zip(indexes, reply, strict=True):
                 results[index] = _result(text(value))
         return results
@@ -220,7 +235,13 @@ class Intake:
         try:
             packed = b"".join(pack_command(command) for command in commands)
             await connection.send_packed_command(packed, check_health=False)
-            return [await connection.read_response() for _ in commands]
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(await connection.read_response())
+                except ResponseError as exc:  # this command's error: the next replies follow
+                    replies.append(exc)
+            return replies
         except BaseException:
             await connection.disconnect()  # replies may be left unread on it
             raise
@@ -253,6 +274,18 @@ class Intake:
             args += ["a", marks, f"{event.player_id}:{event.question_id}", ENCODER.encode(event),
                      request.keep_until_ms, player_key, address_key]  # fmt: skip
         return keys, args
+
+
+def _check_on_disk(reply: Any) -> None:
+    """Raise :class:`Unavailable` unless WAITAOF's reply confirms the local fsync.
+
+    Its timeout passed, or the AOF is off or never fsynced: the events are in the
+    stream, but a 202 would promise more than is known. The requests get 503, and
+    a retried answer then finds its first copy (409).
+    """
+    if isinstance(reply, Exception) or int(reply[0]) < 1:
+        log.warning("WAITAOF did not confirm the fsync of accepted events: %r", reply)
+        raise Unavailable("the events were not confirmed on disk in time; retry")
 
 
 def _result(value: str) -> Result:

@@ -278,3 +278,32 @@ async def test_workers_wait_out_a_full_valkey_without_dead_lettering(
         await eventually(applied, within=10)
         await workers.close()
         assert await admin.xlen(keys.dead(p)) == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("appendfsync", "no"), ("appendonly", "no")],  # never fsynced; no AOF at all
+)
+async def test_with_waitaof_an_unconfirmed_fsync_is_a_503_never_a_202(
+    settings: Settings,
+    db: psycopg.AsyncConnection[Any],
+    own_valkey: EmbeddedValkey,
+    setting: str,
+    value: str,
+) -> None:
+    settings = settings.replace(redis_url=own_valkey.url, wait_aof=True)
+    async with (
+        api_client(settings) as api,
+        aioredis.Redis.from_url(own_valkey.url) as admin,
+    ):
+        quiz = await create_quiz(api)
+        player = await join(api, quiz["id"], "Durable")
+        await answer(api, quiz, player, 0)  # confirmed on disk: 202
+        await admin.config_set(setting, value)
+        question = quiz["questions"][1]
+        body = {"question_id": question["id"], "answer": question["answer"]}
+        auth = {"Authorization": f"Bearer {player['token']}"}
+        unconfirmed = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=auth)
+        assert unconfirmed.status_code == 503, unconfirmed.text
+        assert unconfirmed.json()["error"]["code"] == "unavailable"
+        assert unconfirmed.headers["Retry-After"]
