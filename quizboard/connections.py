@@ -16,6 +16,7 @@ import psycopg
 import psycopg_pool
 import redis.asyncio as aioredis
 import redis.exceptions
+from hiredis import pack_command
 
 from quizboard.errors import ConfigError
 
@@ -114,6 +115,34 @@ async def redis_client(
         yield client
     finally:
         await client.aclose()
+
+
+async def pipelined(client: Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
+    """Send ``commands`` in one write and read their replies, in order.
+
+    A pipeline, without redis-py's: its packer encodes each argument in Python
+    (about 4.5 µs per answer of the intake's flush), where hiredis packs the
+    same commands in 0.75 µs. It does not retry commands whose replies were
+    lost, since they may have run. A command's error reply is returned in its
+    place, as the exception, and the replies after it are still read.
+    """
+    pool = client.connection_pool
+    connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        packed = b"".join(pack_command(command) for command in commands)
+        await connection.send_packed_command(packed, check_health=False)
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await connection.read_response())
+            except redis.exceptions.ResponseError as exc:
+                replies.append(exc)
+        return replies
+    except BaseException:
+        await connection.disconnect()  # replies may be left unread on it
+        raise
+    finally:
+        await pool.release(connection)
 
 
 @asynccontextmanager

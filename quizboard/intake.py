@@ -28,10 +28,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from hiredis import pack_command
-from redis.exceptions import ResponseError
-
-from quizboard.connections import Redis, text
+from quizboard.connections import Redis, pipelined, text
 from quizboard.errors import RateLimited, Unavailable
 from quizboard.events import ENCODER, AnswerEvent, JoinEvent
 from quizboard.keys import ANSWERS, JOINS, Keys
@@ -119,7 +116,6 @@ class Intake:
         self._wait_aof = wait_aof
         self._coalesce = coalesce
         self._limits = limits
-        self._accept = redis.register_script(ACCEPT)
         self._queue: list[tuple[_Request, asyncio.Future[Result]]] = []
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
@@ -159,7 +155,7 @@ class Intake:
 
     async def _submit(self, request: _Request) -> str | None:
         if self._flusher is None:
-            result = (await self._send([request], pipelined=False))[0]
+            result = (await self._send([request]))[0]
         else:
             future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
             self._queue.append((request, future))
@@ -183,7 +179,7 @@ class Intake:
                     if not future.done():  # the request may have been cancelled
                         future.set_result(result)
 
-    async def _send(self, requests: list[_Request], pipelined: bool = True) -> list[Result]:
+    async def _send(self, requests: list[_Request]) -> list[Result]:
         """One round trip for ``requests``; the result of each, in order."""
         by_partition: dict[int, list[int]] = defaultdict(list)
         for index, request in enumerate(requests):
@@ -192,23 +188,13 @@ class Intake:
             (indexes, *self._call(partition, [requests[i] for i in indexes]))
             for partition, indexes in by_partition.items()
         ]
-        replies: list[Any]
-        if not pipelined:
-            indexes, keys, args = calls[0]
-            replies = [await self._accept(keys=keys, args=args)]
-            if self._wait_aof:
-                try:
-                    replies.append(await self._redis.execute_command(*WAITAOF))  # type: ignore[no-untyped-call]
-                except ResponseError as exc:
-                    replies.append(exc)
-        else:
-            # EVAL, not EVALSHA: no NOSCRIPT to recover from after Valkey restarts.
-            commands: list[tuple[Any, ...]] = [
-                ("EVAL", ACCEPT, len(keys), *keys, *args) for _, keys, args in calls
-            ]
-            if self._wait_aof:
-                commands.append(WAITAOF)
-            replies = await self._pipelined(commands)
+        # EVAL, not EVALSHA: no NOSCRIPT to recover from after Valkey restarts.
+        commands: list[tuple[Any, ...]] = [
+            ("EVAL", ACCEPT, len(keys), *keys, *args) for _, keys, args in calls
+        ]
+        if self._wait_aof:
+            commands.append(WAITAOF)
+        replies = await pipelined(self._redis, commands)
         if self._wait_aof:
             _check_on_disk(replies.pop())
         results: list[Result] = [None] * len(requests)
@@ -220,33 +206,6 @@ class Intake:
             for index, value in zip(indexes, reply, strict=True):
                 results[index] = _result(text(value))
         return results
-
-    async def _pipelined(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """Send ``commands`` in one write and read their replies, in order.
-
-        A pipeline, without redis-py's: its packer encodes each argument in
-        Python, about 4.5 µs per accepted answer, where hiredis packs the same
-        flush in 0.75 µs. It also does not retry a flush whose replies were lost:
-        the scripts may have run, and a second run would turn accepted answers
-        into repeats. The requests get the error instead (503, to be retried).
-        """
-        pool = self._redis.connection_pool
-        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
-        try:
-            packed = b"".join(pack_command(command) for command in commands)
-            await connection.send_packed_command(packed, check_health=False)
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(await connection.read_response())
-                except ResponseError as exc:  # this command's error: the next replies follow
-                    replies.append(exc)
-            return replies
-        except BaseException:
-            await connection.disconnect()  # replies may be left unread on it
-            raise
-        finally:
-            await pool.release(connection)
 
     def _call(self, partition: int, requests: list[_Request]) -> tuple[list[str], list[Any]]:
         keys = [self._keys.stream(partition, JOINS), self._keys.stream(partition, ANSWERS)]
