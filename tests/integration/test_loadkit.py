@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,29 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
     assert report["leaderboard"]["watchers_connected"] == 2
     assert set(report["pipeline_lag_ms"]) == {"postgres", "leaderboard"}
     assert report["leaderboard"]["freshness_ms"]["count"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_benchmark_baseline_runs_the_code_of_its_own_checkout(
+    settings: Settings, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    from loadkit.stack import checkout, quizboard
+
+    with checkout("HEAD", tmp_path) as tree:
+        health = tree / "quizboard" / "api" / "health.py"
+        health.write_text(health.read_text().replace('"status": "ok"', '"status": "checkout"'))
+        with (
+            quizboard(
+                settings.redis_url or "",
+                settings.database_url or "",
+                tmp_path,
+                source=tree,
+                key_prefix="checkout:",
+            ) as target,
+            urllib.request.urlopen(target["url"] + "/healthz") as response,
+        ):
+            body = json.loads(response.read())
+    assert body == {"status": "checkout"}
+    assert not tree.exists()
