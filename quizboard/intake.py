@@ -6,9 +6,9 @@ no window in which two requests can both pass the check. For a join it records
 the display name, then XADDs: a player can answer only after joining, and the
 answer may reach the board before ``joins-redis`` applies the join, so the name
 must already be there for the snapshot that shows the first points. For every
-request it first counts the caller against its rate limits (per player, and per client
-address and quiz), in Redis so that the limits hold across API processes; all
-these keys carry the partition's hash tag.
+request it first counts the caller against its rate limits (per player, and per
+client address and quiz), in Redis so that the limits hold across API
+processes; all these keys carry the partition's hash tag.
 
 A Redis round trip awaited per request costs the API about three times the
 CPU of the HTTP request itself. So by default the intake coalesces: requests
