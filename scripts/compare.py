@@ -192,6 +192,11 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     print(table(results))
+    for system, phases in results.items():
+        for phase in ("answers", "joins"):
+            check = phases[phase].get("consistency")
+            verdict = "not checked" if check is None else "clean" if check["clean"] else check
+            print(f"{system} {phase}: consistency {verdict}")
 
 
 if __name__ == "__main__":
