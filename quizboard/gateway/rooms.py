@@ -60,6 +60,7 @@ class Room:
     clients: set[ServerConnection] = field(default_factory=set)
     version: int = -1
     message: str | None = None
+    entering: int = 0  # clients on their way in: the room must outlive their first snapshot
 
 
 class Rooms:
@@ -77,6 +78,9 @@ class Rooms:
         self._max_buffer = max_buffer
         self._rooms: dict[int, Room] = {}
         self._pubsub = listener.pubsub(ignore_subscribe_messages=True)
+        # Rooms come and go with their subscriptions in order: an unsubscribe still on
+        # its way must not land after the subscribe of a room opened again meanwhile.
+        self._subscribing = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self.slow_clients_closed = 0
         self.messages_sent = 0
@@ -91,27 +95,33 @@ class Rooms:
 
     async def enter(self, quiz_id: int, client: ServerConnection) -> None:
         """Add ``client`` to its quiz's room and send it the newest snapshot."""
-        room = self._rooms.get(quiz_id)
-        if room is None:
-            room = self._rooms[quiz_id] = Room(quiz_id)
-            await self._pubsub.subscribe(self._keys.channel(quiz_id))
-        message, version = await self._last_snapshot(quiz_id)
-        await client.send(message)
-        room.clients.add(client)
+        async with self._subscribing:
+            room = self._rooms.get(quiz_id)
+            if room is None:
+                room = self._rooms[quiz_id] = Room(quiz_id)
+                await self._pubsub.subscribe(self._keys.channel(quiz_id))
+            room.entering += 1
+        try:
+            message, version = await self._last_snapshot(quiz_id)
+            await client.send(message)
+            room.clients.add(client)
+        finally:
+            room.entering -= 1
         if room.message is not None and room.version > version:
             await client.send(room.message)  # one went out while we were reading
 
     async def leave(self, quiz_id: int, client: ServerConnection) -> None:
         """Remove ``client``; drop the room and its subscription once it is empty."""
-        room = self._rooms.get(quiz_id)
-        if room is None:
-            return
-        room.clients.discard(client)
-        if not room.clients:
-            del self._rooms[quiz_id]
-            # If Redis is down, the reconnect subscribes only to rooms that exist.
-            with contextlib.suppress(*REDIS_DOWN):
-                await self._pubsub.unsubscribe(self._keys.channel(quiz_id))
+        async with self._subscribing:
+            room = self._rooms.get(quiz_id)
+            if room is None:
+                return
+            room.clients.discard(client)
+            if not room.clients and not room.entering:
+                del self._rooms[quiz_id]
+                # If Redis is down, the reconnect subscribes only to rooms that exist.
+                with contextlib.suppress(*REDIS_DOWN):
+                    await self._pubsub.unsubscribe(self._keys.channel(quiz_id))
 
     async def run(self) -> None:
         """Read published snapshots and fan them out, reconnecting whenever Redis drops."""

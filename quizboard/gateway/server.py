@@ -103,9 +103,9 @@ async def serve_gateway(
         async def handler(connection: ServerConnection) -> None:
             assert connection.request is not None
             quiz_id = parse_target(connection.request.path, None).quiz_id
-            await rooms.enter(quiz_id, connection)
             closing: asyncio.Task[None] | None = None
             try:
+                await rooms.enter(quiz_id, connection)
                 window, received = time.monotonic(), 0
                 async for _ in connection:  # clients only listen; what they send is dropped
                     received += 1

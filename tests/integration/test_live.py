@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from quizboard.gateway.rooms import Rooms
 from quizboard.settings import Settings
 from tests.integration.conftest import ADMIN, Gateway, Workers
 from tests.integration.steps import answer, create_quiz, join
@@ -242,3 +244,51 @@ async def test_a_malformed_message_on_the_channel_is_dropped_and_the_room_lives_
             await redis.publish(channel, garbage)
         await redis.publish(channel, json.dumps({"version": 5, "entries": []}))
         assert (await receive(ws, within=5))["version"] == 5
+
+
+async def test_a_room_emptied_and_filled_again_at_once_stays_subscribed(
+    api: httpx.AsyncClient,
+    gateway: Gateway,
+    redis: aioredis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unsubscribe = PubSub.unsubscribe
+
+    async def slow_unsubscribe(self: PubSub, *channels: Any) -> Any:
+        await asyncio.sleep(0.2)  # a write that has to wait, as on a busy connection
+        return await unsubscribe(self, *channels)
+
+    monkeypatch.setattr(PubSub, "unsubscribe", slow_unsubscribe)
+    quiz = await create_quiz(api)
+    async with connect(gateway.url(quiz["id"], ADMIN)) as first:
+        await receive(first)
+    # The room is empty now, and its unsubscribe is on its way when a client comes back.
+    async with connect(gateway.url(quiz["id"], ADMIN)) as second:
+        await receive(second)
+        await asyncio.sleep(0.4)  # past the late unsubscribe
+        await redis.publish(f"qb:lb:{quiz['id']}", json.dumps({"version": 9, "entries": []}))
+        assert (await receive(second, within=3))["version"] == 9
+
+
+async def test_a_room_whose_last_client_leaves_while_another_enters_keeps_the_newcomer(
+    api: httpx.AsyncClient,
+    gateway: Gateway,
+    redis: aioredis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    quiz = await create_quiz(api)
+    async with connect(gateway.url(quiz["id"], ADMIN)) as leaving:
+        await receive(leaving)
+        last_snapshot = Rooms._last_snapshot
+
+        async def slow_last_snapshot(self: Rooms, quiz_id: int) -> tuple[str, int]:
+            await asyncio.sleep(0.3)  # a slow read while the newcomer is on its way in
+            return await last_snapshot(self, quiz_id)
+
+        monkeypatch.setattr(Rooms, "_last_snapshot", slow_last_snapshot)
+        newcomer = await connect(gateway.url(quiz["id"], ADMIN))
+    # The only client that was in the room has left before the newcomer got in.
+    async with newcomer:
+        await receive(newcomer)
+        await redis.publish(f"qb:lb:{quiz['id']}", json.dumps({"version": 9, "entries": []}))
+        assert (await receive(newcomer, within=3))["version"] == 9
