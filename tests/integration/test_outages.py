@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
-from quizboard.keys import ANSWERS, Keys
+from quizboard.keys import ANSWERS, JOINS, Keys
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
 from tests.integration.conftest import ADMIN, Gateway, Workers, api_client
@@ -241,6 +241,7 @@ async def test_a_full_valkey_gets_503_and_the_retry_after_room_is_made_counts_on
         keys = Keys(settings.key_prefix)
         answers = keys.stream(quiz["partition"], ANSWERS)
         assert await admin.xlen(answers) == 0
+        assert await admin.xlen(keys.stream(quiz["partition"], JOINS)) == 1  # "Before" only
         retried = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=auth)
         assert retried.status_code == 202, retried.text
         again = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=auth)
