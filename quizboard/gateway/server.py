@@ -18,7 +18,7 @@ from quizboard.api.responses import ENCODER, ErrorBody, ErrorDetail
 from quizboard.connections import SERVER_DOWN, pg_pool, redis_client
 from quizboard.errors import QuizboardError
 from quizboard.gateway.handshake import authorize, parse_target
-from quizboard.gateway.rooms import Rooms
+from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
 from quizboard.keys import Keys
 from quizboard.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.quizzes import QuizCatalog
@@ -120,6 +120,9 @@ async def serve_gateway(
                         )
             except ConnectionClosed:
                 pass  # however the client left, it left
+            except SERVER_DOWN as exc:  # only entering reads Redis: no first snapshot to send
+                log.warning("quiz %s: a client came while Redis is away: %r", quiz_id, exc)
+                await connection.close(TRY_AGAIN_LATER, "the leaderboard is unavailable; reconnect")
             finally:
                 await rooms.leave(quiz_id, connection)
                 if closing is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.keys import ANSWERS, JOINS, Keys
@@ -308,3 +310,34 @@ async def test_with_waitaof_an_unconfirmed_fsync_is_a_503_never_a_202(
         assert unconfirmed.status_code == 503, unconfirmed.text
         assert unconfirmed.json()["error"]["code"] == "unavailable"
         assert unconfirmed.headers["Retry-After"]
+
+
+async def test_a_client_arriving_while_valkey_is_away_is_told_to_come_back(
+    settings: Settings,
+    db: psycopg.AsyncConnection[Any],
+    own_valkey: EmbeddedValkey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from quizboard.gateway.server import serve_gateway
+
+    settings = settings.replace(redis_url=own_valkey.url)
+    gateway = Gateway(settings.replace(gateway_port=0))
+    serving = asyncio.create_task(serve_gateway(gateway.settings, gateway.stop, gateway.started))
+    await asyncio.wait_for(gateway.ready.wait(), 10)
+    try:
+        async with api_client(settings) as api:
+            quiz = await create_quiz(api)
+        async with connect(gateway.url(quiz["id"], ADMIN)) as first:
+            await first.recv()  # the gateway knows the quiz now, from memory
+            own_valkey.stop()
+            with caplog.at_level(logging.WARNING):
+                async with connect(gateway.url(quiz["id"], ADMIN)) as second:
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await asyncio.wait_for(second.recv(), 10)
+            own_valkey.start()
+    finally:
+        gateway.stop.set()
+        await serving
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1013
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
