@@ -184,11 +184,13 @@ class Gateway:
         self.ready.set()
 
 
-@pytest.fixture
-async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Gateway]:
+@contextlib.asynccontextmanager
+async def running_gateway(settings: Settings, **options: Any) -> AsyncIterator[Gateway]:
+    """A gateway serving in this process on a free port, stopped on exit."""
     running = Gateway(settings.replace(gateway_port=0))
     task = asyncio.create_task(
-        serve_gateway(running.settings, running.stop, running.started, max_client_buffer=64 * 1024)
+        serve_gateway(running.settings, running.stop, running.started, **options),
+        name="test-gateway",
     )
     await asyncio.wait_for(running.ready.wait(), 10)
     try:
@@ -196,3 +198,9 @@ async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Ga
     finally:
         running.stop.set()
         await task
+
+
+@pytest.fixture
+async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Gateway]:
+    async with running_gateway(settings, max_client_buffer=64 * 1024) as running:
+        yield running

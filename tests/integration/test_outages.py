@@ -25,7 +25,7 @@ from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.keys import ANSWERS, JOINS, Keys
 from quizboard.migrate import migrate
 from quizboard.settings import Settings
-from tests.integration.conftest import ADMIN, Gateway, Workers, api_client
+from tests.integration.conftest import ADMIN, Workers, api_client, running_gateway
 from tests.integration.steps import answer, create_quiz, eventually, join
 from tests.integration.test_cli import quizboard
 
@@ -74,9 +74,9 @@ async def stored(db_url: str, quiz_id: int) -> tuple[int, int]:
 async def own_postgres(tmp_path: Path) -> AsyncIterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(tmp_path / "pg", durable=False)
     server.start()
-    async with await psycopg.AsyncConnection.connect(server.url) as conn:
-        await migrate(conn)
     try:
+        async with await psycopg.AsyncConnection.connect(server.url) as conn:
+            await migrate(conn)
         yield server
     finally:
         server.stop()
@@ -153,47 +153,38 @@ async def test_valkey_restart_under_load(
 ) -> None:
     settings = settings.replace(redis_url=own_valkey.url, wait_aof=how == "crash-waitaof")
     workers = Workers(settings)
-    gateway = Gateway(settings.replace(gateway_port=0))
-    from quizboard.gateway.server import serve_gateway
-
-    serving = asyncio.create_task(serve_gateway(gateway.settings, gateway.stop, gateway.started))
-    await asyncio.wait_for(gateway.ready.wait(), 10)
-    try:
-        async with api_client(settings) as api:
-            workers.start()
-            quiz = await create_quiz(api)
-            players = [await join(api, quiz["id"], f"V{i}") for i in range(40)]
-            async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
-                await ws.recv()
-                load = Load(api, quiz, players)
-                running = asyncio.create_task(load.run(per_second=100))
-                await asyncio.sleep(1.5)
-                if how == "restart":
-                    own_valkey.stop()
-                else:
-                    own_valkey.kill()
-                await asyncio.sleep(2)
-                own_valkey.start()
-                await running
-                # The gateway came back by itself: a snapshot arrives again.
-                snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                assert snapshot["quiz_id"] == quiz["id"]
-            await asyncio.sleep(2)  # let the workers reconnect and drain
-            rows_at = {e for _, e, _ in load.accepted}
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                async with await psycopg.AsyncConnection.connect(settings.database_url) as c:
-                    cursor = await c.execute(
-                        "SELECT event_id FROM user_answer WHERE quiz_id = %s", (quiz["id"],)
-                    )
-                    in_pg = {r[0] for r in await cursor.fetchall()}
-                if rows_at <= in_pg:
-                    break
-                await asyncio.sleep(0.5)
-            await workers.close()
-    finally:
-        gateway.stop.set()
-        await serving
+    async with running_gateway(settings) as gateway, api_client(settings) as api:
+        workers.start()
+        quiz = await create_quiz(api)
+        players = [await join(api, quiz["id"], f"V{i}") for i in range(40)]
+        async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
+            await ws.recv()
+            load = Load(api, quiz, players)
+            running = asyncio.create_task(load.run(per_second=100))
+            await asyncio.sleep(1.5)
+            if how == "restart":
+                own_valkey.stop()
+            else:
+                own_valkey.kill()
+            await asyncio.sleep(2)
+            own_valkey.start()
+            await running
+            # The gateway came back by itself: a snapshot arrives again.
+            snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert snapshot["quiz_id"] == quiz["id"]
+        await asyncio.sleep(2)  # let the workers reconnect and drain
+        rows_at = {e for _, e, _ in load.accepted}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            async with await psycopg.AsyncConnection.connect(settings.database_url) as c:
+                cursor = await c.execute(
+                    "SELECT event_id FROM user_answer WHERE quiz_id = %s", (quiz["id"],)
+                )
+                in_pg = {r[0] for r in await cursor.fetchall()}
+            if rows_at <= in_pg:
+                break
+            await asyncio.sleep(0.5)
+        await workers.close()
     refused = [r for r in load.refused if r.status_code != 503]
     assert refused == []
     assert load.statuses.get(500, 0) == 0
@@ -318,13 +309,8 @@ async def test_a_client_arriving_while_valkey_is_away_is_told_to_come_back(
     own_valkey: EmbeddedValkey,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from quizboard.gateway.server import serve_gateway
-
     settings = settings.replace(redis_url=own_valkey.url)
-    gateway = Gateway(settings.replace(gateway_port=0))
-    serving = asyncio.create_task(serve_gateway(gateway.settings, gateway.stop, gateway.started))
-    await asyncio.wait_for(gateway.ready.wait(), 10)
-    try:
+    async with running_gateway(settings) as gateway:
         async with api_client(settings) as api:
             quiz = await create_quiz(api)
         async with connect(gateway.url(quiz["id"], ADMIN)) as first:
@@ -335,9 +321,6 @@ async def test_a_client_arriving_while_valkey_is_away_is_told_to_come_back(
                     with pytest.raises(ConnectionClosed) as closed:
                         await asyncio.wait_for(second.recv(), 10)
             own_valkey.start()
-    finally:
-        gateway.stop.set()
-        await serving
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
