@@ -11,15 +11,15 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from quizboard.connections import SERVER_DOWN
-from quizboard.errors import ConfigError, QuizboardError
-from quizboard.lifecycle import run_until_signalled
-from quizboard.logs import setup_logging
-from quizboard.migrate import migrate
-from quizboard.reporting import init_error_reporting
+from quizboard.core.errors import ConfigError, QuizboardError
+from quizboard.local.lifecycle import run_until_signalled
+from quizboard.observe.logs import setup_logging
+from quizboard.observe.reporting import init_error_reporting
+from quizboard.observe.tracing import from_environment
 from quizboard.settings import Settings
+from quizboard.store.connections import SERVER_DOWN
+from quizboard.store.migrations import migrate
 from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
-from quizboard.tracing import from_environment
 
 log = logging.getLogger("quizboard")
 T = TypeVar("T")
@@ -200,7 +200,7 @@ def up(
     gateway_port: int | None,
 ) -> None:
     """Run the whole system; embedded Valkey and PostgreSQL unless URLs are set."""
-    from quizboard.up import run_up
+    from quizboard.local.up import run_up
 
     settings = _settings(ctx).replace(
         data_dir=data_dir, api_port=api_port, gateway_port=gateway_port
@@ -217,7 +217,7 @@ def up(
 @click.pass_context
 def reconcile_command(ctx: click.Context, quiz_id: int, fix: bool) -> None:
     """Compare a quiz's accepted answers, PostgreSQL and its leaderboard; exit 1 on a difference."""
-    from quizboard.reconcile import run_reconcile
+    from quizboard.ops.reconcile import run_reconcile
 
     ctx.exit(_run_once(run_reconcile(_settings(ctx), quiz_id, fix=fix, echo=click.echo)))
 
@@ -232,7 +232,7 @@ def dead() -> None:
 @click.pass_context
 def dead_list(ctx: click.Context, count: int) -> None:
     """List dead letters: group, source entry, deliveries and the last error."""
-    from quizboard.streams.dead import list_command
+    from quizboard.ops.dead import list_command
 
     _run_once(list_command(_settings(ctx), count, click.echo))
 
@@ -243,7 +243,7 @@ def dead_list(ctx: click.Context, count: int) -> None:
 @click.pass_context
 def dead_retry(ctx: click.Context, dead_ids: tuple[str, ...], everything: bool) -> None:
     """Re-drive dead letters into the group that gave up on them; exit 1 if any fail again."""
-    from quizboard.streams.dead import retry_command
+    from quizboard.ops.dead import retry_command
 
     if not dead_ids and not everything:
         raise click.UsageError("name the dead letters to re-drive, or pass --all")
@@ -266,6 +266,6 @@ def dead_retry(ctx: click.Context, dead_ids: tuple[str, ...], everything: bool) 
 @click.pass_context
 def status(ctx: click.Context, max_lag: int, max_pending: int) -> None:
     """Show each stream and group: length, lag, pending, consumers, dead letters."""
-    from quizboard.streams.status import status_command
+    from quizboard.ops.status import status_command
 
     ctx.exit(_run_once(status_command(_settings(ctx), max_lag, max_pending, click.echo)))

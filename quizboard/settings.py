@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from quizboard.errors import ConfigError
+from quizboard.core.errors import ConfigError
 
 ENV_PREFIX = "QUIZBOARD_"
 
@@ -42,7 +42,7 @@ class Settings:
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
     gateway_max_connections: int = 20_000
     quiz_retention_s: int = 86_400  # Redis keys of an ended quiz live this long
-    test_pause: str = ""  # a test hook: see quizboard/testing.py
+    test_pause: str = ""  # a failpoint: see quizboard/core/failpoints.py
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     gateway_host: str = "127.0.0.1"

@@ -34,7 +34,7 @@ from loadkit.httpclient import HttpClient
 from loadkit.measure import percentiles
 from loadkit.stack import ADMIN, database, loadtest, quizboard, script_server, servers
 
-from quizboard.keys import Keys
+from quizboard.core.keys import Keys
 
 SAMPLE = Path(__file__).parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
 

@@ -35,9 +35,9 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from quizboard.models import ChoiceQuestionIn, Question, QuizIn, check_quiz
-from quizboard.scoring import judge
-from quizboard.tokens import PlayerClaims, bearer, sign, verify
+from quizboard.core.models import ChoiceQuestionIn, Question, QuizIn, check_quiz
+from quizboard.core.scoring import judge
+from quizboard.core.tokens import PlayerClaims, bearer, sign, verify
 
 QUIZ = msgspec.json.Decoder(QuizIn)
 ENCODE = msgspec.json.Encoder().encode

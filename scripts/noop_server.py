@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from quizboard.models import AnswerIn, AnswerOut, JoinIn, JoinOut
+from quizboard.core.models import AnswerIn, AnswerOut, JoinIn, JoinOut
 
 SAMPLE = Path(__file__).parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
 ANSWER = msgspec.json.Decoder(AnswerIn)

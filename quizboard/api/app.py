@@ -16,17 +16,17 @@ from quizboard.api import health, players, quizzes
 from quizboard.api.errors import exception_handlers
 from quizboard.api.hot_path import HotPath
 from quizboard.api.instrument import RequestMetrics
+from quizboard.api.intake import Intake, Limits
 from quizboard.api.openapi import build_openapi
 from quizboard.api.responses import json_response
 from quizboard.api.state import Services
-from quizboard.connections import pg_pool, redis_client
-from quizboard.errors import ConfigError
-from quizboard.intake import Intake, Limits
-from quizboard.keys import Keys
-from quizboard.metrics import CONTENT_TYPE, ApiMetrics, render
-from quizboard.quizzes import QuizCatalog
+from quizboard.core.errors import ConfigError
+from quizboard.core.keys import Keys
+from quizboard.observe.metrics import CONTENT_TYPE, ApiMetrics, render
+from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
-from quizboard.tracing import Tracing
+from quizboard.store.catalog import QuizCatalog
+from quizboard.store.connections import pg_pool, redis_client
 
 
 def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:

@@ -1,9 +1,8 @@
-"""Mapping errors to HTTP status codes: the only place that knows about both."""
+"""The Starlette exception handlers: each error becomes its status and the one error body."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,54 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from quizboard.api.responses import error_response
-from quizboard.connections import SERVER_DOWN
-from quizboard.errors import (
-    AlreadyAnswered,
-    BodyTooLarge,
-    ClientGone,
-    Forbidden,
-    InvalidInput,
-    MalformedJson,
-    NotFound,
-    QuizboardError,
-    QuizEnded,
-    QuizNotOpen,
-    RateLimited,
-    Unauthorized,
-    Unavailable,
-)
+from quizboard.core.errors import QuizboardError, RateLimited, Unauthorized, Unavailable
+from quizboard.core.http import HTTP_CODES, status_of
+from quizboard.store.connections import SERVER_DOWN
 
 log = logging.getLogger(__name__)
-
-STATUS: Mapping[type[QuizboardError], int] = {
-    MalformedJson: 400,
-    BodyTooLarge: 413,
-    InvalidInput: 422,
-    Unauthorized: 401,
-    Forbidden: 403,
-    QuizNotOpen: 403,
-    NotFound: 404,
-    AlreadyAnswered: 409,
-    QuizEnded: 410,
-    RateLimited: 429,
-    Unavailable: 503,
-    ClientGone: 499,  # no one reads it; the status is for the metrics and logs (as nginx)
-}
-
-HTTP_CODES: Mapping[int, str] = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",
-}
-
-
-def status_of(error: QuizboardError) -> int:
-    """The status of the nearest mapped class in ``error``'s hierarchy (500 for none)."""
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 500
 
 
 async def quizboard_error(request: Request, exc: Exception) -> Response:

@@ -7,8 +7,8 @@ from starlette.responses import Response
 
 from quizboard.api.responses import error_response, json_response
 from quizboard.api.state import services
-from quizboard.connections import SERVER_DOWN
-from quizboard.migrate import pending
+from quizboard.store.connections import SERVER_DOWN
+from quizboard.store.migrations import pending
 
 
 async def healthz(request: Request) -> Response:

@@ -20,9 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from quizboard.api import players
 from quizboard.api.errors import quizboard_error, server_down, unexpected
-from quizboard.connections import SERVER_DOWN
-from quizboard.errors import QuizboardError
-from quizboard.metrics import ApiMetrics
+from quizboard.core.errors import QuizboardError
+from quizboard.observe.metrics import ApiMetrics
+from quizboard.store.connections import SERVER_DOWN
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 ROUTES: dict[str, tuple[str, Endpoint]] = {

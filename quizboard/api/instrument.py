@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quizboard.metrics import ApiMetrics
+from quizboard.observe.metrics import ApiMetrics
 
 
 class RequestMetrics:

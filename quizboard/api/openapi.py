@@ -6,9 +6,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from quizboard.api.responses import ErrorBody
-from quizboard.leaderboard import Snapshot, Standing
-from quizboard.models import (
+from quizboard.core.http import ErrorBody
+from quizboard.core.leaderboard import Snapshot, Standing
+from quizboard.core.models import (
     AnswerIn,
     AnswerOut,
     JoinIn,

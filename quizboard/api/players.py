@@ -12,12 +12,12 @@ from starlette.responses import Response
 from quizboard.api.requests import client_address, decode_body, path_id, player_claims
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
-from quizboard.errors import AlreadyAnswered, NotFound
-from quizboard.events import AnswerEvent, JoinEvent
-from quizboard.leaderboard import read_standing
-from quizboard.models import AnswerIn, AnswerOut, JoinIn, JoinOut, clean_display_name
-from quizboard.scoring import judge
-from quizboard.tokens import PlayerClaims, sign
+from quizboard.core.errors import AlreadyAnswered, NotFound
+from quizboard.core.events import AnswerEvent, JoinEvent
+from quizboard.core.models import AnswerIn, AnswerOut, JoinIn, JoinOut, clean_display_name
+from quizboard.core.scoring import judge
+from quizboard.core.tokens import PlayerClaims, sign
+from quizboard.store.leaderboard import read_standing
 
 JOIN_DECODER = msgspec.json.Decoder(JoinIn)
 ANSWER_DECODER = msgspec.json.Decoder(AnswerIn)

@@ -9,8 +9,8 @@ from starlette.responses import Response
 from quizboard.api.requests import decode_body, path_id, query_int, require_admin
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
-from quizboard.leaderboard import read_snapshot
-from quizboard.models import QuizIn, public_quiz
+from quizboard.core.models import QuizIn, public_quiz
+from quizboard.store.leaderboard import read_snapshot
 
 QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
 MAX_PAGE = 100

@@ -8,7 +8,7 @@ from typing import TypeVar
 import msgspec
 from starlette.requests import ClientDisconnect, Request
 
-from quizboard.errors import (
+from quizboard.core.errors import (
     BodyTooLarge,
     ClientGone,
     Forbidden,
@@ -17,8 +17,8 @@ from quizboard.errors import (
     NotFound,
     Unauthorized,
 )
-from quizboard.models import MAX_ID
-from quizboard.tokens import PlayerClaims, bearer, verify
+from quizboard.core.models import MAX_ID
+from quizboard.core.tokens import PlayerClaims, bearer, verify
 
 T = TypeVar("T")
 

@@ -6,21 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from msgspec import Struct
 from starlette.responses import Response
 
+from quizboard.core.http import error_body
+
 ENCODER = msgspec.json.Encoder()
-
-
-class ErrorDetail(Struct, frozen=True):
-    code: str
-    message: str
-
-
-class ErrorBody(Struct, frozen=True):
-    """Every error response: ``{"error": {"code": ..., "message": ...}}``."""
-
-    error: ErrorDetail
 
 
 def json_response(
@@ -38,4 +28,4 @@ def json_response(
 def error_response(
     status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    return json_response(ErrorBody(ErrorDetail(code, message)), status_code, headers)
+    return json_response(error_body(code, message), status_code, headers)

@@ -7,13 +7,13 @@ from typing import cast
 
 from starlette.requests import Request
 
-from quizboard.connections import Pool, Redis
-from quizboard.intake import Intake
-from quizboard.keys import Keys
-from quizboard.metrics import ApiMetrics
-from quizboard.quizzes import QuizCatalog
+from quizboard.api.intake import Intake
+from quizboard.core.keys import Keys
+from quizboard.observe.metrics import ApiMetrics
+from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
-from quizboard.tracing import Tracing
+from quizboard.store.catalog import QuizCatalog
+from quizboard.store.connections import Pool, Redis
 
 
 @dataclass(frozen=True, slots=True)

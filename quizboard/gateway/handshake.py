@@ -7,9 +7,9 @@ import re
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from quizboard.errors import Forbidden, NotFound, Unauthorized
-from quizboard.models import MAX_ID
-from quizboard.tokens import bearer, verify
+from quizboard.core.errors import Forbidden, NotFound, Unauthorized
+from quizboard.core.models import MAX_ID
+from quizboard.core.tokens import bearer, verify
 
 QUIZ_PATH = re.compile(r"^/quizzes/([0-9]{1,19})$")
 

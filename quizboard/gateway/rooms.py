@@ -24,13 +24,13 @@ import msgspec
 import websockets
 from websockets.asyncio.server import ServerConnection
 
-from quizboard.connections import REDIS_DOWN, Redis
-from quizboard.errors import NotFound
-from quizboard.events import ENCODER
-from quizboard.keys import Keys
-from quizboard.leaderboard import LeaderboardMessage, read_snapshot
-from quizboard.quizzes import QuizCatalog
-from quizboard.streams.consumer import Backoff
+from quizboard.core.backoff import Backoff
+from quizboard.core.errors import NotFound
+from quizboard.core.keys import Keys
+from quizboard.core.leaderboard import empty_snapshot, snapshot_message
+from quizboard.store.catalog import QuizCatalog
+from quizboard.store.connections import REDIS_DOWN, Redis
+from quizboard.store.leaderboard import read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -196,16 +196,13 @@ class Rooms:
             partition = (await self._quizzes.get(quiz_id)).partition
         except NotFound:
             partition = None
-        if partition is not None:
-            stored = await self._redis.get(self._keys.lb_last(partition, quiz_id))
-            last = versioned(stored) if isinstance(stored, bytes) else None
-            if last is not None:
-                return last
-            snapshot = await read_snapshot(
-                self._redis, self._keys, partition, quiz_id, limit=self._top_n
-            )
-            message = LeaderboardMessage(**msgspec.structs.asdict(snapshot))
-            return ENCODER.encode(message).decode(), snapshot.version
-        empty = LeaderboardMessage(quiz_id=quiz_id, version=0, as_of="", total_players=0,
-                                   entries=[])  # fmt: skip
-        return ENCODER.encode(empty).decode(), 0
+        if partition is None:
+            return snapshot_message(empty_snapshot(quiz_id)).decode(), 0
+        stored = await self._redis.get(self._keys.lb_last(partition, quiz_id))
+        last = versioned(stored) if isinstance(stored, bytes) else None
+        if last is not None:
+            return last
+        snapshot = await read_snapshot(
+            self._redis, self._keys, partition, quiz_id, limit=self._top_n
+        )
+        return snapshot_message(snapshot).decode(), snapshot.version

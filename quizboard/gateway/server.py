@@ -9,22 +9,23 @@ import logging
 import time
 from collections.abc import Callable
 
+import msgspec
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from quizboard.api.errors import status_of
-from quizboard.api.responses import ENCODER, ErrorBody, ErrorDetail
-from quizboard.connections import SERVER_DOWN, pg_pool, redis_client
-from quizboard.errors import QuizboardError
+from quizboard.core.errors import QuizboardError
+from quizboard.core.http import error_body, status_of
+from quizboard.core.keys import Keys
 from quizboard.gateway.handshake import authorize, parse_target
 from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
-from quizboard.keys import Keys
-from quizboard.metrics import CONTENT_TYPE, GatewayMetrics, render
-from quizboard.quizzes import QuizCatalog
+from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.settings import Settings
+from quizboard.store.catalog import QuizCatalog
+from quizboard.store.connections import SERVER_DOWN, pg_pool, redis_client
 
 log = logging.getLogger(__name__)
+ENCODER = msgspec.json.Encoder()
 
 MAX_INCOMING = 4096  # clients have nothing to say; a bigger frame is closed with 1009
 MAX_CLIENT_BUFFER = 256 * 1024
@@ -43,7 +44,7 @@ def _respond(connection: ServerConnection, status: int, body: bytes, content_typ
 
 
 def _reject(connection: ServerConnection, status: int, code: str, message: str) -> Response:
-    body = ENCODER.encode(ErrorBody(ErrorDetail(code, message)))
+    body = ENCODER.encode(error_body(code, message))
     return _respond(connection, status, body, "application/json")
 
 

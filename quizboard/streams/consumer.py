@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ import msgspec
 import psycopg
 import redis.exceptions
 
-from quizboard.connections import SERVER_DOWN, Redis, text
-from quizboard.events import FIELD, TRACED_DECODER
-from quizboard.keys import Keys
-from quizboard.metrics import WorkerMetrics
-from quizboard.tracing import Tracing
+from quizboard.core.backoff import Backoff
+from quizboard.core.events import FIELD, TRACED_DECODER
+from quizboard.core.keys import Keys
+from quizboard.observe.metrics import WorkerMetrics
+from quizboard.observe.tracing import Tracing
+from quizboard.store.connections import SERVER_DOWN, Redis, text
 
 log = logging.getLogger(__name__)
 
@@ -81,22 +81,6 @@ class ConsumerConfig:
     block_ms: int = 1000
     reclaim_idle_ms: int = 30_000
     max_deliveries: int = 5
-
-
-class Backoff:
-    """Exponential backoff with jitter, from ``first`` to ``cap`` seconds."""
-
-    def __init__(self, first: float = 0.05, cap: float = 2.0) -> None:
-        self.first = first
-        self.cap = cap
-        self.delay = first
-
-    async def wait(self) -> None:
-        await asyncio.sleep(self.delay * random.uniform(0.5, 1.0))
-        self.delay = min(self.cap, self.delay * 2)
-
-    def reset(self) -> None:
-        self.delay = self.first
 
 
 def _decode_entries(stream: str, raw: list[tuple[bytes, dict[bytes, bytes] | None]]) -> list[Entry]:

@@ -16,11 +16,11 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from quizboard.connections import Connections, Redis
-from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
-from quizboard.keys import Keys
+from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
+from quizboard.core.failpoints import Pause, no_pause
+from quizboard.core.keys import Keys
+from quizboard.store.connections import Connections, Redis
 from quizboard.streams.consumer import Entry
-from quizboard.testing import Pause, no_pause
 
 STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_user_quiz

@@ -16,12 +16,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from quizboard import tracing
-from quizboard.connections import Redis
-from quizboard.events import ANSWER_DECODER, FIELD, JOIN_DECODER
-from quizboard.keys import LB_CHANGES, Keys
+from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
+from quizboard.core.failpoints import Pause, no_pause
+from quizboard.core.keys import LB_CHANGES, Keys
+from quizboard.observe import tracing
+from quizboard.store.connections import Redis
 from quizboard.streams.consumer import Entry
-from quizboard.testing import Pause, no_pause
 
 # Shared by both scripts. ARGV[1]: group, ARGV[2]: 'ack' or 'redrive', ARGV[3]: quiz
 # count nq, ARGV[4]: the batch's traceparent or '', then the nq quiz ids, then per entry:

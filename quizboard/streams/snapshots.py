@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
-from quizboard.connections import SERVER_DOWN, Redis
-from quizboard.events import CHANGE_DECODER, ENCODER, FIELD
-from quizboard.keys import Keys
-from quizboard.leaderboard import LeaderboardMessage, read_snapshot
-from quizboard.metrics import WorkerMetrics
-from quizboard.streams.consumer import Backoff, Entry
-from quizboard.testing import Pause, no_pause
-from quizboard.throttle import QuizThrottle
-from quizboard.tracing import Tracing
+from quizboard.core.backoff import Backoff
+from quizboard.core.events import CHANGE_DECODER, FIELD
+from quizboard.core.failpoints import Pause, no_pause
+from quizboard.core.keys import Keys
+from quizboard.core.leaderboard import snapshot_message
+from quizboard.core.throttle import QuizThrottle
+from quizboard.observe.metrics import WorkerMetrics
+from quizboard.observe.tracing import Tracing
+from quizboard.store.connections import SERVER_DOWN, Redis
+from quizboard.store.leaderboard import read_snapshot
+from quizboard.streams.consumer import Entry
 
 log = logging.getLogger(__name__)
 
@@ -163,16 +165,9 @@ class SnapshotPublisher:
         snapshot = await read_snapshot(
             self._redis, self._keys, partition, quiz_id, limit=self._top_n, new_version=True
         )
-        message = LeaderboardMessage(
-            quiz_id=snapshot.quiz_id,
-            version=snapshot.version,
-            as_of=snapshot.as_of,
-            total_players=snapshot.total_players,
-            entries=snapshot.entries,
-        )
         await self._store_and_publish(
             keys=[self._keys.lb_last(partition, quiz_id)],
-            args=[snapshot.version, ENCODER.encode(message), self._keys.channel(quiz_id)],
+            args=[snapshot.version, snapshot_message(snapshot), self._keys.channel(quiz_id)],
         )
         self._metrics.published.inc()
         self._metrics.observe_freshness(snapshot.as_of)

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from quizboard.connections import SERVER_DOWN, Redis
-from quizboard.metrics import WorkerMetrics
-from quizboard.streams.status import stream_status
+from quizboard.observe.metrics import WorkerMetrics
+from quizboard.store.connections import SERVER_DOWN, Redis
+from quizboard.store.stream_state import stream_status
 
 
 async def refresh(redis: Redis, metrics: WorkerMetrics, streams: Sequence[str]) -> None:

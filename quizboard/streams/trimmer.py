@@ -20,16 +20,16 @@ from typing import NamedTuple
 
 import psycopg
 
-from quizboard.connections import (
+from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.settings import Settings
+from quizboard.store.connections import (
     SERVER_DOWN,
     Connections,
     Reconnecting,
     Redis,
     redis_client,
 )
-from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
-from quizboard.settings import Settings
-from quizboard.streams.status import stream_status
+from quizboard.store.stream_state import stream_status
 
 log = logging.getLogger(__name__)
 

@@ -8,19 +8,19 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 
-from quizboard.connections import Connections, Reconnecting, Redis, redis_client
-from quizboard.errors import ConfigError
-from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
-from quizboard.metrics import WorkerMetrics
-from quizboard.metrics_server import metrics_server
+from quizboard.core.errors import ConfigError
+from quizboard.core.failpoints import Pause, pause_at
+from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.observe.metrics import WorkerMetrics
+from quizboard.observe.metrics_server import metrics_server
+from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
+from quizboard.store.connections import Connections, Reconnecting, Redis, redis_client
 from quizboard.streams.consumer import Consumer, ConsumerConfig, Sink
 from quizboard.streams.postgres_sinks import UserAnswerSink, UserQuizSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink, LeaderboardJoinSink
 from quizboard.streams.snapshots import SnapshotPublisher
 from quizboard.streams.stats import refresh_forever
-from quizboard.testing import Pause, pause_at
-from quizboard.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from typing import Any
 
 import psycopg
 
-from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
-from quizboard.migrate import migrate
+from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
+from quizboard.store.migrations import migrate
 
 SCRIPTS = Path(__file__).parent.parent
 ADMIN = "bench-admin-token"

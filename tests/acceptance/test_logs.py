@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from quizboard.embedded import EmbeddedValkey
+from quizboard.local.embedded import EmbeddedValkey
 
 
 def test_a_worker_logs_json_lines_without_secrets(tmp_path: Path) -> None:

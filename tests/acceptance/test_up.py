@@ -14,7 +14,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from quizboard.embedded import free_port
+from quizboard.local.embedded import free_port
 from tests.conftest import quiz_body
 from tests.integration.processes import start_up
 

@@ -22,13 +22,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from quizboard.api import create_app
-from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.gateway.server import serve_gateway
-from quizboard.migrate import migrate
+from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey
+from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
+from quizboard.store.migrations import migrate
 from quizboard.streams.consumer import Consumer
 from quizboard.streams.worker import GROUPS, run_worker
-from quizboard.tracing import Tracing
 
 ADMIN = "test-admin-token"
 

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 
+from quizboard.core.failpoints import MARKER
 from quizboard.settings import Settings
-from quizboard.testing import MARKER
 
 
 def spawn(settings: Settings, *args: str) -> subprocess.Popen[bytes]:

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from quizboard.api import create_app
-from quizboard.keys import ANSWERS, JOINS, Keys
+from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.settings import Settings
 from tests.conftest import quiz_body
 from tests.integration.conftest import with_lifespan_state
@@ -210,7 +210,7 @@ async def test_health(api: httpx.AsyncClient) -> None:
 async def test_expired_tokens_and_answers_before_the_quiz_opens(
     api: httpx.AsyncClient, quiz: dict[str, Any], redis: aioredis.Redis
 ) -> None:
-    from quizboard.tokens import PlayerClaims, sign
+    from quizboard.core.tokens import PlayerClaims, sign
 
     secret = b"test-secret"
     question = quiz["questions"][0]

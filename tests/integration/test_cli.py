@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from quizboard.embedded import free_port
+from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
 
 

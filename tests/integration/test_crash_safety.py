@@ -12,9 +12,9 @@ import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
-from quizboard.connections import pg_pool
-from quizboard.keys import ANSWERS, Keys
+from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
+from quizboard.store.connections import pg_pool
 from quizboard.streams.consumer import Entry
 from quizboard.streams.postgres_sinks import UserAnswerSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 
-from quizboard.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
 from tests.integration.conftest import Workers
 from tests.integration.steps import answer, count, create_quiz, eventually, join

@@ -7,9 +7,9 @@ import asyncio
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from quizboard.events import AnswerEvent
-from quizboard.intake import Intake
-from quizboard.keys import ANSWERS, Keys
+from quizboard.api.intake import Intake
+from quizboard.core.events import AnswerEvent
+from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
 
 

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 
-from quizboard.embedded import free_port
+from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
 from tests.integration.processes import start_up
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from quizboard.embedded import free_port
+from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
 from tests.integration.conftest import ADMIN, Gateway, Workers
 from tests.integration.processes import spawn, terminate

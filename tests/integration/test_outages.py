@@ -21,10 +21,10 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey
-from quizboard.keys import ANSWERS, JOINS, Keys
-from quizboard.migrate import migrate
+from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.settings import Settings
+from quizboard.store.migrations import migrate
 from tests.integration.conftest import ADMIN, Workers, api_client, running_gateway
 from tests.integration.steps import answer, create_quiz, eventually, join
 from tests.integration.test_cli import quizboard

@@ -20,7 +20,7 @@ import pytest
 import redis
 import schemathesis
 
-from quizboard.embedded import free_port
+from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
 from tests.conftest import quiz_body
 from tests.integration.conftest import ADMIN

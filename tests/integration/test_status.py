@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import redis.asyncio as aioredis
 
-from quizboard.keys import ANSWERS, Keys
+from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
 from tests.integration.conftest import Workers
 from tests.integration.steps import create_quiz, eventually, join

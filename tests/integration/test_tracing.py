@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from quizboard.observe.tracing import Tracing, from_environment
 from quizboard.settings import Settings
 from quizboard.streams.worker import run_worker
-from quizboard.tracing import Tracing, from_environment
 from tests.integration.conftest import api_client
 from tests.integration.steps import answer, create_quiz, eventually, join
 

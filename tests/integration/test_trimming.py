@@ -8,7 +8,7 @@ import httpx
 import psycopg
 import redis.asyncio as aioredis
 
-from quizboard.keys import ANSWERS, Keys
+from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
 from quizboard.streams.trimmer import trim_once
 from tests.integration.conftest import Workers
@@ -66,7 +66,7 @@ async def test_the_redis_keys_of_long_ended_quizzes_are_dropped(
     redis: aioredis.Redis,
     db: psycopg.AsyncConnection[Any],
 ) -> None:
-    from quizboard.connections import Reconnecting
+    from quizboard.store.connections import Reconnecting
     from quizboard.streams.trimmer import expire_ended
 
     workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")

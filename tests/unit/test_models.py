@@ -6,8 +6,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from quizboard.errors import InvalidInput, QuizEnded, QuizNotOpen
-from quizboard.models import AnswerIn, QuizIn, check_quiz, clean_display_name
+from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
+from quizboard.core.models import AnswerIn, QuizIn, check_quiz, clean_display_name
 from tests.conftest import quiz_body
 
 DECODER = msgspec.json.Decoder(QuizIn)
@@ -75,7 +75,7 @@ def test_display_names_are_trimmed_and_must_be_printable() -> None:
 
 def test_the_window_check() -> None:
     quiz = decode(quiz_body(opens_in=100, lasts=100))
-    from quizboard.models import QuizConfig
+    from quizboard.core.models import QuizConfig
 
     config = QuizConfig(id=1, title="t", available_at=quiz.available_at, ends_at=quiz.ends_at,
                         partition=0, questions=[])  # fmt: skip

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from quizboard.ranks import competition_ranks
+from quizboard.core.ranks import competition_ranks
 
 
 def test_ties_share_a_rank_and_the_next_rank_skips() -> None:

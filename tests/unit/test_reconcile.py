@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from quizboard.reconcile import QuizState, differences
+from quizboard.ops.reconcile import QuizState, differences
 
 
 def agreeing() -> QuizState:

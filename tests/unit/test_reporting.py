@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from quizboard.reporting import init_error_reporting
+from quizboard.observe.reporting import init_error_reporting
 
 
 def test_without_a_dsn_sentry_is_not_even_imported() -> None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from quizboard.errors import InvalidInput
-from quizboard.models import Question
-from quizboard.scoring import Verdict, judge, normalize
+from quizboard.core.errors import InvalidInput
+from quizboard.core.models import Question
+from quizboard.core.scoring import Verdict, judge, normalize
 
 CHOICE = Question(id=1, position=1, kind="choice", prompt="?", points=100,
                   choices=["a", "b", "c"], answer=1)  # fmt: skip

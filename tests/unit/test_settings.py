@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from quizboard.errors import ConfigError
-from quizboard.keys import Keys
+from quizboard.core.errors import ConfigError
+from quizboard.core.keys import Keys
 from quizboard.settings import Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from quizboard.throttle import QuizThrottle
+from quizboard.core.throttle import QuizThrottle
 
 
 def test_nothing_waiting_means_no_attempt() -> None:

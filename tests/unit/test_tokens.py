@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from quizboard.errors import Unauthorized
-from quizboard.tokens import PlayerClaims, bearer, sign, verify
+from quizboard.core.errors import Unauthorized
+from quizboard.core.tokens import PlayerClaims, bearer, sign, verify
 
 SECRET = b"secret"
 CLAIMS = PlayerClaims(7, "0b8e7f0c-1c2d-4e5f-8a9b-0c1d2e3f4a5b", 2_000)

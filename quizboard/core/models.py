@@ -14,7 +14,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta, Struct
 
-from quizboard.errors import InvalidInput, QuizEnded, QuizNotOpen
+from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
 
 MAX_ID = 2**63 - 1
 

@@ -18,10 +18,9 @@ from psycopg import AsyncCursor
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from quizboard.connections import Pool, Redis
-from quizboard.errors import NotFound
-from quizboard.keys import Keys
-from quizboard.models import (
+from quizboard.core.errors import NotFound
+from quizboard.core.keys import Keys
+from quizboard.core.models import (
     CONFIG_DECODER,
     CONFIG_ENCODER,
     ChoiceQuestionIn,
@@ -32,6 +31,7 @@ from quizboard.models import (
     QuizSummary,
     check_quiz,
 )
+from quizboard.store.connections import Pool, Redis
 
 log = logging.getLogger(__name__)
 

@@ -2,42 +2,10 @@
 
 from __future__ import annotations
 
-from msgspec import Struct
-
-from quizboard.connections import Redis, text
-from quizboard.keys import Keys
-from quizboard.ranks import competition_ranks
-
-
-class LeaderboardEntry(Struct, frozen=True):
-    """One player's place on the board."""
-
-    rank: int
-    player_id: str
-    display_name: str
-    score: int
-
-
-class Snapshot(Struct, frozen=True):
-    """A page of the board; ``as_of`` is the last answer event applied to it."""
-
-    quiz_id: int
-    version: int
-    as_of: str
-    total_players: int
-    entries: list[LeaderboardEntry]
-
-
-class LeaderboardMessage(Snapshot, frozen=True, tag_field="type", tag="leaderboard"):
-    """A snapshot as the gateway sends it: the same object with ``"type": "leaderboard"``."""
-
-
-class Standing(Struct, frozen=True):
-    """One player's rank and score; ``rank`` is ``None`` until the player is on the board."""
-
-    rank: int | None
-    score: int
-    total_players: int
+from quizboard.core.keys import Keys
+from quizboard.core.leaderboard import LeaderboardEntry, Snapshot, Standing
+from quizboard.core.ranks import competition_ranks
+from quizboard.store.connections import Redis, text
 
 
 async def read_snapshot(

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from typing import NamedTuple
 
-from quizboard.errors import Unauthorized
+from quizboard.core.errors import Unauthorized
 
 MAX_TOKEN_LENGTH = 256
 

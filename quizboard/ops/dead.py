@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from quizboard.connections import Redis, pg_pool, redis_client, text
-from quizboard.keys import Keys
+from quizboard.core.keys import Keys
 from quizboard.settings import Settings
+from quizboard.store.connections import Redis, pg_pool, redis_client, text
 from quizboard.streams.consumer import REJECTED, Entry
 
 PREFIX = b"field:"

@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 from hiredis import pack_command
 
-from quizboard.errors import ConfigError
+from quizboard.core.errors import ConfigError
 
 REDIS_TIMEOUT = 5.0
 

@@ -23,7 +23,7 @@ from typing import IO, Self
 import psycopg
 import redis
 
-from quizboard.lifecycle import die_with_parent
+from quizboard.local.lifecycle import die_with_parent
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from prometheus_client import CollectorRegistry
 
-from quizboard.metrics import CONTENT_TYPE, render
+from quizboard.observe.metrics import CONTENT_TYPE, render
 
 
 def _response(status: str, body: bytes, content_type: str = "text/plain") -> bytes:

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from quizboard.connections import Redis, pipelined, text
-from quizboard.errors import RateLimited, Unavailable
-from quizboard.events import ENCODER, AnswerEvent, JoinEvent
-from quizboard.keys import ANSWERS, JOINS, Keys
+from quizboard.core.errors import RateLimited, Unavailable
+from quizboard.core.events import ENCODER, AnswerEvent, JoinEvent
+from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.store.connections import Redis, pipelined, text
 
 # KEYS: the joins stream, the answers stream, then the keys the requests name.
 # ARGV: player limit, address limit, window (ms); then per request: kind ('j' or 'a'),

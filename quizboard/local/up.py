@@ -24,14 +24,14 @@ from pathlib import Path
 import click
 import psycopg
 
-from quizboard import demo
-from quizboard.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
-from quizboard.errors import ConfigError
-from quizboard.lifecycle import run_until_signalled
-from quizboard.migrate import migrate
+from quizboard.core.errors import ConfigError
+from quizboard.local import demo
+from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
+from quizboard.local.lifecycle import run_until_signalled
+from quizboard.local.supervisor import ChildSpec, Supervisor, child_env, quizboard_argv
 from quizboard.settings import Settings
+from quizboard.store.migrations import migrate
 from quizboard.streams.worker import GROUPS
-from quizboard.supervisor import ChildSpec, Supervisor, child_env, quizboard_argv
 
 log = logging.getLogger(__name__)
 

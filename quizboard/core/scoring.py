@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-from quizboard.errors import InvalidInput
-from quizboard.models import Question
+from quizboard.core.errors import InvalidInput
+from quizboard.core.models import Question
 
 MAX_TEXT_ANSWER = 200
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 from psycopg.rows import dict_row
 
-from quizboard.connections import Pool, Redis, pg_pool, redis_client, text
-from quizboard.keys import ANSWERS, JOINS, Keys
-from quizboard.models import QuizConfig
-from quizboard.quizzes import QuizCatalog
+from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.core.models import QuizConfig
 from quizboard.settings import Settings
-from quizboard.streams.status import stream_status
+from quizboard.store.catalog import QuizCatalog
+from quizboard.store.connections import Pool, Redis, pg_pool, redis_client, text
+from quizboard.store.stream_state import stream_status
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-MIGRATIONS_PACKAGE = "quizboard.migrations"
+MIGRATIONS_PACKAGE = "quizboard.store.sql"
 # Any fixed number: concurrent `quizboard migrate` runs queue on this lock.
 LOCK_ID = 0x71756979
 

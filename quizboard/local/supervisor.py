@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from quizboard.lifecycle import die_with_parent
+from quizboard.local.lifecycle import die_with_parent
 
 log = logging.getLogger(__name__)
 

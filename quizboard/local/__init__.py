@@ -1,0 +1,1 @@
+"""``quizboard up``: embedded servers, the supervisor, the demo, and how processes live."""

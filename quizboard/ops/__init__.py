@@ -1,0 +1,1 @@
+"""Operator commands: status, reconcile, dead letters."""
