@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from quizboard.core.errors import ConfigError
+from quizboard.core.failpoints import Failpoints
 
 ENV_PREFIX = "QUIZBOARD_"
 
@@ -108,6 +109,7 @@ class Settings:
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
         if not self.key_prefix:
             raise ConfigError(f"{ENV_PREFIX}KEY_PREFIX must not be empty")
+        Failpoints(self.test_pause)  # names an existing failpoint, or none
 
 
 def _cast(name: str, raw: str, kind: object) -> Any:
