@@ -8,21 +8,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from quizboard.api import health, players, quizzes
 from quizboard.api.errors import exception_handlers
 from quizboard.api.hot_path import HotPath
 from quizboard.api.instrument import RequestMetrics
 from quizboard.api.intake import Intake, Limits
 from quizboard.api.openapi import build_openapi
 from quizboard.api.responses import json_response
+from quizboard.api.routes import ROUTES, starlette_routes
 from quizboard.api.state import Services
 from quizboard.core.errors import ConfigError
 from quizboard.core.keys import Keys
-from quizboard.observe.metrics import CONTENT_TYPE, ApiMetrics, render
+from quizboard.observe.metrics import ApiMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
@@ -33,7 +30,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
     """The API app for ``settings``; its clients open when the server starts it."""
     if not settings.secret or not settings.admin_token:
         raise ConfigError("QUIZBOARD_SECRET and QUIZBOARD_ADMIN_TOKEN must be set")
-    openapi = json_response(build_openapi())
+    openapi = json_response(build_openapi(ROUTES))
     metrics = ApiMetrics()
 
     @asynccontextmanager
@@ -48,6 +45,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
                 wait_aof=settings.wait_aof,
                 coalesce=settings.coalesce,
                 limits=Limits(settings.player_rate, settings.address_rate),
+                metrics=metrics,
             ) as intake,
         ):
             yield {
@@ -61,30 +59,12 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
                     metrics=metrics,
                     tracing=tracing or Tracing(),
                     secret=settings.secret.encode(),
+                    openapi=openapi,
                 )
             }
 
-    async def openapi_json(request: Request) -> Response:
-        return openapi
-
-    async def metrics_text(request: Request) -> Response:
-        return Response(render(metrics.registry), media_type=CONTENT_TYPE)
-
-    routes = [
-        Route("/quizzes", quizzes.create_quiz, methods=["POST"]),
-        Route("/quizzes", quizzes.list_quizzes, methods=["GET"]),
-        Route("/quizzes/{quiz_id}", quizzes.get_quiz, methods=["GET"]),
-        Route("/quizzes/{quiz_id}/join", players.join, methods=["POST"]),
-        Route("/quizzes/{quiz_id}/answers", players.answer, methods=["POST"]),
-        Route("/quizzes/{quiz_id}/leaderboard", quizzes.get_leaderboard, methods=["GET"]),
-        Route("/quizzes/{quiz_id}/leaderboard/me", players.my_standing, methods=["GET"]),
-        Route("/healthz", health.healthz, methods=["GET"]),
-        Route("/readyz", health.readyz, methods=["GET"]),
-        Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route("/metrics", metrics_text, methods=["GET"]),
-    ]
     return Starlette(
-        routes=routes,
+        routes=starlette_routes(),
         lifespan=lifespan,
         exception_handlers=exception_handlers(),
         middleware=[

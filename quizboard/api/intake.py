@@ -16,6 +16,12 @@ that arrive while a flush is in flight queue up, and the next flush sends them
 all in one pipeline, one script call per partition. There is no timer: an idle
 intake flushes a lone request at once. Each request still gets its own result.
 ``coalesce=False`` sends each request on its own, so the gain can be measured.
+
+The flusher is supervised: an error reaching its loop (a bug: a server's error
+is the error of the requests of that flush) fails the requests it had in hand,
+is logged and counted (``quizboard_intake_flusher_restarts``), and the loop
+starts again, so no request ever waits for a flusher that is gone. On shutdown
+every request still waiting gets :class:`Unavailable`.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from quizboard.core.errors import RateLimited, Unavailable
-from quizboard.core.events import ENCODER, AnswerEvent, JoinEvent
+from quizboard.core.events import ENCODER, FIELD, AnswerEvent, JoinEvent, lua
 from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.observe.metrics import ApiMetrics
 from quizboard.store.connections import Redis, pipelined, text
 
 # KEYS: the joins stream, the answers stream, then the keys the requests name.
@@ -40,7 +47,8 @@ from quizboard.store.connections import Redis, pipelined, text
 # answer sets answered[player:question] = its entry id, and its value is when the marks
 # expire (ms). Per request it returns the new entry id, '' for an answer already given,
 # or '!' followed by the ms until the limit resets.
-ACCEPT = """
+ACCEPT = lua(
+    """
 local player_limit, address_limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local function over(k, limit)
     if k == 0 or limit <= 0 then return false end
@@ -57,18 +65,20 @@ for i = 4, #ARGV, 7 do
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[rp])
     elseif ARGV[i] == 'j' then
         redis.call('HSET', KEYS[hash], ARGV[i + 2], ARGV[i + 4])
-        results[#results + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 3])
+        results[#results + 1] = redis.call('XADD', KEYS[1], '*', '{{FIELD}}', ARGV[i + 3])
     elseif redis.call('HEXISTS', KEYS[hash], ARGV[i + 2]) == 1 then
         results[#results + 1] = ''
     else
-        local id = redis.call('XADD', KEYS[2], '*', 'd', ARGV[i + 3])
+        local id = redis.call('XADD', KEYS[2], '*', '{{FIELD}}', ARGV[i + 3])
         redis.call('HSET', KEYS[hash], ARGV[i + 2], id)
         redis.call('PEXPIREAT', KEYS[hash], ARGV[i + 4])
         results[#results + 1] = id
     end
 end
 return results
-"""
+""",
+    FIELD=FIELD,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +103,7 @@ class Limits:
 
 
 Result = str | None | BaseException
+_Waiting = list[tuple[_Request, asyncio.Future[Result]]]
 
 
 class Intake:
@@ -110,19 +121,23 @@ class Intake:
         wait_aof: bool = False,
         coalesce: bool = True,
         limits: Limits = Limits(),
+        metrics: ApiMetrics | None = None,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._wait_aof = wait_aof
         self._coalesce = coalesce
         self._limits = limits
-        self._queue: list[tuple[_Request, asyncio.Future[Result]]] = []
+        self._metrics = metrics or ApiMetrics()
+        self._queue: _Waiting = []
+        self._in_hand: _Waiting = []  # the batch the flusher is sending
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def __aenter__(self) -> Self:
         if self._coalesce:
-            self._flusher = asyncio.create_task(self._flush_forever(), name="intake-flusher")
+            self._flusher = asyncio.create_task(self._supervise(), name="intake-flusher")
         return self
 
     async def __aexit__(
@@ -131,10 +146,16 @@ class Intake:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closed = True
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        # The server drains its requests before its lifespan ends, so this is rare: a
+        # request still here may have been sent, and is told to retry (a retried
+        # answer then gets 409 if its first copy went in).
+        _resolve(self._in_hand + self._queue, Unavailable("the API is shutting down; retry"))
+        self._in_hand, self._queue = [], []
 
     async def join(self, partition: int, event: JoinEvent, address: str) -> str:
         """Append a join event; return its entry id. Raises :class:`RateLimited`."""
@@ -154,6 +175,8 @@ class Intake:
         return await self._submit(_Request(partition, event, address, keep_until_ms))
 
     async def _submit(self, request: _Request) -> str | None:
+        if self._closed:
+            raise Unavailable("the API is shutting down; retry")
         if self._flusher is None:
             result = (await self._send([request]))[0]
         else:
@@ -165,19 +188,31 @@ class Intake:
             raise result
         return result
 
+    async def _supervise(self) -> None:
+        """Run the flush loop; if it dies, fail its batch in hand, count it, and start again."""
+        while True:
+            try:
+                await self._flush_forever()
+            except Exception as exc:  # the one supervising level of the flusher
+                log.exception("the intake's flusher failed; restarting it", exc_info=exc)
+                self._metrics.intake_restarts.inc()
+                _resolve(self._in_hand, exc)
+                self._in_hand = []
+
     async def _flush_forever(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._queue:
-                batch, self._queue = self._queue, []
+                self._in_hand, self._queue = self._queue, []
                 try:
-                    results = await self._send([request for request, _ in batch])
+                    results = await self._send([request for request, _ in self._in_hand])
                 except Exception as exc:  # every waiting request gets the error as its own
-                    results = [exc] * len(batch)
-                for (_, future), result in zip(batch, results, strict=True):
+                    results = [exc] * len(self._in_hand)
+                for (_, future), result in zip(self._in_hand, results, strict=True):
                     if not future.done():  # the request may have been cancelled
                         future.set_result(result)
+                self._in_hand = []
 
     async def _send(self, requests: list[_Request]) -> list[Result]:
         """One round trip for ``requests``; the result of each, in order."""
@@ -223,16 +258,23 @@ class Intake:
             address_key = number(self._keys.rate(partition, event.quiz_id, "address",
                                                  request.address))  # fmt: skip
             if isinstance(event, JoinEvent):
-                players = number(self._keys.players(partition, event.quiz_id))
+                players = number(self._keys.quiz(partition, event.quiz_id).players)
                 args += ["j", players, event.player_id, ENCODER.encode(event),
                          event.display_name, 0, address_key]  # fmt: skip
                 continue
-            marks = number(self._keys.answered(partition, event.quiz_id))
+            marks = number(self._keys.quiz(partition, event.quiz_id).answered)
             player_key = number(self._keys.rate(partition, event.quiz_id, "player",
                                                 event.player_id))  # fmt: skip
             args += ["a", marks, f"{event.player_id}:{event.question_id}", ENCODER.encode(event),
                      request.keep_until_ms, player_key, address_key]  # fmt: skip
         return keys, args
+
+
+def _resolve(waiting: _Waiting, error: BaseException) -> None:
+    """Give every request still waiting in ``waiting`` the ``error``."""
+    for _, future in waiting:
+        if not future.done():
+            future.set_result(error)
 
 
 def _check_on_disk(reply: Any) -> None:

@@ -4,10 +4,16 @@ Each stream entry holds one field, :data:`FIELD`, whose value is the event as
 JSON, so an operator can read a stream with ``XRANGE``. An answer event carries
 its verdict (``correct``, ``points``), so Postgres and the leaderboard store
 the same score.
+
+This module is the one definition of each event's wire shape. The Lua scripts
+that write an event themselves (the intake's XADD, the change notices of the
+Redis sinks) spell its field names through :func:`lua`, so a renamed field
+changes them too, or fails at import.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import msgspec
@@ -64,3 +70,24 @@ JOIN_DECODER = msgspec.json.Decoder(JoinEvent)
 ANSWER_DECODER = msgspec.json.Decoder(AnswerEvent)
 CHANGE_DECODER = msgspec.json.Decoder(ChangeEvent)
 TRACED_DECODER = msgspec.json.Decoder(Traced)
+
+
+def wire_name(event: type[Struct], field: str) -> str:
+    """How ``event``'s JSON spells ``field``; :class:`KeyError` when it has no such field."""
+    for info in msgspec.structs.fields(event):
+        if info.name == field:
+            return info.encode_name
+    raise KeyError(f"{event.__name__} has no field {field!r}")
+
+
+_PLACEHOLDER = re.compile(r"{{(\w+)}}")
+
+
+def lua(source: str, **names: str) -> str:
+    """``source`` with every ``{{NAME}}`` replaced by ``names[NAME]``.
+
+    For Lua scripts that write events: their field names come from :func:`wire_name`
+    and :data:`FIELD` instead of being typed into the script. A placeholder with no
+    name given is a :class:`KeyError`, so no script runs half-filled.
+    """
+    return _PLACEHOLDER.sub(lambda m: names[m.group(1)], source)

@@ -53,6 +53,11 @@ class ApiMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.intake_restarts = Counter(
+            "quizboard_intake_flusher_restarts",
+            "Times the intake's flusher failed and was started again",
+            registry=self.registry,
+        )
         self.joins_accepted = self.accepted.labels("join")
         self.answers_accepted = self.accepted.labels("answer")
         # labels() validates and locks on every call; the hot routes look each child up once.
@@ -123,6 +128,12 @@ class WorkerMetrics:
         self.oldest_pending = Gauge(
             "quizboard_group_oldest_pending_seconds",
             "Idle time of the oldest pending entry",
+            ["stream", "group"],
+            registry=r,
+        )
+        self.missing = Gauge(
+            "quizboard_group_missing",
+            "1 while a group that should read a stream does not exist on it",
             ["stream", "group"],
             registry=r,
         )

@@ -16,12 +16,31 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
-from quizboard.core.failpoints import Pause, no_pause
+from quizboard.core.events import (
+    ANSWER_DECODER,
+    FIELD,
+    JOIN_DECODER,
+    ChangeEvent,
+    lua,
+    wire_name,
+)
+from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import LB_CHANGES, Keys
 from quizboard.observe import tracing
 from quizboard.store.connections import Redis
 from quizboard.streams.consumer import Entry
+
+
+def _change_notices(source: str) -> str:
+    """A script that XADDs :class:`ChangeEvent` notices, spelled from the type itself."""
+    return lua(
+        source,
+        FIELD=FIELD,
+        QUIZ_ID=wire_name(ChangeEvent, "quiz_id"),
+        AS_OF=wire_name(ChangeEvent, "as_of"),
+        TRACE=wire_name(ChangeEvent, "trace"),
+    )
+
 
 # Shared by both scripts. ARGV[1]: group, ARGV[2]: 'ack' or 'redrive', ARGV[3]: quiz
 # count nq, ARGV[4]: the batch's traceparent or '', then the nq quiz ids, then per entry:
@@ -48,7 +67,7 @@ local function check_types(types)
 end
 local group, mode, nq, trace = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local traced = ''
-if trace ~= '' then traced = ',"trace":"' .. trace .. '"' end
+if trace ~= '' then traced = ',"{{TRACE}}":"' .. trace .. '"' end
 local function gate(id)
     if mode == 'ack' then
         return redis.call('XACK', KEYS[1], group, id) == 1
@@ -57,7 +76,7 @@ local function gate(id)
 end
 """
 
-APPLY_ANSWERS = (
+APPLY_ANSWERS = _change_notices(
     _PRELUDE
     + """
 local refused = check_types({'zset', 'string'})
@@ -81,15 +100,15 @@ for q = 1, nq do
         else
             last[q] = current
         end
-        redis.call('XADD', KEYS[2], '*', 'd',
-            '{"quiz_id":' .. ARGV[4 + q] .. ',"as_of":"' .. last[q] .. '"' .. traced .. '}')
+        redis.call('XADD', KEYS[2], '*', '{{FIELD}}',
+            '{"{{QUIZ_ID}}":' .. ARGV[4 + q] .. ',"{{AS_OF}}":"' .. last[q] .. '"' .. traced .. '}')
     end
 end
 return applied
 """
 )
 
-APPLY_JOINS = (
+APPLY_JOINS = _change_notices(
     _PRELUDE
     + """
 local refused = check_types({'zset'})
@@ -106,7 +125,8 @@ for i = 5 + nq, #ARGV, 5 do
 end
 for q = 1, nq do
     if touched[q] then
-        redis.call('XADD', KEYS[2], '*', 'd', '{"quiz_id":' .. ARGV[4 + q] .. traced .. '}')
+        redis.call('XADD', KEYS[2], '*', '{{FIELD}}',
+            '{"{{QUIZ_ID}}":' .. ARGV[4 + q] .. traced .. '}')
     end
 end
 return applied
@@ -123,10 +143,10 @@ class _ScriptSink:
     acks = True
     script_source = ""
 
-    def __init__(self, redis: Redis, keys: Keys, pause: Pause = no_pause) -> None:
+    def __init__(self, redis: Redis, keys: Keys, failpoints: Failpoints = UNARMED) -> None:
         self._redis = redis
         self._keys = keys
-        self._pause = pause
+        self._failpoints = failpoints
         self._script = redis.register_script(self.script_source)
 
     def row(self, entry: Entry) -> Row:
@@ -152,7 +172,7 @@ class _ScriptSink:
         for entry, gate_id in gated:  # decode everything before any write
             partition = self._keys.partition_of_stream(entry.stream)
             by_partition[partition].append((entry, gate_id, self.row(entry)))
-        await self._pause("before-apply")
+        await self._failpoints.reach("before-apply")
         for partition, part in by_partition.items():
             quizzes: dict[int, int] = {}
             for _, _, (quiz_id, _, _) in part:
@@ -180,7 +200,7 @@ class LeaderboardJoinSink(_ScriptSink):
         return event.quiz_id, event.player_id, ""
 
     def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
-        return (self._keys.leaderboard(partition, quiz_id),)
+        return (self._keys.quiz(partition, quiz_id).leaderboard,)
 
 
 class LeaderboardAnswerSink(_ScriptSink):
@@ -193,4 +213,5 @@ class LeaderboardAnswerSink(_ScriptSink):
         return event.quiz_id, event.player_id, event.points
 
     def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
-        return self._keys.leaderboard(partition, quiz_id), self._keys.lb_as_of(partition, quiz_id)
+        quiz = self._keys.quiz(partition, quiz_id)
+        return quiz.leaderboard, quiz.lb_as_of
