@@ -1,13 +1,17 @@
-"""Request metrics as a pure ASGI middleware: count and time every request by route."""
+"""Request metrics: a pure ASGI middleware that counts and times every request by route,
+and the ``/metrics`` route that shows them."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quizboard.observe.metrics import ApiMetrics
+from quizboard.api.state import services
+from quizboard.observe.metrics import CONTENT_TYPE, ApiMetrics, render
 
 
 class RequestMetrics:
@@ -37,3 +41,8 @@ class RequestMetrics:
             template = getattr(route, "path", "unmatched")
             elapsed = time.perf_counter() - started
             self.metrics.observe_request(template, scope["method"], status, elapsed)
+
+
+async def metrics_text(request: Request) -> Response:
+    """``GET /metrics``: this process's metrics in the Prometheus text format."""
+    return Response(render(services(request).metrics.registry), media_type=CONTENT_TYPE)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from quizboard.api.intake import Intake
 from quizboard.core.keys import Keys
@@ -29,6 +30,7 @@ class Services:
     metrics: ApiMetrics
     tracing: Tracing
     secret: bytes  # the signing secret, encoded once for every token check
+    openapi: Response  # the OpenAPI document, encoded once
 
 
 def services(request: Request) -> Services:

@@ -1,0 +1,81 @@
+"""Every route of the API, in one table: Starlette's router, the hot path and the OpenAPI
+document are all built from :data:`ROUTES`.
+
+Adding a route is one :class:`Endpoint` here. ``hot`` routes (join and answer) are
+served by :mod:`quizboard.api.hot_path` ahead of Starlette's stack; the rest go
+through Starlette's router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from quizboard.api import health, instrument, openapi, players, quizzes
+from quizboard.core.leaderboard import Snapshot, Standing
+from quizboard.core.models import (
+    AnswerIn,
+    AnswerOut,
+    JoinIn,
+    JoinOut,
+    PublicQuiz,
+    QuizConfig,
+    QuizIn,
+    QuizSummary,
+)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One method on one path: its handler, and what the OpenAPI document says of it."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    status: int = 200
+    response: Any = None  # the success body's type; None: not in the OpenAPI document
+    body: type | None = None
+    auth: str | None = None  # "admin", "player" or None
+    errors: tuple[int, ...] = ()
+    query: tuple[str, ...] = ()
+    hot: bool = False
+
+
+PAGE = ("limit", "offset")
+
+ROUTES: tuple[Endpoint, ...] = (
+    Endpoint("POST", "/quizzes", quizzes.create_quiz, "Create a quiz", 201, QuizConfig,
+             QuizIn, "admin", (400, 401, 403, 413, 422)),
+    Endpoint("GET", "/quizzes", quizzes.list_quizzes, "List quizzes", 200, list[QuizSummary],
+             auth="admin", errors=(401, 403, 422), query=PAGE),
+    Endpoint("GET", "/quizzes/{quiz_id}", quizzes.get_quiz, "Read a quiz without its answers",
+             200, PublicQuiz, errors=(404,)),
+    Endpoint("POST", "/quizzes/{quiz_id}/join", players.join, "Join a quiz", 202, JoinOut,
+             JoinIn, errors=(400, 403, 404, 410, 413, 422, 429, 503), hot=True),
+    Endpoint("POST", "/quizzes/{quiz_id}/answers", players.answer, "Answer a question once",
+             202, AnswerOut, AnswerIn, "player",
+             (400, 401, 403, 404, 409, 410, 413, 422, 429, 503), hot=True),
+    Endpoint("GET", "/quizzes/{quiz_id}/leaderboard", quizzes.get_leaderboard,
+             "A page of the leaderboard", 200, Snapshot, errors=(404, 422), query=PAGE),
+    Endpoint("GET", "/quizzes/{quiz_id}/leaderboard/me", players.my_standing,
+             "The caller's rank and score", 200, Standing, auth="player",
+             errors=(401, 403, 404)),
+    Endpoint("GET", "/healthz", health.healthz, "Liveness", 200, dict[str, str]),
+    Endpoint("GET", "/readyz", health.readyz, "Readiness: Redis, PostgreSQL and migrations",
+             200, dict[str, str], errors=(503,)),
+    Endpoint("GET", "/openapi.json", openapi.openapi_json, "This document"),
+    Endpoint("GET", "/metrics", instrument.metrics_text, "Prometheus metrics"),
+)  # fmt: skip
+
+
+def starlette_routes(endpoints: tuple[Endpoint, ...] = ROUTES) -> list[Route]:
+    """The table as Starlette routes, hot ones included (for their 405s and HEADs)."""
+    return [Route(e.path, e.handler, methods=[e.method]) for e in endpoints]
