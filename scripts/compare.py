@@ -80,8 +80,8 @@ def seed(target: dict[str, str], stored: int) -> int:
     if "redis_url" in target:
         keys = Keys("qb:")
         client = redis.Redis.from_url(target["redis_url"])
-        board = keys.leaderboard(quiz["partition"], quiz["id"])
-        names = keys.players(quiz["partition"], quiz["id"])
+        board = keys.quiz(quiz["partition"], quiz["id"]).leaderboard
+        names = keys.quiz(quiz["partition"], quiz["id"]).players
         items = list(scores.items())
         for start in range(0, len(items), 10_000):
             chunk = dict(items[start : start + 10_000])

@@ -7,12 +7,47 @@ the one exception: it is read first to learn the partition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 JOINS = "joins"
 ANSWERS = "answers"
 LB_CHANGES = "lb-changes"
 DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizKeys:
+    """The Redis keys of one quiz, all under its partition's hash tag.
+
+    Adding a key to a quiz is adding a field here: :meth:`all` and so the trimmer
+    (which drops a quiz's keys once it has ended) follow.
+    """
+
+    # hash: player:question -> the answer's event id
+    answered: str = field(metadata={"suffix": "answered"})
+    # sorted set: player -> score
+    leaderboard: str = field(metadata={"suffix": "lb"})
+    # hash: player -> display name
+    players: str = field(metadata={"suffix": "players"})
+    # the last answer event applied to the board
+    lb_as_of: str = field(metadata={"suffix": "lb-asof"})
+    # the snapshot throttle's gate
+    lb_gate: str = field(metadata={"suffix": "lb-gate"})
+    # the snapshot version counter
+    lb_version: str = field(metadata={"suffix": "lb-version"})
+    # the last published snapshot
+    lb_last: str = field(metadata={"suffix": "lb-last"})
+
+    def all(self) -> list[str]:
+        """Every key of the quiz."""
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+@lru_cache(maxsize=4096)  # the intake names a quiz's keys on every request
+def _quiz_keys(tag: str, quiz_id: int) -> QuizKeys:
+    base = f"{tag}quiz:{quiz_id}:"
+    return QuizKeys(*(base + f.metadata["suffix"] for f in fields(QuizKeys)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,30 +83,9 @@ class Keys:
     def quiz_config(self, quiz_id: int) -> str:
         return f"{self.prefix}quiz:{quiz_id}"
 
-    def _quiz(self, partition: int, quiz_id: int, what: str) -> str:
-        return f"{self.tag(partition)}quiz:{quiz_id}:{what}"
-
-    def answered(self, partition: int, quiz_id: int) -> str:
-        return self._quiz(partition, quiz_id, "answered")
-
-    def leaderboard(self, partition: int, quiz_id: int) -> str:
-        return self._quiz(partition, quiz_id, "lb")
-
-    def players(self, partition: int, quiz_id: int) -> str:
-        return self._quiz(partition, quiz_id, "players")
-
-    def lb_as_of(self, partition: int, quiz_id: int) -> str:
-        """The id of the last answer event applied to the sorted set."""
-        return self._quiz(partition, quiz_id, "lb-asof")
-
-    def lb_gate(self, partition: int, quiz_id: int) -> str:
-        return self._quiz(partition, quiz_id, "lb-gate")
-
-    def lb_version(self, partition: int, quiz_id: int) -> str:
-        return self._quiz(partition, quiz_id, "lb-version")
-
-    def lb_last(self, partition: int, quiz_id: int) -> str:
-        return self._quiz(partition, quiz_id, "lb-last")
+    def quiz(self, partition: int, quiz_id: int) -> QuizKeys:
+        """Every key of one quiz: the one list of them (the trimmer drops them all)."""
+        return _quiz_keys(self.tag(partition), quiz_id)
 
     def channel(self, quiz_id: int) -> str:
         """The pub/sub channel of a quiz's throttled snapshots."""

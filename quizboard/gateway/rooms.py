@@ -198,7 +198,7 @@ class Rooms:
             partition = None
         if partition is None:
             return snapshot_message(empty_snapshot(quiz_id)).decode(), 0
-        stored = await self._redis.get(self._keys.lb_last(partition, quiz_id))
+        stored = await self._redis.get(self._keys.quiz(partition, quiz_id).lb_last)
         last = versioned(stored) if isinstance(stored, bytes) else None
         if last is not None:
             return last

@@ -82,14 +82,15 @@ def differences(state: QuizState) -> list[str]:
 
 async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -> QuizState:
     """Read the quiz from every store."""
-    p, q = config.partition, config.id
+    q = config.id
+    quiz = keys.quiz(config.partition, q)
     state = QuizState(q)
-    marks = await redis.hgetall(keys.answered(p, q))
+    marks = await redis.hgetall(quiz.answered)
     for mark, event in marks.items():
         player, _, question = text(mark).rpartition(":")
         state.accepted[(player, int(question))] = text(event)
     board: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
-        keys.leaderboard(p, q), 0, -1, withscores=True
+        quiz.leaderboard, 0, -1, withscores=True
     )
     state.board = {text(member): int(score) for member, score in board}
     async with pool.connection() as conn:
@@ -105,7 +106,7 @@ async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -
             (q,),
         )
         state.players = {r["player"]: r["display_name"] for r in await cursor.fetchall()}
-    state.backlog = await backlog(redis, keys, p)
+    state.backlog = await backlog(redis, keys, config.partition)
     return state
 
 
@@ -122,11 +123,11 @@ async def backlog(redis: Redis, keys: Keys, partition: int) -> dict[str, int]:
 
 async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: QuizState) -> None:
     """Replace the sorted set and the names with what PostgreSQL holds, atomically."""
-    p, q = config.partition, config.id
     totals: dict[str, int] = dict.fromkeys(state.players, 0)
     for (player, _), points in state.rows.items():
         totals[player] = totals.get(player, 0) + points
-    board, names = keys.leaderboard(p, q), keys.players(p, q)
+    quiz = keys.quiz(config.partition, config.id)
+    board, names = quiz.leaderboard, quiz.players
     rebuilt = board + ":rebuild"  # same hash tag, so RENAME stays in one slot
     async with redis.pipeline(transaction=True) as pipe:
         pipe.delete(rebuilt)

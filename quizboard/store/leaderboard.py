@@ -24,16 +24,16 @@ async def read_snapshot(
     so every published snapshot has a version of its own, and a later one a
     higher one.
     """
-    p, q = partition, quiz_id
-    board = keys.leaderboard(p, q)
+    quiz = keys.quiz(partition, quiz_id)
+    board = quiz.leaderboard
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zrevrange(board, offset, offset + limit - 1, withscores=True)
         pipe.zcard(board)
         if new_version:
-            pipe.incr(keys.lb_version(p, q))
+            pipe.incr(quiz.lb_version)
         else:
-            pipe.get(keys.lb_version(p, q))
-        pipe.get(keys.lb_as_of(p, q))
+            pipe.get(quiz.lb_version)
+        pipe.get(quiz.lb_as_of)
         rows, total, version, as_of = await pipe.execute()
     entries: list[LeaderboardEntry] = []
     if rows:
@@ -41,7 +41,7 @@ async def read_snapshot(
         scores = [int(score) for _, score in rows]
         async with redis.pipeline(transaction=False) as pipe:
             pipe.zcount(board, f"({scores[0]}", "+inf")
-            pipe.hmget(keys.players(p, q), players)
+            pipe.hmget(quiz.players, players)
             higher, names = await pipe.execute()
         ranks = competition_ranks(scores, offset, int(higher) + 1)
         entries = [
@@ -49,7 +49,7 @@ async def read_snapshot(
             for rank, player, name, score in zip(ranks, players, names, scores, strict=True)
         ]
     return Snapshot(
-        quiz_id=q,
+        quiz_id=quiz_id,
         version=int(version or 0),
         as_of=text(as_of),
         total_players=int(total),
@@ -61,7 +61,7 @@ async def read_standing(
     redis: Redis, keys: Keys, partition: int, quiz_id: int, player_id: str
 ) -> Standing:
     """One player's competition rank, score, and the number of players."""
-    board = keys.leaderboard(partition, quiz_id)
+    board = keys.quiz(partition, quiz_id).leaderboard
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zscore(board, player_id)
         pipe.zcard(board)

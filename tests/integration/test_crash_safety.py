@@ -56,7 +56,7 @@ async def answer_all(
 
 
 async def board_scores(redis: aioredis.Redis, quiz: dict[str, Any]) -> dict[str, int]:
-    rows = await redis.zrange(KEYS.leaderboard(quiz["partition"], quiz["id"]), 0, -1,
+    rows = await redis.zrange(KEYS.quiz(quiz["partition"], quiz["id"]).leaderboard, 0, -1,
                               withscores=True)  # fmt: skip
     return {member.decode(): int(score) for member, score in rows}
 

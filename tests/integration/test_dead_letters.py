@@ -61,7 +61,7 @@ async def test_a_dead_letter_is_redriven_once_after_the_cause_is_fixed(
     player = await join(api, q, "Fixed")
     # Break both sinks of the answer: PostgreSQL refuses it, Redis finds a key of the wrong type.
     await db.execute("ALTER TABLE user_answer ADD CONSTRAINT tiny CHECK (points < 50)")
-    await redis.hset(KEYS.lb_as_of(p, q), "wrong", "type")
+    await redis.hset(KEYS.quiz(p, q).lb_as_of, "wrong", "type")
     try:
         workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
         await answer(api, quiz, player, 0)
@@ -72,7 +72,7 @@ async def test_a_dead_letter_is_redriven_once_after_the_cause_is_fixed(
         await eventually(both_dead, within=15)
     finally:
         await db.execute("ALTER TABLE user_answer DROP CONSTRAINT tiny")
-    await redis.delete(KEYS.lb_as_of(p, q))
+    await redis.delete(KEYS.quiz(p, q).lb_as_of)
     letters = {f[b"group"].decode(): i.decode() for i, f in await redis.xrange(KEYS.dead(p))}
     assert set(letters) == {"answers-db", "answers-redis"}
 
@@ -80,7 +80,7 @@ async def test_a_dead_letter_is_redriven_once_after_the_cause_is_fixed(
     assert retried.returncode == 0, retried.stdout
     assert retried.stdout.count("re-driven") == 2
     assert await count(db, "SELECT count(*) FROM user_answer") == 1
-    board = KEYS.leaderboard(p, q)
+    board = KEYS.quiz(p, q).leaderboard
     assert await redis.zscore(board, player["player_id"]) == 100
 
     twice = quizboard(settings, "dead", "retry", *letters.values())

@@ -261,13 +261,13 @@ async def test_workers_wait_out_a_full_valkey_without_dead_lettering(
             workers.start("answers-redis")
             # Several reclaim intervals: a refused batch is retried, never dead-lettered.
             await asyncio.sleep(settings.reclaim_idle_ms / 1000 * 5)
-            assert await admin.zscore(keys.leaderboard(p, q), player["player_id"]) is None
+            assert await admin.zscore(keys.quiz(p, q).leaderboard, player["player_id"]) is None
         finally:
             await admin.config_set("maxmemory", "0")
         total = sum(a["points"] for a in accepted)
 
         async def applied() -> bool:
-            return await admin.zscore(keys.leaderboard(p, q), player["player_id"]) == total
+            return await admin.zscore(keys.quiz(p, q).leaderboard, player["player_id"]) == total
 
         await eventually(applied, within=10)
         await workers.close()

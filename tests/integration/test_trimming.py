@@ -86,6 +86,6 @@ async def test_the_redis_keys_of_long_ended_quizzes_are_dropped(
     async with Reconnecting(settings.database_url) as pg:
         removed = await expire_ended(redis, pg, KEYS, retention_s=86_400)
     assert removed >= 2  # at least the board and the names
-    assert not await redis.exists(KEYS.leaderboard(old["partition"], old["id"]))
-    assert await redis.exists(KEYS.leaderboard(live["partition"], live["id"]))
+    assert not await redis.exists(KEYS.quiz(old["partition"], old["id"]).leaderboard)
+    assert await redis.exists(KEYS.quiz(live["partition"], live["id"]).leaderboard)
     assert await count(db, "SELECT count(*) FROM user_quiz WHERE quiz_id = %s", old["id"]) == 1

@@ -35,7 +35,7 @@ def test_unset_cli_flags_do_not_override() -> None:
 def test_keys_carry_the_partition_tag() -> None:
     keys = Keys("qb:")
     assert keys.stream(3, "answers") == "qb:{p3}:answers"
-    assert keys.leaderboard(3, 42) == "qb:{p3}:quiz:42:lb"
+    assert keys.quiz(3, 42).leaderboard == "qb:{p3}:quiz:42:lb"
     assert keys.quiz_config(42) == "qb:quiz:42"
     assert keys.partition_of_stream("qb:{p12}:joins") == 12
     assert keys.streams(2, "joins") == ["qb:{p0}:joins", "qb:{p1}:joins"]
