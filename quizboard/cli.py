@@ -19,7 +19,8 @@ from quizboard.observe.tracing import from_environment
 from quizboard.settings import Settings
 from quizboard.store.connections import SERVER_DOWN
 from quizboard.store.migrations import migrate
-from quizboard.streams.worker import GROUPS, default_consumer_name, run_worker
+from quizboard.streams.groups import GROUPS
+from quizboard.streams.worker import default_consumer_name, run_worker
 
 log = logging.getLogger("quizboard")
 T = TypeVar("T")

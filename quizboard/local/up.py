@@ -31,7 +31,7 @@ from quizboard.local.lifecycle import run_until_signalled
 from quizboard.local.supervisor import ChildSpec, Supervisor, child_env, quizboard_argv
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
-from quizboard.streams.worker import GROUPS
+from quizboard.streams.groups import GROUPS
 
 log = logging.getLogger(__name__)
 

@@ -90,8 +90,8 @@ async def retry_command(
     settings: Settings, dead_ids: Sequence[str], everything: bool, echo: Callable[[str], None]
 ) -> int:
     """``quizboard dead retry``: 0 when every chosen letter was applied."""
+    from quizboard.streams.groups import GROUPS, SinkContext
     from quizboard.streams.postgres_sinks import create_staging_tables
-    from quizboard.streams.worker import GROUPS, SinkContext
 
     keys = Keys(settings.key_prefix)
     failed = 0
@@ -111,7 +111,7 @@ async def retry_command(
                 echo(f"{letter.dead_id}: unknown group {letter.group!r}")
                 failed += 1
                 continue
-            sink = group.make_sink(SinkContext(redis, keys, settings, pool))
+            sink = group.make_sink(SinkContext(group.name, redis, keys, settings, pool))
             assert isinstance(sink, Redrivable)
             error = await redrive(sink, letter)
             if error is None:

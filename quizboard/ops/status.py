@@ -1,52 +1,78 @@
-"""``quizboard status``: every stream and group at a glance, usable as a probe."""
+"""``quizboard status``: every stream and group at a glance, usable as a probe.
+
+The groups each stream should have come from the group registry, so a group
+that was never created (its worker never started) or never read an entry
+while its stream has some is a problem too, not just a lag over a threshold.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.core.keys import Keys
 from quizboard.settings import Settings
 from quizboard.store.connections import Redis, redis_client
 from quizboard.store.stream_state import StreamStatus, stream_status
+from quizboard.streams.groups import STREAM_KINDS, readers
+
+NEVER_READ = "0-0"
+
+#: Per stream key, the groups that should read it.
+Expected = Mapping[str, tuple[str, ...]]
 
 
 async def read_status(
     redis: Redis, keys: Keys, partitions: int
-) -> tuple[list[StreamStatus], dict[int, int]]:
-    """Every existing stream with its groups, and the dead-letter count of each partition."""
+) -> tuple[list[StreamStatus], Expected, dict[int, int]]:
+    """Every existing stream with its groups, the groups each should have, and the
+    dead-letter count of each partition."""
     streams: list[StreamStatus] = []
-    for kind in (JOINS, ANSWERS, LB_CHANGES):
+    expected: dict[str, tuple[str, ...]] = {}
+    for kind in STREAM_KINDS:
         for stream in keys.streams(partitions, kind):
             if await redis.exists(stream):
                 streams.append(await stream_status(redis, stream, consumers=True))
+                expected[stream] = readers(kind)
     dead = {p: int(await redis.xlen(keys.dead(p))) for p in range(partitions)}
-    return streams, dead
+    return streams, expected, dead
 
 
-def render(streams: list[StreamStatus], dead: dict[int, int]) -> list[str]:
+def missing(stream: StreamStatus, expected: Expected) -> list[str]:
+    """The groups ``stream`` should have and does not, in registry order."""
+    present = {g.name for g in stream.groups}
+    return [name for name in expected.get(stream.stream, ()) if name not in present]
+
+
+def render(streams: list[StreamStatus], expected: Expected, dead: dict[int, int]) -> list[str]:
     """The status as table lines."""
     lines = [
         f"{'stream':<22} {'length':>8}  {'group':<14} {'lag':>7} {'pending':>8} "
         f"{'oldest pending':<18} {'idle s':>7}  consumers (idle s)"
     ]
     for s in streams:
-        if not s.groups:
-            lines.append(f"{s.stream:<22} {s.length:>8}  (no group)")
         for g in s.groups:
             who = ", ".join(f"{n} ({idle:.1f})" for n, idle in g.consumers) or "-"
             lines.append(
                 f"{s.stream:<22} {s.length:>8}  {g.name:<14} {g.lag:>7} {g.pending:>8} "
                 f"{g.oldest_pending or '-':<18} {g.oldest_idle_s:>7.1f}  {who}"
             )
+        for name in missing(s, expected):
+            lines.append(f"{s.stream:<22} {s.length:>8}  {name:<14} MISSING: no such group")
     lines.append("dead letters: " + ", ".join(f"p{p} {n}" for p, n in dead.items()))
     return lines
 
 
-def problems(streams: list[StreamStatus], max_lag: int, max_pending: int) -> list[str]:
-    """Groups over a threshold."""
+def problems(
+    streams: list[StreamStatus], expected: Expected, max_lag: int, max_pending: int
+) -> list[str]:
+    """Groups missing, never started while entries wait, or over a threshold."""
     found = []
     for s in streams:
+        for name in missing(s, expected):
+            found.append(f"{s.stream} {name}: the group is missing; start its worker")
         for g in s.groups:
+            if g.last_delivered == NEVER_READ and s.length > 0:
+                found.append(f"{s.stream} {g.name}: has never read an entry; {s.length} wait")
             if g.lag > max_lag:
                 found.append(f"{s.stream} {g.name}: lag {g.lag} > {max_lag}")
             if g.pending > max_pending:
@@ -57,13 +83,13 @@ def problems(streams: list[StreamStatus], max_lag: int, max_pending: int) -> lis
 async def status_command(
     settings: Settings, max_lag: int, max_pending: int, echo: Callable[[str], None]
 ) -> int:
-    """Print the table; 1 when a group is over a threshold."""
+    """Print the table; 1 when a group is missing or over a threshold."""
     keys = Keys(settings.key_prefix)
     async with redis_client(settings.redis_url) as redis:
-        streams, dead = await read_status(redis, keys, settings.partitions)
-    for line in render(streams, dead):
+        streams, expected, dead = await read_status(redis, keys, settings.partitions)
+    for line in render(streams, expected, dead):
         echo(line)
-    over = problems(streams, max_lag, max_pending)
+    over = problems(streams, expected, max_lag, max_pending)
     for line in over:
         echo(f"OVER THRESHOLD: {line}")
     return 1 if over else 0

@@ -17,7 +17,7 @@ from typing import Any, LiteralString
 import psycopg
 
 from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
-from quizboard.core.failpoints import Pause, no_pause
+from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import Keys
 from quizboard.store.connections import Connections, Redis
 from quizboard.streams.consumer import Entry
@@ -50,12 +50,12 @@ class _CopySink:
     types: Sequence[str] = ()
 
     def __init__(
-        self, pool: Connections, redis: Redis, keys: Keys, pause: Pause = no_pause
+        self, pool: Connections, redis: Redis, keys: Keys, failpoints: Failpoints = UNARMED
     ) -> None:
         self._pool = pool
         self._redis = redis
         self._keys = keys
-        self._pause = pause
+        self._failpoints = failpoints
         self._copy: LiteralString = (
             f"COPY staging_{self.table} ({self.columns}) FROM STDIN (FORMAT BINARY)"
         )
@@ -78,8 +78,8 @@ class _CopySink:
                     for row in rows:
                         await copy.write_row(row)
                 await cursor.execute(self._move)
-                await self._pause("after-copy")
-            await self._pause("after-commit")
+                await self._failpoints.reach("after-copy")
+            await self._failpoints.reach("after-commit")
 
     async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None:
         """Store dead letters (original entry, dead-stream id), then delete them."""

@@ -20,7 +20,7 @@ from typing import Self
 
 from quizboard.core.backoff import Backoff
 from quizboard.core.events import CHANGE_DECODER, FIELD
-from quizboard.core.failpoints import Pause, no_pause
+from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import snapshot_message
 from quizboard.core.throttle import QuizThrottle
@@ -76,14 +76,14 @@ class SnapshotPublisher:
         *,
         interval_ms: int,
         top_n: int,
-        group: str = "leaderboard",
+        group: str,
         clock: Callable[[], float] = time.monotonic,
-        pause: Pause = no_pause,
+        failpoints: Failpoints = UNARMED,
         metrics: WorkerMetrics | None = None,
         tracing: Tracing | None = None,
     ) -> None:
         self._tracing = tracing or Tracing()
-        self._pause = pause
+        self._failpoints = failpoints
         self._metrics = metrics or WorkerMetrics()
         self._redis = redis
         self._keys = keys
@@ -126,7 +126,7 @@ class SnapshotPublisher:
 
     async def _publish_while_waiting(self, quiz_id: int, quiz: _Quiz) -> None:
         backoff = Backoff()
-        gate = self._keys.lb_gate(quiz.partition, quiz_id)
+        gate = self._keys.quiz(quiz.partition, quiz_id).lb_gate
         try:
             while (at := quiz.throttle.next_attempt(self._clock())) is not None:
                 await asyncio.sleep(max(0.0, at - self._clock()))
@@ -161,12 +161,12 @@ class SnapshotPublisher:
                 self._quizzes.pop(quiz_id, None)
 
     async def _publish(self, partition: int, quiz_id: int) -> None:
-        await self._pause("before-publish")
+        await self._failpoints.reach("before-publish")
         snapshot = await read_snapshot(
             self._redis, self._keys, partition, quiz_id, limit=self._top_n, new_version=True
         )
         await self._store_and_publish(
-            keys=[self._keys.lb_last(partition, quiz_id)],
+            keys=[self._keys.quiz(partition, quiz_id).lb_last],
             args=[snapshot.version, snapshot_message(snapshot), self._keys.channel(quiz_id)],
         )
         self._metrics.published.inc()

@@ -11,13 +11,22 @@ from quizboard.store.connections import SERVER_DOWN, Redis
 from quizboard.store.stream_state import stream_status
 
 
-async def refresh(redis: Redis, metrics: WorkerMetrics, streams: Sequence[str]) -> None:
-    """Read every group of ``streams`` once and set the gauges."""
+async def refresh(
+    redis: Redis, metrics: WorkerMetrics, streams: Sequence[str], readers: Sequence[str]
+) -> None:
+    """Read every group of ``streams`` once and set the gauges.
+
+    ``readers`` are the groups that should exist on each stream: one that does not
+    is counted as missing, since it has no lag to show.
+    """
     for stream in streams:
         if not await redis.exists(stream):
             continue
         status = await stream_status(redis, stream)
         metrics.stream_length.labels(stream).set(status.length)
+        present = {group.name for group in status.groups}
+        for name in readers:
+            metrics.missing.labels(stream, name).set(0 if name in present else 1)
         for group in status.groups:
             metrics.lag.labels(stream, group.name).set(group.lag)
             metrics.pending.labels(stream, group.name).set(group.pending)
@@ -28,12 +37,13 @@ async def refresh_forever(
     redis: Redis,
     metrics: WorkerMetrics,
     streams: Sequence[str],
+    readers: Sequence[str],
     stop: asyncio.Event,
     every: float = 5.0,
 ) -> None:
     """Refresh the gauges every ``every`` seconds until ``stop``."""
     while not stop.is_set():
         with contextlib.suppress(*SERVER_DOWN):
-            await refresh(redis, metrics, streams)
+            await refresh(redis, metrics, streams, readers)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import psycopg
 
-from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.core.keys import Keys
 from quizboard.settings import Settings
 from quizboard.store.connections import (
     SERVER_DOWN,
@@ -30,14 +30,9 @@ from quizboard.store.connections import (
     redis_client,
 )
 from quizboard.store.stream_state import stream_status
+from quizboard.streams.groups import STREAM_KINDS, readers
 
 log = logging.getLogger(__name__)
-
-READERS = {
-    JOINS: ("joins-db", "joins-redis"),
-    ANSWERS: ("answers-db", "answers-redis"),
-    LB_CHANGES: ("leaderboard",),
-}
 
 
 class GroupPosition(NamedTuple):
@@ -76,11 +71,11 @@ async def positions(redis: Redis, stream: str) -> list[GroupPosition]:
 async def trim_once(redis: Redis, keys: Keys, partitions: int) -> dict[str, int]:
     """Trim every stream as far as is safe; how many entries each lost."""
     trimmed: dict[str, int] = {}
-    for kind, readers in READERS.items():
+    for kind in STREAM_KINDS:
         for stream in keys.streams(partitions, kind):
             if not await redis.exists(stream):
                 continue
-            min_id = safe_min_id(await positions(redis, stream), readers)
+            min_id = safe_min_id(await positions(redis, stream), readers(kind))
             if min_id is not None:
                 trimmed[stream] = int(await redis.xtrim(stream, minid=min_id, approximate=False))
     return trimmed
@@ -101,16 +96,7 @@ async def expire_ended(redis: Redis, pg: Connections, keys: Keys, retention_s: i
         ended = await cursor.fetchall()
     removed = 0
     for quiz_id, partition in ended:
-        doomed = [
-            keys.leaderboard(partition, quiz_id),
-            keys.players(partition, quiz_id),
-            keys.answered(partition, quiz_id),
-            keys.lb_as_of(partition, quiz_id),
-            keys.lb_version(partition, quiz_id),
-            keys.lb_last(partition, quiz_id),
-            keys.lb_gate(partition, quiz_id),
-            keys.quiz_config(quiz_id),
-        ]
+        doomed = [*keys.quiz(partition, quiz_id).all(), keys.quiz_config(quiz_id)]
         removed += int(await redis.unlink(*doomed))
     return removed
 

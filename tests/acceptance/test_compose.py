@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from quizboard.cli import main
+from quizboard.streams.groups import GROUPS
 
 COMPOSE = Path(__file__).parent.parent.parent / "compose.yaml"
 
@@ -26,20 +27,11 @@ def quizboard_commands() -> dict[str, list[str]]:
     return commands
 
 
-def test_compose_runs_every_role() -> None:
+def test_compose_runs_every_role_and_every_group_of_the_registry() -> None:
     commands = quizboard_commands()
     roles = {tuple(c[:3]) if c[0] == "worker" else (c[0],) for c in commands.values()}
-    assert roles == {
-        ("migrate",),
-        ("api",),
-        ("gateway",),
-        ("worker", "--group", "joins-db"),
-        ("worker", "--group", "joins-redis"),
-        ("worker", "--group", "answers-db"),
-        ("worker", "--group", "answers-redis"),
-        ("worker", "--group", "leaderboard"),
-        ("worker", "--group", "trimmer"),
-    }
+    groups = {("worker", "--group", name) for name in [*GROUPS, "trimmer"]}
+    assert roles == {("migrate",), ("api",), ("gateway",), *groups}
 
 
 @pytest.mark.parametrize(("service", "args"), sorted(quizboard_commands().items()))
@@ -76,6 +68,9 @@ def test_prometheus_scrapes_every_service_that_serves_metrics() -> None:
         and "trimmer" not in service["command"]
     }
     assert targets == serving
+    # ...which names every consumer group of the registry: each has its own worker there.
+    for name in GROUPS:
+        assert any(name in target for target in targets), f"prometheus.yml misses {name}"
     import json
 
     dashboard = json.loads(

@@ -28,7 +28,8 @@ from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
 from quizboard.streams.consumer import Consumer
-from quizboard.streams.worker import GROUPS, run_worker
+from quizboard.streams.groups import GROUPS
+from quizboard.streams.worker import run_worker
 
 ADMIN = "test-admin-token"
 

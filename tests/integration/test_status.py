@@ -1,4 +1,5 @@
-"""``quizboard status`` shows a stopped group's lag, and clears once it runs again."""
+"""``quizboard status`` names a missing group, shows a stopped group's lag, and clears once
+every group runs."""
 
 from __future__ import annotations
 
@@ -18,13 +19,19 @@ from tests.integration.test_crash_safety import answer_all
 async def test_status_shows_lag_then_clears(
     api: httpx.AsyncClient, settings: Settings, workers: Workers, redis: aioredis.Redis
 ) -> None:
-    workers.start("joins-db", "joins-redis", "answers-redis")
+    workers.start("joins-db", "joins-redis", "answers-redis", "leaderboard")
     quiz = await create_quiz(api)
     stream = Keys("qb:").stream(quiz["partition"], ANSWERS)
-    await redis.xgroup_create(stream, "answers-db", id="0", mkstream=True)  # a stopped worker
     quiz["questions"] = quiz["questions"][:4]
     players = [await join(api, quiz["id"], f"S{i}") for i in range(5)]
     await answer_all(api, quiz, players)
+
+    # answers-db's worker never started: its group does not even exist.
+    never = await asyncio.to_thread(quizboard, settings, "status")
+    assert never.returncode == 1, never.stdout
+    assert f"OVER THRESHOLD: {stream} answers-db: the group is missing" in never.stdout
+
+    await redis.xgroup_create(stream, "answers-db", id="0", mkstream=True)  # a stopped worker
 
     lagging = await asyncio.to_thread(quizboard, settings, "status", "--max-lag", "10")
     assert lagging.returncode == 1, lagging.stdout

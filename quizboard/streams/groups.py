@@ -1,0 +1,117 @@
+"""The consumer groups: the one registry of what reads which stream into which sink.
+
+Everything that needs to know the groups derives from :data:`GROUPS`: the
+worker and the CLI's ``--group`` choices, ``quizboard up`` (one worker each),
+the trimmer (which groups must have read an entry before it goes), ``quizboard
+status`` and the stream metrics (which groups should exist on each stream).
+compose.yaml and deploy/prometheus.yml are tied to it by a test. Adding a group
+is one :class:`Group` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from quizboard.core.errors import ConfigError
+from quizboard.core.failpoints import UNARMED, Failpoints
+from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.observe.metrics import WorkerMetrics
+from quizboard.observe.tracing import Tracing
+from quizboard.settings import Settings
+from quizboard.store.connections import Connections, Redis
+from quizboard.streams.consumer import Sink
+from quizboard.streams.postgres_sinks import UserAnswerSink, UserQuizSink
+from quizboard.streams.redis_sinks import LeaderboardAnswerSink, LeaderboardJoinSink
+from quizboard.streams.snapshots import SnapshotPublisher
+
+
+@dataclass(frozen=True, slots=True)
+class SinkContext:
+    """What a group's sink is built from."""
+
+    group: str
+    redis: Redis
+    keys: Keys
+    settings: Settings
+    pool: Connections | None = None
+    metrics: WorkerMetrics | None = None
+    tracing: Tracing | None = None
+    failpoints: Failpoints = UNARMED
+
+    def postgres(self) -> Connections:
+        if self.pool is None:  # pragma: no cover - run_worker opens one for these groups
+            raise ConfigError(f"group {self.group} needs PostgreSQL")
+        return self.pool
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A consumer group: the stream kind it reads and how to build its sink."""
+
+    name: str
+    stream: str
+    make_sink: Callable[[SinkContext], Sink]
+    postgres: bool = False
+    # The leaderboard group must not hold changes back: the throttle does the pacing.
+    batch_interval_ms: int | None = None
+
+
+def _snapshots(c: SinkContext) -> SnapshotPublisher:
+    return SnapshotPublisher(
+        c.redis,
+        c.keys,
+        group=c.group,
+        interval_ms=c.settings.throttle_ms,
+        top_n=c.settings.top_n,
+        failpoints=c.failpoints,
+        metrics=c.metrics,
+        tracing=c.tracing,
+    )
+
+
+GROUPS: Mapping[str, Group] = {
+    group.name: group
+    for group in (
+        Group(
+            "joins-db",
+            JOINS,
+            lambda c: UserQuizSink(c.postgres(), c.redis, c.keys, c.failpoints),
+            postgres=True,
+        ),
+        Group(
+            "joins-redis",
+            JOINS,
+            lambda c: LeaderboardJoinSink(c.redis, c.keys, c.failpoints),
+        ),
+        Group(
+            "answers-db",
+            ANSWERS,
+            lambda c: UserAnswerSink(c.postgres(), c.redis, c.keys, c.failpoints),
+            postgres=True,
+        ),
+        Group(
+            "answers-redis",
+            ANSWERS,
+            lambda c: LeaderboardAnswerSink(c.redis, c.keys, c.failpoints),
+        ),
+        Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0),
+    )
+}
+
+
+def group(name: str) -> Group:
+    """The group called ``name``; :class:`ConfigError` naming the choices otherwise."""
+    found = GROUPS.get(name)
+    if found is None:
+        raise ConfigError(f"unknown group {name!r}; choose from {', '.join(GROUPS)}")
+    return found
+
+
+def readers(kind: str) -> tuple[str, ...]:
+    """The groups that read the stream ``kind`` (``joins``, ``answers``, ...)."""
+    return tuple(g.name for g in GROUPS.values() if g.stream == kind)
+
+
+#: The stream kinds some group reads, in the order events flow through them.
+STREAM_KINDS: tuple[str, ...] = tuple(dict.fromkeys(g.stream for g in GROUPS.values()))
