@@ -22,7 +22,7 @@ from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
 from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
-from quizboard.store.connections import SERVER_DOWN, pg_pool, redis_client
+from quizboard.store.connections import SERVER_DOWN, Pool, Redis, pg_pool, redis_client
 
 log = logging.getLogger(__name__)
 ENCODER = msgspec.json.Encoder()
@@ -48,6 +48,138 @@ def _reject(connection: ServerConnection, status: int, code: str, message: str) 
     return _respond(connection, status, body, "application/json")
 
 
+class Gateway:
+    """One gateway process's clients and the HTTP endpoints on its port.
+
+    It is given open clients (:func:`serve_gateway` owns them) and the rooms
+    built on them; :meth:`serve` runs the pub/sub reader and the server until
+    ``stop`` is set, then closes every client with 1001 (going away).
+    """
+
+    def __init__(
+        self, settings: Settings, redis: Redis, pool: Pool, catalog: QuizCatalog, rooms: Rooms
+    ) -> None:
+        self._settings = settings
+        self._secret = settings.secret.encode()
+        self._redis = redis
+        self._pool = pool
+        self._catalog = catalog
+        self._rooms = rooms
+        self._metrics = GatewayMetrics(rooms)
+
+    async def serve(
+        self, stop: asyncio.Event, on_ready: Callable[[int], None] | None = None
+    ) -> None:
+        """Serve until ``stop`` is set; ``on_ready`` gets the port once it listens."""
+        async with asyncio.TaskGroup() as tasks:
+            reader = tasks.create_task(self._rooms.run(), name="gateway-pubsub-reader")
+            await self._listen(stop, on_ready)
+            reader.cancel()
+
+    async def _listen(self, stop: asyncio.Event, on_ready: Callable[[int], None] | None) -> None:
+        settings = self._settings
+        async with serve(
+            self._handle,
+            settings.gateway_host,
+            settings.gateway_port,
+            process_request=self._process_request,
+            compression=None,  # deflate costs CPU and memory per client, for 2 KB messages
+            max_size=MAX_INCOMING,
+            max_queue=4,
+            ping_interval=20,
+            ping_timeout=20,
+            close_timeout=5,
+        ) as server:
+            gc.freeze()  # start-up objects never need collecting again
+            port = server.sockets[0].getsockname()[1]
+            log.info("gateway listening on ws://%s:%s", settings.gateway_host, port)
+            if on_ready is not None:
+                on_ready(port)
+            await stop.wait()
+            server.close(close_connections=True)  # 1001 going away
+            await server.wait_closed()
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        """Answer the HTTP endpoints; refuse a WebSocket handshake that may not proceed."""
+        if request.path == "/healthz":
+            return connection.respond(http.HTTPStatus.OK, "ok\n")
+        if request.path == "/metrics":
+            return _respond(connection, 200, render(self._metrics.registry), CONTENT_TYPE)
+        if request.path == "/readyz":
+            return await self._readiness(connection)
+        if self._rooms.connections >= self._settings.gateway_max_connections:
+            return _reject(
+                connection,
+                503,
+                "gateway_full",
+                "this gateway is at its connection limit; try another",
+            )
+        try:
+            target = parse_target(request.path, request.headers.get("Authorization"))
+            authorize(
+                target, secret=self._secret, admin_token=self._settings.admin_token, now=time.time()
+            )
+            await self._catalog.get(target.quiz_id)
+        except QuizboardError as exc:
+            return _reject(connection, status_of(exc), exc.code, exc.message)
+        except SERVER_DOWN:
+            return _reject(connection, 503, "unavailable", "try again shortly")
+        return None
+
+    async def _readiness(self, connection: ServerConnection) -> Response:
+        try:
+            await self._redis.ping()
+            async with self._pool.connection(timeout=2.0) as conn:
+                await conn.execute("SELECT 1")
+        except SERVER_DOWN as exc:
+            return _reject(connection, 503, "not_ready", f"unreachable: {exc}")
+        return connection.respond(http.HTTPStatus.OK, "ready\n")
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        """One client, from its first snapshot until it leaves."""
+        assert connection.request is not None
+        quiz_id = parse_target(connection.request.path, None).quiz_id
+        closing: asyncio.Task[None] | None = None
+        try:
+            await self._rooms.enter(quiz_id, connection)
+            closing = await self._drain(connection, quiz_id)
+        except ConnectionClosed:
+            pass  # however the client left, it left
+        except SERVER_DOWN as exc:  # only entering reads Redis: no first snapshot to send
+            log.warning("quiz %s: a client came while Redis is away: %r", quiz_id, exc)
+            await connection.close(TRY_AGAIN_LATER, "the leaderboard is unavailable; reconnect")
+        finally:
+            await self._rooms.leave(quiz_id, connection)
+            if closing is not None:
+                await closing
+
+    @staticmethod
+    async def _drain(connection: ServerConnection, quiz_id: int) -> asyncio.Task[None] | None:
+        """Read and drop what the client sends; close a client that floods with 1008.
+
+        Returns the closing task, if one was started, for the caller to await.
+        """
+        closing: asyncio.Task[None] | None = None
+        window, received = time.monotonic(), 0
+        try:
+            async for _ in connection:  # clients only listen; what they send is dropped
+                received += 1
+                if time.monotonic() - window >= 1.0:
+                    window, received = time.monotonic(), 1
+                if received > MAX_CLIENT_MESSAGES_PER_S and closing is None:
+                    # Keep reading while closing: the client's close frame may sit
+                    # behind the messages it flooded us with.
+                    closing = asyncio.create_task(
+                        connection.close(POLICY_VIOLATION, "too many messages"),
+                        name=f"close-flooding-client-{quiz_id}",
+                    )
+        except ConnectionClosed:
+            pass
+        return closing
+
+
 async def serve_gateway(
     settings: Settings,
     stop: asyncio.Event,
@@ -55,9 +187,8 @@ async def serve_gateway(
     *,
     max_client_buffer: int = MAX_CLIENT_BUFFER,
 ) -> None:
-    """Serve until ``stop`` is set, then close every client with 1001 (going away)."""
+    """Open the gateway's clients, serve a :class:`Gateway` until ``stop``, close them."""
     keys = Keys(settings.key_prefix)
-    secret = settings.secret.encode()
     async with (
         redis_client(settings.redis_url) as redis,
         redis_client(settings.redis_url, blocking=True) as listener,
@@ -67,88 +198,4 @@ async def serve_gateway(
         rooms = Rooms(
             redis, listener, keys, catalog, top_n=settings.top_n, max_buffer=max_client_buffer
         )
-        metrics = GatewayMetrics(rooms)
-
-        async def process_request(
-            connection: ServerConnection, request: Request
-        ) -> Response | None:
-            if request.path == "/healthz":
-                return connection.respond(http.HTTPStatus.OK, "ok\n")
-            if request.path == "/metrics":
-                return _respond(connection, 200, render(metrics.registry), CONTENT_TYPE)
-            if request.path == "/readyz":
-                try:
-                    await redis.ping()
-                    async with pool.connection(timeout=2.0) as conn:
-                        await conn.execute("SELECT 1")
-                except SERVER_DOWN as exc:
-                    return _reject(connection, 503, "not_ready", f"unreachable: {exc}")
-                return connection.respond(http.HTTPStatus.OK, "ready\n")
-            if rooms.connections >= settings.gateway_max_connections:
-                return _reject(
-                    connection,
-                    503,
-                    "gateway_full",
-                    "this gateway is at its connection limit; try another",
-                )
-            try:
-                target = parse_target(request.path, request.headers.get("Authorization"))
-                authorize(target, secret=secret, admin_token=settings.admin_token, now=time.time())
-                await catalog.get(target.quiz_id)
-            except QuizboardError as exc:
-                return _reject(connection, status_of(exc), exc.code, exc.message)
-            except SERVER_DOWN:
-                return _reject(connection, 503, "unavailable", "try again shortly")
-            return None
-
-        async def handler(connection: ServerConnection) -> None:
-            assert connection.request is not None
-            quiz_id = parse_target(connection.request.path, None).quiz_id
-            closing: asyncio.Task[None] | None = None
-            try:
-                await rooms.enter(quiz_id, connection)
-                window, received = time.monotonic(), 0
-                async for _ in connection:  # clients only listen; what they send is dropped
-                    received += 1
-                    if time.monotonic() - window >= 1.0:
-                        window, received = time.monotonic(), 1
-                    if received > MAX_CLIENT_MESSAGES_PER_S and closing is None:
-                        # Keep reading while closing: the client's close frame may sit
-                        # behind the messages it flooded us with.
-                        closing = asyncio.create_task(
-                            connection.close(POLICY_VIOLATION, "too many messages"),
-                            name=f"close-flooding-client-{quiz_id}",
-                        )
-            except ConnectionClosed:
-                pass  # however the client left, it left
-            except SERVER_DOWN as exc:  # only entering reads Redis: no first snapshot to send
-                log.warning("quiz %s: a client came while Redis is away: %r", quiz_id, exc)
-                await connection.close(TRY_AGAIN_LATER, "the leaderboard is unavailable; reconnect")
-            finally:
-                await rooms.leave(quiz_id, connection)
-                if closing is not None:
-                    await closing
-
-        async with asyncio.TaskGroup() as tasks:
-            reader = tasks.create_task(rooms.run(), name="gateway-pubsub-reader")
-            async with serve(
-                handler,
-                settings.gateway_host,
-                settings.gateway_port,
-                process_request=process_request,
-                compression=None,  # deflate costs CPU and memory per client, for 2 KB messages
-                max_size=MAX_INCOMING,
-                max_queue=4,
-                ping_interval=20,
-                ping_timeout=20,
-                close_timeout=5,
-            ) as server:
-                gc.freeze()  # start-up objects never need collecting again
-                port = server.sockets[0].getsockname()[1]
-                log.info("gateway listening on ws://%s:%s", settings.gateway_host, port)
-                if on_ready is not None:
-                    on_ready(port)
-                await stop.wait()
-                server.close(close_connections=True)  # 1001 going away
-                await server.wait_closed()
-            reader.cancel()
+        await Gateway(settings, redis, pool, catalog, rooms).serve(stop, on_ready)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -159,16 +159,36 @@ class WorkerMetrics:
             self.freshness.observe(max(0.0, time.time() - int(ms) / 1000))
 
 
+class RoomCounts(Protocol):
+    """What the gateway's rooms tell its metrics."""
+
+    @property
+    def connections(self) -> int:
+        """Open clients."""
+
+    @property
+    def count(self) -> int:
+        """Rooms: quizzes with at least one client."""
+
+    @property
+    def messages_sent(self) -> int:
+        """Snapshot frames written to clients so far."""
+
+    @property
+    def slow_clients_closed(self) -> int:
+        """Clients closed so far for falling behind."""
+
+
 class GatewayMetrics:
     """What the WebSocket gateway counts, read from its rooms at scrape time."""
 
-    def __init__(self, rooms: Any, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, rooms: RoomCounts, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.registry.register(_RoomsCollector(rooms))
 
 
 class _RoomsCollector(Collector):
-    def __init__(self, rooms: Any) -> None:
+    def __init__(self, rooms: RoomCounts) -> None:
         self._rooms = rooms
 
     def collect(self) -> Iterator[Metric]:
