@@ -231,7 +231,7 @@ class Intake:
             commands.append(WAITAOF)
         replies = await pipelined(self._redis, commands)
         if self._wait_aof:
-            _check_on_disk(replies.pop())
+            check_on_disk(replies.pop())
         results: list[Result] = [None] * len(requests)
         for (indexes, _, _), reply in zip(calls, replies, strict=True):
             if isinstance(reply, Exception):  # a script's error is the error of its requests only
@@ -239,7 +239,7 @@ class Intake:
                     results[index] = reply
                 continue
             for index, value in zip(indexes, reply, strict=True):
-                results[index] = _result(text(value))
+                results[index] = parse_result(text(value))
         return results
 
     def _call(self, partition: int, requests: list[_Request]) -> tuple[list[str], list[Any]]:
@@ -277,7 +277,7 @@ def _resolve(waiting: _Waiting, error: BaseException) -> None:
             future.set_result(error)
 
 
-def _check_on_disk(reply: Any) -> None:
+def check_on_disk(reply: Any) -> None:
     """Raise :class:`Unavailable` unless WAITAOF's reply confirms the local fsync.
 
     Its timeout passed, or the AOF is off or never fsynced: the events are in the
@@ -289,7 +289,9 @@ def _check_on_disk(reply: Any) -> None:
         raise Unavailable("the events were not confirmed on disk in time; retry")
 
 
-def _result(value: str) -> Result:
+def parse_result(value: str) -> Result:
+    """One request's reply from the accepting script: its entry id, ``None`` for an answer
+    already given, or :class:`RateLimited` for ``!`` and the ms until the limit resets."""
     if value.startswith("!"):
         retry_ms = max(1, int(value[1:]) if value[1:].lstrip("-").isdigit() else WINDOW_MS)
         return RateLimited("too many requests; slow down", retry_after=-(-retry_ms // 1000))

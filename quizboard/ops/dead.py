@@ -1,53 +1,27 @@
 """Dead letters: listing them, and re-driving them into the group that gave up on them.
 
-A dead letter keeps the group, the source stream and entry id, the last error,
-the delivery count, and every field of the original entry (prefixed with
-``field:``). A re-drive applies the original entry through that group's sink
-only, never the other groups of the stream, and deletes the letter in the same
-step, so a letter re-driven twice is applied once.
+A dead letter (its shape is in :mod:`quizboard.streams.entries`) keeps the
+original entry and the group that gave up on it. A re-drive applies the
+original entry through that group's sink only, never the other groups of the
+stream, and deletes the letter in the same step, so a letter re-driven twice
+is applied once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from quizboard.core.keys import Keys
 from quizboard.settings import Settings
 from quizboard.store.connections import Redis, pg_pool, redis_client, text
-from quizboard.streams.consumer import REJECTED, Entry
-
-PREFIX = b"field:"
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """One entry of a dead stream."""
-
-    dead_id: str
-    partition: int
-    group: str
-    entry: Entry
-    error: str
-    deliveries: int
+from quizboard.streams.consumer import REJECTED
+from quizboard.streams.entries import DeadLetter, Entry, parse_letter
 
 
 @runtime_checkable
 class Redrivable(Protocol):
     async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None: ...
-
-
-def parse(partition: int, dead_id: str, fields: dict[bytes, bytes]) -> DeadLetter:
-    original = {k[len(PREFIX) :]: v for k, v in fields.items() if k.startswith(PREFIX)}
-    return DeadLetter(
-        dead_id=dead_id,
-        partition=partition,
-        group=text(fields.get(b"group")),
-        entry=Entry(text(fields.get(b"stream")), text(fields.get(b"id")), original),
-        error=text(fields.get(b"error")),
-        deliveries=int(fields.get(b"deliveries") or 0),
-    )
 
 
 async def dead_letters(redis: Redis, keys: Keys, partitions: int, count: int) -> list[DeadLetter]:
@@ -56,7 +30,7 @@ async def dead_letters(redis: Redis, keys: Keys, partitions: int, count: int) ->
     for partition in range(partitions):
         rows: Any = await redis.xrange(keys.dead(partition), count=count)
         for dead_id, fields in rows:
-            letters.append(parse(partition, text(dead_id), fields))
+            letters.append(parse_letter(partition, text(dead_id), fields))
     return letters
 
 

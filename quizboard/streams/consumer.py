@@ -33,6 +33,8 @@ from quizboard.core.keys import Keys
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.store.connections import SERVER_DOWN, Redis, text
+from quizboard.streams.batching import BatchWindow, next_pending_ids, past_saving
+from quizboard.streams.entries import Entry, letter_fields
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +50,6 @@ REJECTED: tuple[type[Exception], ...] = (
 )
 
 MAX_REMEMBERED_ERRORS = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One stream entry as read: its stream, its id, and its raw fields."""
-
-    stream: str
-    id: str
-    fields: dict[bytes, bytes]
 
 
 class Sink(Protocol):
@@ -167,33 +160,25 @@ class Consumer:
             entries = await self._read(ids, self.config.batch_size, None)
             if not entries:
                 return
-            for stream in list(ids):
-                last = [e.id for e in entries if e.stream == stream]
-                if last:
-                    ids[stream] = last[-1]
-                else:
-                    del ids[stream]
+            ids = next_pending_ids(ids, entries)
             log.info("group %s: re-delivering %d pending entries", self.config.group, len(entries))
             await self._deliver([e for e in entries if e.fields], stop)
 
     async def _collect(self, stop: asyncio.Event) -> list[Entry]:
         """Read new entries until the batch is full or its interval has passed."""
         ids = dict.fromkeys(self.config.streams, ">")
+        window = BatchWindow(
+            self.config.batch_size, self.config.batch_interval_ms / 1000, self.config.block_ms
+        )
         batch: list[Entry] = []
-        deadline = 0.0
-        while len(batch) < self.config.batch_size and not stop.is_set():
-            if batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                block = max(1, int(remaining * 1000))
-            else:
-                block = self.config.block_ms
-            entries = await self._read(ids, self.config.batch_size - len(batch), block)
+        while not stop.is_set():
+            block = window.next_block_ms(time.monotonic())
+            if block is None:
+                break
+            entries = await self._read(ids, window.room(), block)
             if not entries and not batch:
                 break  # idle: let the caller reclaim and look at ``stop``
-            if entries and not batch:
-                deadline = time.monotonic() + self.config.batch_interval_ms / 1000
+            window.received(len(entries), time.monotonic())
             batch.extend(entries)
         return batch
 
@@ -278,12 +263,9 @@ class Consumer:
             entries = [e for e in _decode_entries(stream, response[1]) if e.fields]
             if entries:
                 deliveries = await self._delivery_counts(stream, [e.id for e in entries])
-                hopeless = [
-                    e for e in entries if deliveries.get(e.id, 0) > self.config.max_deliveries
-                ]
+                hopeless, retry = past_saving(entries, deliveries, self.config.max_deliveries)
                 for entry in hopeless:
                     await self._dead_letter(entry, deliveries[entry.id])
-                retry = [e for e in entries if e not in hopeless]
                 if retry:
                     log.info("group %s: reclaimed %d entries", self.config.group, len(retry))
                     self._metrics.reclaimed.labels(self.config.group).inc(len(retry))
@@ -306,17 +288,8 @@ class Consumer:
         """Move ``entry`` to its partition's dead stream and ack it, in one MULTI."""
         dead = self._keys.dead(self._keys.partition_of_stream(entry.stream))
         error = self._errors.pop(entry.id, "delivered too many times")
-        fields: dict[Any, Any] = {
-            "group": self.config.group,
-            "stream": entry.stream,
-            "id": entry.id,
-            "error": error,
-            "deliveries": deliveries,
-        }
-        for key, value in entry.fields.items():
-            fields[b"field:" + key] = value
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(dead, fields)
+            pipe.xadd(dead, letter_fields(self.config.group, entry, error, deliveries))
             pipe.xack(entry.stream, self.config.group, entry.id)
             await pipe.execute()
         self.dead += 1

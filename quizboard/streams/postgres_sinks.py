@@ -20,7 +20,7 @@ from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
 from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import Keys
 from quizboard.store.connections import Connections, Redis
-from quizboard.streams.consumer import Entry
+from quizboard.streams.entries import Entry
 
 STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_user_quiz

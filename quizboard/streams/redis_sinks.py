@@ -28,7 +28,7 @@ from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import LB_CHANGES, Keys
 from quizboard.observe import tracing
 from quizboard.store.connections import Redis
-from quizboard.streams.consumer import Entry
+from quizboard.streams.entries import Entry
 
 
 def _change_notices(source: str) -> str:

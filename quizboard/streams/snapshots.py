@@ -28,7 +28,7 @@ from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.store.connections import SERVER_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
-from quizboard.streams.consumer import Entry
+from quizboard.streams.entries import Entry
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
 from quizboard.store.connections import pg_pool
-from quizboard.streams.consumer import Entry
+from quizboard.streams.entries import Entry
 from quizboard.streams.postgres_sinks import UserAnswerSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink
 from tests.integration.conftest import ADMIN, Gateway, Workers
