@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import yaml
 
 from quizboard.cli import main
 from quizboard.streams.groups import GROUPS
+from tests.support.processes import quizboard_argv
 
 COMPOSE = Path(__file__).parent.parent.parent / "compose.yaml"
 
@@ -41,7 +41,7 @@ def test_each_command_parses_and_has_help(service: str, args: list[str]) -> None
     # Parse (and so type-check) every option without running the command.
     subcommand.make_context(args[0], list(args[1:]), parent=click.Context(main))
     shown = subprocess.run(
-        [sys.executable, "-m", "quizboard", *args, "--help"],
+        quizboard_argv(*args, "--help"),
         capture_output=True,
         text=True,
         timeout=60,

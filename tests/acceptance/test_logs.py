@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from quizboard.local.embedded import EmbeddedValkey
+from tests.support.processes import quizboard_argv, quizboard_env
 
 
 def test_a_worker_logs_json_lines_without_secrets(tmp_path: Path) -> None:
     with EmbeddedValkey(tmp_path / "valkey") as valkey:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
-        env.update(
+        env = quizboard_env(
             QUIZBOARD_REDIS_URL=valkey.url,
             QUIZBOARD_SECRET="do-not-log-me",
             QUIZBOARD_ADMIN_TOKEN="nor-me",
             QUIZBOARD_LOG_LEVEL="INFO",
         )
         worker = subprocess.Popen(
-            [sys.executable, "-m", "quizboard", "worker", "--group", "answers-redis"],
+            quizboard_argv("worker", "--group", "answers-redis"),
             env=env,
             stderr=subprocess.PIPE,
             text=True,

@@ -15,8 +15,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from quizboard.local.embedded import free_port
-from tests.conftest import quiz_body
-from tests.integration.processes import start_up
+from tests.support.processes import quizboard_env, start_up
+from tests.support.quizzes import quiz_body
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -48,8 +48,7 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
     data_dir = tmp_path / "quizboard-up-data"
     api_port = free_port()
     gateway_port = free_port(frozenset({api_port}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
-    env["QUIZBOARD_DATA_DIR"] = str(data_dir)
+    env = quizboard_env(QUIZBOARD_DATA_DIR=str(data_dir))
     up, banner = await start_up(env, api_port, gateway_port)
     try:
         token = re.search(r"admin token: (\S+)", banner)
@@ -112,8 +111,7 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
 @pytest.mark.timeout(120)
 async def test_a_killed_up_takes_its_children_and_servers_with_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "quizboard-killed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
-    env["QUIZBOARD_DATA_DIR"] = str(data_dir)
+    env = quizboard_env(QUIZBOARD_DATA_DIR=str(data_dir))
     api_port = free_port()
     up, _ = await start_up(env, api_port, free_port(frozenset({api_port})))
     assert len(processes_mentioning(str(data_dir))) >= 9

@@ -13,9 +13,9 @@ import redis.asyncio as aioredis
 from quizboard.api import create_app
 from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.settings import Settings
-from tests.conftest import quiz_body
-from tests.integration.conftest import with_lifespan_state
-from tests.integration.steps import ADMIN_AUTH, count, create_quiz, join
+from tests.support.quizzes import ADMIN_AUTH, quiz_body
+from tests.support.stack import with_lifespan_state
+from tests.support.steps import count, create_quiz, join
 
 pytestmark = pytest.mark.usefixtures("redis")
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import psycopg
@@ -12,18 +9,7 @@ import pytest
 
 from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
-
-
-def quizboard(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings.to_env()}
-    return subprocess.run(
-        [sys.executable, "-m", "quizboard", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.support.processes import quizboard
 
 
 async def test_migrate_twice_changes_nothing(

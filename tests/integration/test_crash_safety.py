@@ -18,47 +18,27 @@ from quizboard.store.connections import pg_pool
 from quizboard.streams.entries import Entry
 from quizboard.streams.postgres_sinks import UserAnswerSink, create_staging_tables
 from quizboard.streams.redis_sinks import LeaderboardAnswerSink
-from tests.integration.conftest import ADMIN, Gateway, Workers
-from tests.integration.processes import (
+from tests.support.processes import (
     kill,
     paused,
+    quizboard,
     spawn_paused_worker,
     spawn_worker,
     terminate,
 )
-from tests.integration.steps import answer, count, create_quiz, eventually, join, right_answer
-from tests.integration.test_cli import quizboard
+from tests.support.quizzes import ADMIN
+from tests.support.stack import Gateway, Workers
+from tests.support.steps import (
+    answer,
+    answer_all,
+    board_scores,
+    count,
+    create_quiz,
+    eventually,
+    join,
+)
 
 KEYS = Keys("qb:")
-
-
-async def answer_all(
-    api: httpx.AsyncClient, quiz: dict[str, Any], players: list[dict[str, Any]]
-) -> dict[str, int]:
-    """Every player answers every question, concurrently; return the points accepted per player."""
-    accepted: dict[str, int] = {p["player_id"]: 0 for p in players}
-
-    async def one(player: dict[str, Any], index: int, question: dict[str, Any]) -> None:
-        answer = right_answer(question) if index % 3 else "wrong"
-        if question["kind"] == "choice" and answer == "wrong":
-            answer = (question["answer"] + 1) % len(question["choices"])
-        response = await api.post(
-            f"/quizzes/{quiz['id']}/answers",
-            json={"question_id": question["id"], "answer": answer},
-            headers={"Authorization": f"Bearer {player['token']}"},
-        )
-        assert response.status_code == 202, response.text
-        accepted[player["player_id"]] += response.json()["points"]
-
-    for player in players:
-        await asyncio.gather(*[one(player, i, q) for i, q in enumerate(quiz["questions"])])
-    return accepted
-
-
-async def board_scores(redis: aioredis.Redis, quiz: dict[str, Any]) -> dict[str, int]:
-    rows = await redis.zrange(KEYS.quiz(quiz["partition"], quiz["id"]).leaderboard, 0, -1,
-                              withscores=True)  # fmt: skip
-    return {member.decode(): int(score) for member, score in rows}
 
 
 async def stored_scores(db: psycopg.AsyncConnection[Any], quiz_id: int) -> dict[str, int]:

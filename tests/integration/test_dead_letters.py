@@ -11,9 +11,9 @@ import redis.asyncio as aioredis
 
 from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
-from tests.integration.conftest import Workers
-from tests.integration.steps import answer, count, create_quiz, eventually, join
-from tests.integration.test_cli import quizboard
+from tests.support.processes import quizboard
+from tests.support.stack import Workers
+from tests.support.steps import answer, count, create_quiz, eventually, join
 
 KEYS = Keys("qb:")
 

@@ -24,8 +24,8 @@ from quizboard.core.events import (
 )
 from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.settings import Settings
-from tests.integration.conftest import Workers
-from tests.integration.steps import answer, create_quiz, eventually, join
+from tests.support.stack import Workers
+from tests.support.steps import answer, create_quiz, eventually, join
 
 
 async def entries(redis: aioredis.Redis, stream: str) -> list[tuple[str, bytes]]:

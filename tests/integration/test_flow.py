@@ -10,15 +10,9 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 
-from tests.integration.conftest import Workers
-from tests.integration.steps import (
-    ADMIN_AUTH,
-    count,
-    create_quiz,
-    eventually,
-    join,
-    right_answer,
-)
+from tests.support.quizzes import ADMIN_AUTH
+from tests.support.stack import Workers
+from tests.support.steps import count, create_quiz, eventually, join, right_answer
 
 INTAKE_MODES = pytest.mark.parametrize(
     "settings",

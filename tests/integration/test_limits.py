@@ -11,8 +11,9 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.integration.conftest import ADMIN, Gateway
-from tests.integration.steps import create_quiz, join
+from tests.support.quizzes import ADMIN
+from tests.support.stack import Gateway
+from tests.support.steps import create_quiz, join
 
 MODES = [
     {"player_rate": 3, "address_rate": 1000},

@@ -16,8 +16,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from quizboard.gateway.rooms import Rooms
 from quizboard.settings import Settings
-from tests.integration.conftest import ADMIN, Gateway, Workers
-from tests.integration.steps import answer, create_quiz, join
+from tests.support.quizzes import ADMIN
+from tests.support.stack import Gateway, Workers
+from tests.support.steps import answer, create_quiz, join
 
 
 async def receive(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:

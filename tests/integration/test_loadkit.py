@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import redis.asyncio as aioredis
 
 from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
-from tests.integration.processes import start_up
+from tests.support.processes import quizboard_env, start_up
 
 SCRIPTS = Path(__file__).parent.parent.parent / "scripts"
 
@@ -36,12 +35,7 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
 ) -> None:
     api_port = free_port()
     gateway_port = free_port(frozenset({api_port}))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")},
-        **settings.to_env(),
-        "QUIZBOARD_DATA_DIR": str(tmp_path / "up"),
-        "QUIZBOARD_LOG_LEVEL": "WARNING",
-    }
+    env = quizboard_env(settings, QUIZBOARD_DATA_DIR=str(tmp_path / "up"))
     up, banner = await start_up(env, api_port, gateway_port)
     try:
         assert "embedded" not in banner  # it used the servers it was given

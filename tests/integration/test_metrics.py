@@ -11,9 +11,10 @@ from websockets.asyncio.client import connect
 
 from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
-from tests.integration.conftest import ADMIN, Gateway, Workers
-from tests.integration.processes import spawn, terminate
-from tests.integration.steps import answer, create_quiz, eventually, join
+from tests.support.processes import spawn, terminate
+from tests.support.quizzes import ADMIN
+from tests.support.stack import Gateway, Workers
+from tests.support.steps import answer, create_quiz, eventually, join
 
 
 def value(text: str, series: str) -> float:

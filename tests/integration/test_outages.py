@@ -25,9 +25,10 @@ from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
-from tests.integration.conftest import ADMIN, Workers, api_client, running_gateway
-from tests.integration.steps import answer, create_quiz, eventually, join
-from tests.integration.test_cli import quizboard
+from tests.support.processes import quizboard
+from tests.support.quizzes import ADMIN
+from tests.support.stack import Workers, api_client, running_gateway
+from tests.support.steps import answer, create_quiz, eventually, join
 
 KEYS = Keys("qb:")
 

@@ -8,8 +8,6 @@ refused request stores no event.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,8 +20,8 @@ import schemathesis
 
 from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
-from tests.conftest import quiz_body
-from tests.integration.conftest import ADMIN
+from tests.support.processes import spawn
+from tests.support.quizzes import ADMIN, quiz_body
 
 
 @pytest.fixture
@@ -33,10 +31,7 @@ def running_api(settings: Settings) -> Iterator[dict[str, Any]]:
 
     port = free_port()
     redis.Redis.from_url(settings.redis_url or "").flushall()
-    env = {**os.environ, **settings.to_env(), "QUIZBOARD_LOG_LEVEL": "ERROR"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "quizboard", "api", "--port", str(port)], env=env
-    )
+    process = spawn(settings, "api", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

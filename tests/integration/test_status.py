@@ -10,10 +10,9 @@ import redis.asyncio as aioredis
 
 from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
-from tests.integration.conftest import Workers
-from tests.integration.steps import create_quiz, eventually, join
-from tests.integration.test_cli import quizboard
-from tests.integration.test_crash_safety import answer_all
+from tests.support.processes import quizboard
+from tests.support.stack import Workers
+from tests.support.steps import answer_all, create_quiz, eventually, join
 
 
 async def test_status_shows_lag_then_clears(

@@ -14,8 +14,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from quizboard.observe.tracing import Tracing, from_environment
 from quizboard.settings import Settings
 from quizboard.streams.worker import run_worker
-from tests.integration.conftest import api_client
-from tests.integration.steps import answer, create_quiz, eventually, join
+from tests.support.stack import api_client
+from tests.support.steps import answer, create_quiz, eventually, join
 
 
 async def test_an_answer_is_one_trace_from_request_to_snapshot(

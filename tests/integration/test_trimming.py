@@ -11,9 +11,8 @@ import redis.asyncio as aioredis
 from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
 from quizboard.streams.trimmer import trim_once
-from tests.integration.conftest import Workers
-from tests.integration.steps import count, create_quiz, eventually, join
-from tests.integration.test_crash_safety import answer_all, board_scores
+from tests.support.stack import Workers
+from tests.support.steps import answer_all, board_scores, count, create_quiz, eventually, join
 
 KEYS = Keys("qb:")
 

@@ -97,3 +97,18 @@ def test_a_broken_rule_is_named() -> None:
         "quizboard/core/probe.py:2: core imports quizboard.store (store is not below it)",
         "quizboard/core/probe.py:3: the pure core imports the I/O library websockets",
     ]
+
+
+TESTS = PACKAGE.parent / "tests"
+
+
+def test_tests_share_helpers_through_tests_support_only() -> None:
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        module = str(path.relative_to(TESTS.parent))
+        for line, name in imports(module, path.read_text()):
+            if name.startswith("tests.") and not name.startswith("tests.support"):
+                found.append(
+                    f"{module}:{line}: imports {name}; move what it needs to tests/support"
+                )
+    assert found == []

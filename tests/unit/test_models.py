@@ -8,7 +8,7 @@ import pytest
 
 from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
 from quizboard.core.models import AnswerIn, QuizIn, check_quiz, clean_display_name
-from tests.conftest import quiz_body
+from tests.support.quizzes import quiz_body
 
 DECODER = msgspec.json.Decoder(QuizIn)
 

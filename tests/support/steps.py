@@ -1,4 +1,4 @@
-"""Steps the integration tests share: create a quiz, join, answer, wait."""
+"""Steps through the API that the tests share: create a quiz, join, answer, wait."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis.asyncio as aioredis
 
-from tests.conftest import quiz_body
-from tests.integration.conftest import ADMIN
+from quizboard.core.keys import Keys
+from tests.support.quizzes import ADMIN_AUTH, quiz_body
 
-ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
+KEYS = Keys("qb:")
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 2.0) -> float:
@@ -71,3 +72,32 @@ async def answer(
     assert response.status_code == 202, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def answer_all(
+    api: httpx.AsyncClient, quiz: dict[str, Any], players: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Every player answers every question, concurrently; return the points accepted per player."""
+    accepted: dict[str, int] = {p["player_id"]: 0 for p in players}
+
+    async def one(player: dict[str, Any], index: int, question: dict[str, Any]) -> None:
+        answer = right_answer(question) if index % 3 else "wrong"
+        if question["kind"] == "choice" and answer == "wrong":
+            answer = (question["answer"] + 1) % len(question["choices"])
+        response = await api.post(
+            f"/quizzes/{quiz['id']}/answers",
+            json={"question_id": question["id"], "answer": answer},
+            headers={"Authorization": f"Bearer {player['token']}"},
+        )
+        assert response.status_code == 202, response.text
+        accepted[player["player_id"]] += response.json()["points"]
+
+    for player in players:
+        await asyncio.gather(*[one(player, i, q) for i, q in enumerate(quiz["questions"])])
+    return accepted
+
+
+async def board_scores(redis: aioredis.Redis, quiz: dict[str, Any]) -> dict[str, int]:
+    rows = await redis.zrange(KEYS.quiz(quiz["partition"], quiz["id"]).leaderboard, 0, -1,
+                              withscores=True)  # fmt: skip
+    return {member.decode(): int(score) for member, score in rows}

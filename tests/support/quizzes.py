@@ -1,4 +1,4 @@
-"""Fixtures shared by every tier: the sample quiz and time helpers."""
+"""The sample quiz as a request body, and the admin token every test stack uses."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-SAMPLE = Path(__file__).parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
+SAMPLE = Path(__file__).parent.parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
+ADMIN = "test-admin-token"
+ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def quiz_body(opens_in: float = -60, lasts: float = 3600) -> dict[str, Any]:
@@ -19,8 +19,3 @@ def quiz_body(opens_in: float = -60, lasts: float = 3600) -> dict[str, Any]:
     body["available_at"] = start.isoformat()
     body["ends_at"] = (start + timedelta(seconds=lasts)).isoformat()
     return body
-
-
-@pytest.fixture
-def sample_quiz() -> dict[str, Any]:
-    return quiz_body()

@@ -7,15 +7,43 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 from quizboard.core.failpoints import MARKER
 from quizboard.settings import Settings
 
 
-def spawn(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
+def quizboard_argv(*args: str) -> list[str]:
+    """The command line of ``quizboard ARGS``: every test starts the CLI through this."""
+    return [sys.executable, "-m", "quizboard", *args]
+
+
+def quizboard_env(settings: Settings | None = None, **variables: str) -> dict[str, str]:
+    """This environment, less any ``QUIZBOARD_*`` of the caller's, plus ``settings`` and
+    ``variables`` (``QUIZBOARD_LOG_LEVEL="INFO"``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
+    env["QUIZBOARD_LOG_LEVEL"] = "WARNING"
+    if settings is not None:
+        env.update(settings.to_env())
+    env.update(variables)
+    return env
+
+
+def quizboard(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``quizboard ARGS`` to its end; its exit code and output."""
+    return subprocess.run(
+        quizboard_argv(*args),
+        env=quizboard_env(settings, QUIZBOARD_LOG_LEVEL="INFO"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def spawn(settings: Settings, *args: str, **popen: Any) -> subprocess.Popen[Any]:
     """Start ``quizboard ARGS`` with ``settings`` in its environment."""
-    env = {**os.environ, **settings.to_env(), "QUIZBOARD_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "quizboard", *args], env=env)
+    return subprocess.Popen(quizboard_argv(*args), env=quizboard_env(settings), **popen)
 
 
 def spawn_worker(settings: Settings, group: str, consumer: str) -> subprocess.Popen[bytes]:
@@ -38,21 +66,9 @@ async def spawn_paused_worker(
     settings: Settings, group: str, consumer: str, point: str
 ) -> asyncio.subprocess.Process:
     """Start a worker that will stop at ``point``; the caller waits with :func:`paused`."""
-    env = {
-        **os.environ,
-        **settings.replace(test_pause=point).to_env(),
-        "QUIZBOARD_LOG_LEVEL": "WARNING",
-    }
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "quizboard",
-        "worker",
-        "--group",
-        group,
-        "--consumer",
-        consumer,
-        env=env,
+        *quizboard_argv("worker", "--group", group, "--consumer", consumer),
+        env=quizboard_env(settings.replace(test_pause=point)),
         stderr=asyncio.subprocess.PIPE,
     )
 
@@ -81,8 +97,7 @@ async def start_up(
 ) -> tuple[asyncio.subprocess.Process, str]:
     """Start ``quizboard up`` and wait for its banner; the process and the banner."""
     up = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "quizboard", "up",
-        "--api-port", str(api_port), "--gateway-port", str(gateway_port),
+        *quizboard_argv("up", "--api-port", str(api_port), "--gateway-port", str(gateway_port)),
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert up.stdout is not None
