@@ -20,6 +20,8 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,7 @@ def main() -> None:
         redis_url, pg_url = stack.enter_context(servers(tmp))
         old = stack.enter_context(checkout(args.baseline, tmp)) if args.baseline else None
         for round_ in range(args.rounds):
-            variants = {
+            variants: dict[str, Callable[[], AbstractContextManager[dict[str, str]]]] = {
                 "no-I/O route": lambda: script_server("noop_server.py"),
                 "coalescing on": lambda: quizboard(redis_url, database(pg_url, "on"), tmp),
                 "coalescing off": lambda: quizboard(

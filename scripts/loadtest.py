@@ -155,7 +155,7 @@ async def join_all(
     args: argparse.Namespace, client: HttpClient, quiz: dict[str, Any], progress: Progress
 ) -> tuple[Phase, list[dict[str, Any]]]:
     path = f"/quizzes/{quiz['id']}/join"
-    jobs = [
+    jobs: list[tuple[str, bytes, str | None]] = [
         (path, json.dumps({"display_name": f"load {i}"}).encode(), None)
         for i in range(args.players)
     ]
@@ -164,9 +164,9 @@ async def join_all(
     original = client.request
 
     async def recording(
-        method: str, p: str, body: bytes = b"", token: str | None = None
+        method: str, path: str, body: bytes = b"", token: str | None = None
     ) -> tuple[int, bytes]:
-        status, reply = await original(method, p, body, token)
+        status, reply = await original(method, path, body, token)
         if status == 202:
             replies.append(json.loads(reply))
         return status, reply
@@ -274,7 +274,7 @@ async def consistency(
         # joins-redis may still be catching up: poll, there is nothing to await.
         while await redis.zcard(board_key) < joins and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        board = await redis.zrange(board_key, 0, -1, withscores=True)
+        board: Any = await redis.zrange(board_key, 0, -1, withscores=True)
         result["points_on_board"] = int(sum(score for _, score in board))
         result["total_players"] = len(board)
         clean = clean and result["points_on_board"] == accepted_points

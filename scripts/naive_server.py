@@ -92,26 +92,20 @@ def create_app(database_url: str, admin_token: str, secret: bytes) -> Starlette:
             quiz_id = (await cursor.fetchone() or [0])[0]
             questions = []
             for position, q in enumerate(quiz.questions, start=1):
-                choice = isinstance(q, ChoiceQuestionIn)
+                if isinstance(q, ChoiceQuestionIn):
+                    kind, choices, accepted, answer = "choice", Jsonb(q.choices), None, q.answer
+                else:
+                    kind, choices, accepted, answer = "text", None, Jsonb(q.accepted), None
                 cursor = await conn.execute(
                     "INSERT INTO questions (quiz_id, position, kind, prompt, choices, accepted,"
                     " answer, points) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (
-                        quiz_id,
-                        position,
-                        "choice" if choice else "text",
-                        q.prompt,
-                        Jsonb(q.choices) if choice else None,
-                        None if choice else Jsonb(q.accepted),
-                        q.answer if choice else None,
-                        q.points,
-                    ),
+                    (quiz_id, position, kind, q.prompt, choices, accepted, answer, q.points),
                 )
                 question = msgspec.to_builtins(q)
                 question.update(
                     id=(await cursor.fetchone() or [0])[0],
                     position=position,
-                    kind="choice" if choice else "text",
+                    kind=kind,
                 )
                 questions.append(question)
         body = {
@@ -186,7 +180,7 @@ def create_app(database_url: str, admin_token: str, secret: bytes) -> Starlette:
                 return error(404, "question_not_found", "no such question")
             verdict = judge(Question(**found), body["answer"])
             event_id = f"{int(now * 1000)}-0"
-            cursor = await conn.execute(
+            inserted = await conn.execute(
                 "INSERT INTO user_answer (quiz_id, player_id, question_id, answer, correct,"
                 " points, answered_at, event_id) VALUES (%s, %s, %s, %s, %s, %s, now(), %s)"
                 " ON CONFLICT DO NOTHING",
@@ -200,7 +194,7 @@ def create_app(database_url: str, admin_token: str, secret: bytes) -> Starlette:
                     event_id,
                 ),
             )
-            if cursor.rowcount == 0:
+            if inserted.rowcount == 0:
                 return error(409, "already_answered", "already answered")
         return ok({"correct": verdict.correct, "points": verdict.points, "event_id": event_id}, 202)
 
@@ -209,15 +203,15 @@ def create_app(database_url: str, admin_token: str, secret: bytes) -> Starlette:
             cursor = conn.cursor(row_factory=dict_row)
             await cursor.execute(BOARD, (quiz_id, limit, offset))
             entries = await cursor.fetchall()
-            cursor = await conn.execute(
+            latest = await conn.execute(
                 "SELECT count(*), coalesce(max(event_id), '') FROM user_answer WHERE quiz_id = %s",
                 (quiz_id,),
             )
-            _, as_of = await cursor.fetchone() or (0, "")
-            cursor = await conn.execute(
+            _, as_of = await latest.fetchone() or (0, "")
+            counted = await conn.execute(
                 "SELECT count(*) FROM user_quiz WHERE quiz_id = %s", (quiz_id,)
             )
-            players = (await cursor.fetchone() or [0])[0]
+            players = (await counted.fetchone() or [0])[0]
         return {
             "quiz_id": quiz_id,
             "version": 0,

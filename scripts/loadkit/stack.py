@@ -50,8 +50,8 @@ def servers(workdir: Path) -> Iterator[tuple[str, str]]:
 def database(server_url: str, name: str) -> str:
     """A fresh, migrated database ``name`` on the server; its URL."""
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # type: ignore[arg-type]
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
     url = server_url.rsplit("/", 1)[0] + "/" + name
 
     async def apply() -> None:
