@@ -48,6 +48,10 @@ async def decode_body(request: Request, decoder: msgspec.json.Decoder[T], limit:
         raise InvalidInput(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise MalformedJson(f"body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:  # msgspec checks UTF-8 only as it decodes a string
+        raise MalformedJson(
+            f"body is not valid UTF-8 JSON: {exc.reason} at byte {exc.start}"
+        ) from None
 
 
 def path_id(request: Request, name: str, what: str = "quiz") -> int:
