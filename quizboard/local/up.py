@@ -59,7 +59,13 @@ def load_credentials(settings: Settings, data_dir: Path) -> Settings:
 
 
 def check_port_free(host: str, port: int, what: str) -> None:
+    """Refuse a port some process listens on, binding as uvicorn and websockets do.
+
+    Both set SO_REUSEADDR, so the connections of a run just stopped, left in
+    TIME-WAIT, do not keep a new run from starting at once; nor may they here.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
