@@ -7,10 +7,12 @@ import re
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
+from quizboard.streams.worker import run_worker
 from tests.support.processes import spawn, terminate
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Gateway, Workers
@@ -97,3 +99,41 @@ async def test_metrics_count_what_happened(
             assert ready.status_code == 200
     finally:
         assert terminate(worker) == 0
+
+
+async def test_a_workers_endpoint_speaks_http_as_the_api_does(
+    settings: Settings, redis: aioredis.Redis
+) -> None:
+    port = free_port()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(settings, "answers-redis", "endpoint", stop, metrics_port=port)
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready, within=10)
+            metrics = await client.get("/metrics")
+            assert metrics.headers["content-type"].startswith("text/plain")
+            assert "quizboard_entries_acked_total" in metrics.text
+            assert (await client.head("/metrics")).status_code == 200
+            assert (await client.get("/healthz")).text == "ok\n"
+            assert (await client.get("/elsewhere")).status_code == 404
+        # Two requests on one connection: the endpoint keeps it alive.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: worker\r\n\r\n" * 2)
+        replies = b""
+        while replies.count(b"HTTP/1.1 200") < 2:
+            chunk = await asyncio.wait_for(reader.read(4096), 5)
+            assert chunk, f"closed after one response: {replies!r}"
+            replies += chunk
+        writer.close()
+    finally:
+        stop.set()
+        await worker
