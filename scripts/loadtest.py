@@ -34,6 +34,18 @@ from loadkit.observers import GroupProgress, Watchers
 from loadkit.players import Phase, closed_loop, open_loop, run_answer_share
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.report import render, warnings_for
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 SAMPLE = os.path.join(
     os.path.dirname(__file__), "..", "quizboard", "samples", "everyday-english-b1.json"
@@ -87,35 +99,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class Rate(ProgressColumn):
+    """Requests per second over the phase so far."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.completed / max(task.elapsed or 0.0, 0.001):,.0f}/s")
+
+
 class Progress:
-    """One status line on stderr, rewritten in place."""
+    """A progress bar per phase on stderr, drawn by rich.
+
+    ``tick()`` runs once per request of the load, so it only counts; :meth:`run`
+    hands the count to rich four times a second.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.label = ""
-        self.total = 0
         self.sent = 0
-        self.started = time.monotonic()
+        self._bars = RichProgress(
+            TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), Rate(),
+            TimeElapsedColumn(), console=Console(stderr=True), auto_refresh=False,
+        )  # fmt: skip
+        self._task: TaskID | None = None
 
     def phase(self, label: str, total: int) -> None:
-        self.label, self.total, self.sent, self.started = label, total, 0, time.monotonic()
+        self._update()
+        self.sent = 0
+        self._task = self._bars.add_task(label, total=total)
 
     def tick(self) -> None:
         self.sent += 1
 
+    def _update(self) -> None:
+        if self._task is not None:
+            self._bars.update(self._task, completed=self.sent)
+        self._bars.refresh()
+
     async def run(self, stop: asyncio.Event) -> None:
-        while self.enabled and not stop.is_set():
-            elapsed = max(0.001, time.monotonic() - self.started)
-            done = self.sent / self.total if self.total else 0
-            bar = "#" * int(30 * done)
-            sys.stderr.write(
-                f"\r{self.label:>8} [{bar:<30}] {self.sent}/{self.total} "
-                f"{self.sent / elapsed:,.0f}/s "
-            )
-            sys.stderr.flush()
-            await asyncio.sleep(0.25)
-        if self.enabled:
-            sys.stderr.write("\n")
+        if not self.enabled:
+            return
+        with self._bars:
+            while not stop.is_set():
+                self._update()
+                await asyncio.sleep(0.25)
+            self._update()
 
 
 async def setup_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, Any]:
