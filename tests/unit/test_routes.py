@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from quizboard.api.hot_path import HotRoutes, segments
+from quizboard.api.hot_path import HotRoutes, pattern
 from quizboard.api.openapi import build_openapi
 from quizboard.api.routes import ROUTES, starlette_routes
 
 HOT = HotRoutes(ROUTES)
 
 
-def test_a_template_splits_into_literals_and_parameters() -> None:
-    assert segments("/quizzes/{quiz_id}/join") == (("", "quizzes", None, "join"), ("quiz_id",))
+def test_a_template_becomes_a_named_pattern() -> None:
+    assert pattern("/quizzes/{quiz_id}/join", "r0") == "(?P<r0>/quizzes/(?P<r0_0>[^/]*)/join)"
 
 
 @pytest.mark.parametrize(
