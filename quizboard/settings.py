@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from quizboard.core.addresses import parse_networks
 from quizboard.core.errors import ConfigError
 from quizboard.core.failpoints import Failpoints
 
@@ -42,6 +43,7 @@ class Settings:
     player_rate: int = 20  # answers per player per second; 0: no limit
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
     gateway_max_connections: int = 20_000
+    trusted_proxies: str = ""  # addresses or networks whose X-Forwarded-For counts
     quiz_retention_s: int = 86_400  # Redis keys of an ended quiz live this long
     test_pause: str = ""  # a failpoint: see quizboard/core/failpoints.py
     api_host: str = "127.0.0.1"
@@ -110,6 +112,7 @@ class Settings:
         if not self.key_prefix:
             raise ConfigError(f"{ENV_PREFIX}KEY_PREFIX must not be empty")
         Failpoints(self.test_pause)  # names an existing failpoint, or none
+        parse_networks(self.trusted_proxies)
 
 
 def _cast(name: str, raw: str, kind: object) -> Any:

@@ -17,6 +17,7 @@ from quizboard.api.openapi import build_openapi
 from quizboard.api.responses import json_response
 from quizboard.api.routes import ROUTES, starlette_routes
 from quizboard.api.state import Services
+from quizboard.core.addresses import parse_networks
 from quizboard.core.errors import ConfigError
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import ApiMetrics
@@ -60,6 +61,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
                     tracing=tracing or Tracing(),
                     secret=settings.secret.encode(),
                     openapi=openapi,
+                    trusted_proxies=parse_networks(settings.trusted_proxies),
                 )
             }
 

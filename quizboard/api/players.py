@@ -36,7 +36,7 @@ async def join(request: Request) -> Response:
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
-    await s.intake.join(config.partition, event, client_address(request))
+    await s.intake.join(config.partition, event, client_address(request, s.trusted_proxies))
     s.metrics.joins_accepted.inc()
     return json_response(JoinOut(player_id, token, quiz_id), 202)
 
@@ -70,7 +70,7 @@ async def answer(request: Request) -> Response:
             trace=traceparent,
         )
         event_id = await s.intake.answer(
-            config.partition, event, keep_until_ms, client_address(request)
+            config.partition, event, keep_until_ms, client_address(request, s.trusted_proxies)
         )
     if event_id is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")

@@ -8,6 +8,8 @@ from typing import TypeVar
 import msgspec
 from starlette.requests import ClientDisconnect, Request
 
+from quizboard.core.addresses import Network
+from quizboard.core.addresses import client_address as client_address_behind
 from quizboard.core.errors import (
     BodyTooLarge,
     ClientGone,
@@ -92,7 +94,13 @@ def require_admin(request: Request, admin_token: str) -> None:
         raise Forbidden("this token is not the admin token", code="not_admin")
 
 
-def client_address(request: Request) -> str:
-    """The peer's address, for the per-address rate limit (a proxy in front should be
-    trusted to set it on the connection, e.g. uvicorn's ``--proxy-headers``)."""
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request, trusted: tuple[Network, ...]) -> str:
+    """The client's address, for the per-address rate limit: the peer's, or the one a
+    trusted proxy names in ``X-Forwarded-For`` or ``Forwarded``."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted:
+        return peer
+    headers = request.headers
+    return client_address_behind(
+        peer, trusted, headers.get("x-forwarded-for"), headers.get("forwarded")
+    )

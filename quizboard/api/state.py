@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from quizboard.api.intake import Intake
+from quizboard.core.addresses import Network
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.observe.tracing import Tracing
@@ -31,6 +32,7 @@ class Services:
     tracing: Tracing
     secret: bytes  # the signing secret, encoded once for every token check
     openapi: Response  # the OpenAPI document, encoded once
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For counts
 
 
 def services(request: Request) -> Services:

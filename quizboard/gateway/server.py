@@ -14,6 +14,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from quizboard.core.addresses import client_address, parse_networks
 from quizboard.core.errors import QuizboardError
 from quizboard.core.http import error_body, status_of
 from quizboard.core.keys import Keys
@@ -66,6 +67,7 @@ class Gateway:
         self._catalog = catalog
         self._rooms = rooms
         self._metrics = GatewayMetrics(rooms)
+        self._trusted = parse_networks(settings.trusted_proxies)
 
     async def serve(
         self, stop: asyncio.Event, on_ready: Callable[[int], None] | None = None
@@ -123,10 +125,19 @@ class Gateway:
             )
             await self._catalog.get(target.quiz_id)
         except QuizboardError as exc:
+            log.info("refused a client from %s: %s", self._address(connection, request), exc.code)
             return _reject(connection, status_of(exc), exc.code, exc.message)
         except SERVER_DOWN:
             return _reject(connection, 503, "unavailable", "try again shortly")
         return None
+
+    def _address(self, connection: ServerConnection, request: Request) -> str:
+        """The client's address: the peer's, or the one a trusted proxy forwarded."""
+        peer = connection.remote_address[0] if connection.remote_address else "unknown"
+        headers = request.headers
+        return client_address(
+            peer, self._trusted, headers.get("X-Forwarded-For"), headers.get("Forwarded")
+        )
 
     async def _readiness(self, connection: ServerConnection) -> Response:
         try:
