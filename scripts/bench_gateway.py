@@ -31,6 +31,8 @@ from loadkit.measure import percentiles
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.stack import ADMIN, database, quizboard, servers
 
+from quizboard.core.keys import Keys
+
 SAMPLE = Path(__file__).parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
 
 
@@ -143,7 +145,8 @@ def main() -> None:
             headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request) as response:
-            quiz_id = json.loads(response.read())["id"]
+            created = json.loads(response.read())
+        quiz_id, channel = created["id"], Keys("qb:").channel(created["partition"], created["id"])
         gateway = next(p for p, role in quizboard_processes().items() if role == "gateway")
         before = sample(gateway)
         connect_for = max(5.0, args.connections / 300)
@@ -161,7 +164,7 @@ def main() -> None:
             started = time.time()
             while time.time() < until - 1.0:
                 version += 1
-                publisher.publish(f"qb:lb:{quiz_id}", snapshot(quiz_id, version))
+                publisher.spublish(channel, snapshot(quiz_id, version))
                 time.sleep(1 / args.rate)
             publishing = time.time() - started
             after = sample(gateway)

@@ -87,6 +87,7 @@ class Keys:
         """Every key of one quiz: the one list of them (the trimmer drops them all)."""
         return _quiz_keys(self.tag(partition), quiz_id)
 
-    def channel(self, quiz_id: int) -> str:
-        """The pub/sub channel of a quiz's throttled snapshots."""
-        return f"{self.prefix}lb:{quiz_id}"
+    def channel(self, partition: int, quiz_id: int) -> str:
+        """The sharded pub/sub channel (SPUBLISH) of a quiz's snapshots, under its
+        partition's tag: on a cluster it lives on the node that holds the quiz."""
+        return f"{self.tag(partition)}lb:{quiz_id}"

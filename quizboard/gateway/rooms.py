@@ -57,6 +57,7 @@ class Room:
     """The clients of one quiz and the newest snapshot they were sent."""
 
     quiz_id: int
+    channel: str
     clients: set[ServerConnection] = field(default_factory=set)
     version: int = -1
     message: str | None = None
@@ -95,11 +96,13 @@ class Rooms:
 
     async def enter(self, quiz_id: int, client: ServerConnection) -> None:
         """Add ``client`` to its quiz's room and send it the newest snapshot."""
+        partition = (await self._quizzes.get(quiz_id)).partition
         async with self._subscribing:
             room = self._rooms.get(quiz_id)
             if room is None:
-                room = self._rooms[quiz_id] = Room(quiz_id)
-                await self._pubsub.subscribe(self._keys.channel(quiz_id))
+                channel = self._keys.channel(partition, quiz_id)
+                room = self._rooms[quiz_id] = Room(quiz_id, channel)
+                await self._pubsub.ssubscribe(channel)
             room.entering += 1
         try:
             message, version = await self._last_snapshot(quiz_id)
@@ -121,21 +124,21 @@ class Rooms:
                 del self._rooms[quiz_id]
                 # If Redis is down, the reconnect subscribes only to rooms that exist.
                 with contextlib.suppress(*REDIS_DOWN):
-                    await self._pubsub.unsubscribe(self._keys.channel(quiz_id))
+                    await self._pubsub.sunsubscribe(room.channel)
 
     async def run(self) -> None:
         """Read published snapshots and fan them out, reconnecting whenever Redis drops."""
         backoff = Backoff(first=0.1, cap=2.0)
-        control = self._keys.channel(0)  # keeps the connection subscribed with no rooms
+        control = self._keys.channel(0, 0)  # keeps the connection subscribed with no rooms
         try:
             while True:
                 try:
-                    await self._pubsub.subscribe(control, *self._channels())
+                    await self._pubsub.ssubscribe(control, *self._channels())
                     await self._resend_all()
                     backoff.reset()
                     while True:
                         message = await self._pubsub.get_message(timeout=None)
-                        if message is not None and message["type"] == "message":
+                        if message is not None and message["type"] == "smessage":
                             self._deliver(message["channel"], message["data"])
                 except REDIS_DOWN as exc:
                     log.warning("pub/sub connection lost, reconnecting: %r", exc)
@@ -148,7 +151,7 @@ class Rooms:
                 task.cancel()
 
     def _channels(self) -> list[str]:
-        return [self._keys.channel(quiz_id) for quiz_id in self._rooms]
+        return [room.channel for room in self._rooms.values()]
 
     def _deliver(self, channel: bytes, data: bytes) -> None:
         quiz_id = int(channel.rsplit(b":", 1)[1])

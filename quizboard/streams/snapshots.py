@@ -43,7 +43,7 @@ if current then
     end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-redis.call('PUBLISH', ARGV[3], ARGV[2])
+redis.call('SPUBLISH', ARGV[3], ARGV[2])
 return 1
 """
 
@@ -167,7 +167,11 @@ class SnapshotPublisher:
         )
         await self._store_and_publish(
             keys=[self._keys.quiz(partition, quiz_id).lb_last],
-            args=[snapshot.version, snapshot_message(snapshot), self._keys.channel(quiz_id)],
+            args=[
+                snapshot.version,
+                snapshot_message(snapshot),
+                self._keys.channel(partition, quiz_id),
+            ],
         )
         self._metrics.published.inc()
         self._metrics.observe_freshness(snapshot.as_of)

@@ -186,7 +186,7 @@ async def test_a_client_that_stops_reading_is_closed_while_others_keep_receiving
     api: httpx.AsyncClient, gateway: Gateway, redis: aioredis.Redis
 ) -> None:
     quiz = await create_quiz(api)
-    channel = f"qb:lb:{quiz['id']}"
+    channel = f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}"
     pad = "x" * 200_000
     async with (
         connect(gateway.url(quiz["id"], ADMIN), max_queue=1) as slow,
@@ -195,7 +195,7 @@ async def test_a_client_that_stops_reading_is_closed_while_others_keep_receiving
         await receive(slow)
         await receive(good)
         for version in range(1, 61):
-            await redis.publish(channel, json.dumps({"version": version, "pad": pad}))
+            await redis.spublish(channel, json.dumps({"version": version, "pad": pad}))
             assert (await receive(good))["version"] == version
         with pytest.raises(ConnectionClosed) as closed:
             await drain(slow)
@@ -238,12 +238,12 @@ async def test_a_malformed_message_on_the_channel_is_dropped_and_the_room_lives_
     api: httpx.AsyncClient, gateway: Gateway, redis: aioredis.Redis
 ) -> None:
     quiz = await create_quiz(api)
-    channel = f"qb:lb:{quiz['id']}"
+    channel = f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}"
     async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
         await receive(ws)
         for garbage in (b"not json", b'{"version": "seven"}', b"\xff\xfe", b"[]"):
-            await redis.publish(channel, garbage)
-        await redis.publish(channel, json.dumps({"version": 5, "entries": []}))
+            await redis.spublish(channel, garbage)
+        await redis.spublish(channel, json.dumps({"version": 5, "entries": []}))
         assert (await receive(ws, within=5))["version"] == 5
 
 
@@ -267,7 +267,10 @@ async def test_a_room_emptied_and_filled_again_at_once_stays_subscribed(
     async with connect(gateway.url(quiz["id"], ADMIN)) as second:
         await receive(second)
         await asyncio.sleep(0.4)  # past the late unsubscribe
-        await redis.publish(f"qb:lb:{quiz['id']}", json.dumps({"version": 9, "entries": []}))
+        await redis.spublish(
+            f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}",
+            json.dumps({"version": 9, "entries": []}),
+        )
         assert (await receive(second, within=3))["version"] == 9
 
 
@@ -291,5 +294,8 @@ async def test_a_room_whose_last_client_leaves_while_another_enters_keeps_the_ne
     # The only client that was in the room has left before the newcomer got in.
     async with newcomer:
         await receive(newcomer)
-        await redis.publish(f"qb:lb:{quiz['id']}", json.dumps({"version": 9, "entries": []}))
+        await redis.spublish(
+            f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}",
+            json.dumps({"version": 9, "entries": []}),
+        )
         assert (await receive(newcomer, within=3))["version"] == 9
