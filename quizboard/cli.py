@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
@@ -46,6 +46,39 @@ def _run_once(main: Coroutine[Any, Any, T]) -> T:
 def _setup_logging(role: str) -> None:
     setup_logging(role, os.environ.get("QUIZBOARD_LOG_LEVEL", "INFO"))
     init_error_reporting(role, os.environ)
+
+
+def _server_options(role: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--workers``, ``--metrics-port`` and the children's ``--reuse-port``."""
+
+    def add(command: Callable[..., None]) -> Callable[..., None]:
+        for option in (
+            click.option(
+                "--workers", type=click.IntRange(1), default=1, show_default=True,
+                envvar=f"QUIZBOARD_{role}_WORKERS",
+                help="Processes on the one port (SO_REUSEPORT); each is restarted if it dies.",
+            ),
+            click.option(
+                "--metrics-port", type=int, envvar=f"QUIZBOARD_{role}_METRICS_PORT",
+                help="Also serve /metrics here; with --workers N, process i on this port + i.",
+            ),
+            click.option("--reuse-port", is_flag=True, hidden=True),
+        ):  # fmt: skip
+            command = option(command)
+        return command
+
+    return add
+
+
+def _run_copies(settings: Settings, role: str, count: int, metrics_port: int | None) -> None:
+    """Run ``count`` processes of ``role`` on one port until SIGTERM, restarting any that dies."""
+    from quizboard.local.fleet import server_specs
+    from quizboard.local.supervisor import Supervisor, child_env
+
+    ports = [metrics_port + i for i in range(count)] if metrics_port is not None else []
+    supervisor = Supervisor(server_specs(role, count, ports), child_env(settings.to_env()))
+    log.info("%s: %d processes on one port", role, count)
+    run_until_signalled(supervisor.run)
 
 
 @click.group()
@@ -94,33 +127,32 @@ def migrate_command(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", envvar="QUIZBOARD_API_HOST", help="Address to listen on.")
 @click.option("--port", type=int, envvar="QUIZBOARD_API_PORT", help="Port to listen on.")
+@_server_options("API")
 @click.pass_context
-def api(ctx: click.Context, host: str | None, port: int | None) -> None:
+def api(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int,
+    metrics_port: int | None,
+    reuse_port: bool,
+) -> None:
     """Serve the HTTP API with uvicorn."""
-    import uvicorn
-
-    from quizboard.api import create_app
+    from quizboard.api.server import serve_api
 
     settings = _settings(ctx).replace(api_host=host, api_port=port)
+    if workers > 1:
+        _run_copies(settings, "api", workers, metrics_port)
+        return
     try:
-        app = create_app(settings, from_environment("api", os.environ))
+        serve_api(
+            settings,
+            from_environment("api", os.environ),
+            reuse_port=reuse_port,
+            metrics_port=metrics_port,
+        )
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
-    uvicorn.run(
-        app,
-        host=settings.api_host,
-        port=settings.api_port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level=logging.getLogger().getEffectiveLevel(),
-        log_config=None,  # uvicorn's records go to our handler, as JSON when not on a terminal
-        # Each is a per-request cost; a proxy in front sets its own headers.
-        proxy_headers=False,
-        server_header=False,
-        date_header=False,
-    )
 
 
 @main.command()
@@ -170,15 +202,28 @@ def worker(
 @main.command()
 @click.option("--host", envvar="QUIZBOARD_GATEWAY_HOST", help="Address to listen on.")
 @click.option("--port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="Port to listen on.")
+@_server_options("GATEWAY")
 @click.pass_context
-def gateway(ctx: click.Context, host: str | None, port: int | None) -> None:
+def gateway(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int,
+    metrics_port: int | None,
+    reuse_port: bool,
+) -> None:
     """Serve the WebSocket gateway until SIGTERM, then close clients with 1001."""
     from quizboard.gateway.server import serve_gateway
 
     settings = _settings(ctx).replace(gateway_host=host, gateway_port=port)
     if not settings.secret:
         raise click.UsageError("QUIZBOARD_SECRET must be set")
-    run_until_signalled(lambda stop: serve_gateway(settings, stop))
+    if workers > 1:
+        _run_copies(settings, "gateway", workers, metrics_port)
+        return
+    run_until_signalled(
+        lambda stop: serve_gateway(settings, stop, reuse_port=reuse_port, metrics_port=metrics_port)
+    )
 
 
 @main.command()
@@ -192,6 +237,18 @@ def gateway(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option(
     "--gateway-port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="The gateway's port."
 )
+@click.option(
+    "--api-workers", type=click.IntRange(1), default=1, show_default=True,
+    envvar="QUIZBOARD_API_WORKERS", help="API processes on the one port.",
+)  # fmt: skip
+@click.option(
+    "--gateway-workers", type=click.IntRange(1), default=1, show_default=True,
+    envvar="QUIZBOARD_GATEWAY_WORKERS", help="Gateway processes on the one port.",
+)  # fmt: skip
+@click.option(
+    "--consumers", type=click.IntRange(1), default=1, show_default=True,
+    envvar="QUIZBOARD_CONSUMERS", help="Workers per consumer group.",
+)  # fmt: skip
 @click.pass_context
 def up(
     ctx: click.Context,
@@ -199,15 +256,18 @@ def up(
     data_dir: str | None,
     api_port: int | None,
     gateway_port: int | None,
+    api_workers: int,
+    gateway_workers: int,
+    consumers: int,
 ) -> None:
     """Run the whole system; embedded Valkey and PostgreSQL unless URLs are set."""
-    from quizboard.local.up import run_up
+    from quizboard.local.up import Fleet, run_up
 
     settings = _settings(ctx).replace(
         data_dir=data_dir, api_port=api_port, gateway_port=gateway_port
     )
     try:
-        run_up(settings, with_demo=demo)
+        run_up(settings, with_demo=demo, fleet=Fleet(api_workers, gateway_workers, consumers))
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,14 +21,20 @@ from quizboard.core.addresses import parse_networks
 from quizboard.core.errors import ConfigError
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import ApiMetrics
+from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import pg_pool, redis_client
 
 
-def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
-    """The API app for ``settings``; its clients open when the server starts it."""
+def create_app(
+    settings: Settings, tracing: Tracing | None = None, *, metrics_port: int | None = None
+) -> Starlette:
+    """The API app for ``settings``; its clients open when the server starts it.
+
+    With ``metrics_port`` the app also serves its own ``/metrics`` on that port.
+    """
     if not settings.secret or not settings.admin_token:
         raise ConfigError("QUIZBOARD_SECRET and QUIZBOARD_ADMIN_TOKEN must be set")
     openapi = json_response(build_openapi(ROUTES))
@@ -48,7 +54,12 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> Starlette:
                 limits=Limits(settings.player_rate, settings.address_rate),
                 metrics=metrics,
             ) as intake,
+            AsyncExitStack() as extra,
         ):
+            if metrics_port is not None:
+                await extra.enter_async_context(
+                    metrics_server(settings.api_host, metrics_port, metrics.registry, lambda: True)
+                )
             yield {
                 "services": Services(
                     settings=settings,

@@ -8,6 +8,7 @@ import http
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 
 import msgspec
 from websockets.asyncio.server import ServerConnection, serve
@@ -21,6 +22,7 @@ from quizboard.core.keys import Keys
 from quizboard.gateway.handshake import authorize, parse_target
 from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
 from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
+from quizboard.observe.metrics_server import metrics_server
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import SERVER_DOWN, Pool, Redis, pg_pool, redis_client
@@ -58,7 +60,14 @@ class Gateway:
     """
 
     def __init__(
-        self, settings: Settings, redis: Redis, pool: Pool, catalog: QuizCatalog, rooms: Rooms
+        self,
+        settings: Settings,
+        redis: Redis,
+        pool: Pool,
+        catalog: QuizCatalog,
+        rooms: Rooms,
+        *,
+        reuse_port: bool = False,
     ) -> None:
         self._settings = settings
         self._secret = settings.secret.encode()
@@ -66,7 +75,8 @@ class Gateway:
         self._pool = pool
         self._catalog = catalog
         self._rooms = rooms
-        self._metrics = GatewayMetrics(rooms)
+        self.metrics = GatewayMetrics(rooms)
+        self._reuse_port = reuse_port
         self._trusted = parse_networks(settings.trusted_proxies)
 
     async def serve(
@@ -91,6 +101,7 @@ class Gateway:
             ping_interval=20,
             ping_timeout=20,
             close_timeout=5,
+            reuse_port=self._reuse_port,
         ) as server:
             gc.freeze()  # start-up objects never need collecting again
             port = server.sockets[0].getsockname()[1]
@@ -108,7 +119,7 @@ class Gateway:
         if request.path == "/healthz":
             return connection.respond(http.HTTPStatus.OK, "ok\n")
         if request.path == "/metrics":
-            return _respond(connection, 200, render(self._metrics.registry), CONTENT_TYPE)
+            return _respond(connection, 200, render(self.metrics.registry), CONTENT_TYPE)
         if request.path == "/readyz":
             return await self._readiness(connection)
         if self._rooms.connections >= self._settings.gateway_max_connections:
@@ -197,8 +208,14 @@ async def serve_gateway(
     on_ready: Callable[[int], None] | None = None,
     *,
     max_client_buffer: int = MAX_CLIENT_BUFFER,
+    reuse_port: bool = False,
+    metrics_port: int | None = None,
 ) -> None:
-    """Open the gateway's clients, serve a :class:`Gateway` until ``stop``, close them."""
+    """Open the gateway's clients, serve a :class:`Gateway` until ``stop``, close them.
+
+    With ``reuse_port`` it binds with SO_REUSEPORT, so several processes share the
+    port; with ``metrics_port`` it also serves its own ``/metrics`` there.
+    """
     keys = Keys(settings.key_prefix)
     async with (
         redis_client(settings.redis_url) as redis,
@@ -209,4 +226,12 @@ async def serve_gateway(
         rooms = Rooms(
             redis, listener, keys, catalog, top_n=settings.top_n, max_buffer=max_client_buffer
         )
-        await Gateway(settings, redis, pool, catalog, rooms).serve(stop, on_ready)
+        gateway = Gateway(settings, redis, pool, catalog, rooms, reuse_port=reuse_port)
+        async with AsyncExitStack() as extra:
+            if metrics_port is not None:
+                await extra.enter_async_context(
+                    metrics_server(
+                        settings.gateway_host, metrics_port, gateway.metrics.registry, lambda: True
+                    )
+                )
+            await gateway.serve(stop, on_ready)

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -27,8 +28,9 @@ import psycopg
 from quizboard.core.errors import ConfigError
 from quizboard.local import demo
 from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
+from quizboard.local.fleet import server_specs, worker_specs
 from quizboard.local.lifecycle import run_until_signalled
-from quizboard.local.supervisor import ChildSpec, Supervisor, child_env, quizboard_argv
+from quizboard.local.supervisor import Supervisor, child_env
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
 from quizboard.streams.groups import GROUPS
@@ -74,22 +76,6 @@ def check_port_free(host: str, port: int, what: str) -> None:
             ) from None
 
 
-def children(metrics_ports: dict[str, int]) -> list[ChildSpec]:
-    """The API, the gateway, one worker per consumer group, and the stream trimmer.
-
-    Each worker serves its metrics on its own port from ``metrics_ports``.
-    """
-    specs = [
-        ChildSpec("api", quizboard_argv("api")),
-        ChildSpec("gateway", quizboard_argv("gateway")),
-    ]
-    for name, port in metrics_ports.items():
-        argv = ["worker", "--group", name, "--consumer", "up-0", "--metrics-port", str(port)]
-        specs.append(ChildSpec(f"worker:{name}", quizboard_argv(*argv)))
-    specs.append(ChildSpec("worker:trimmer", quizboard_argv("worker", "--group", "trimmer")))
-    return specs
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -115,16 +101,46 @@ async def _apply_migrations(database_url: str) -> list[str]:
         return await migrate(conn)
 
 
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    """How many processes of each role ``quizboard up`` runs."""
+
+    api: int = 1
+    gateway: int = 1
+    consumers: int = 1  # per consumer group
+
+
+def _free_ports(count: int, taken: set[int]) -> list[int]:
+    ports = []
+    for _ in range(count):
+        ports.append(free_port(frozenset(taken)))
+        taken.add(ports[-1])
+    return ports
+
+
 async def serve_all(
-    settings: Settings, stop: asyncio.Event, *, with_demo: bool, began: float
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    with_demo: bool,
+    began: float,
+    fleet: Fleet = Fleet(),
 ) -> None:
     """Supervise every process until ``stop``; print where to reach them once ready."""
     taken = {settings.api_port, settings.gateway_port}
-    ports: dict[str, int] = {}
-    for name in GROUPS:
-        ports[name] = free_port(frozenset(taken))
-        taken.add(ports[name])
-    supervisor = Supervisor(children(ports), child_env(settings.to_env()))
+    ports = {name: _free_ports(fleet.consumers, taken) for name in GROUPS}
+    api_ports = _free_ports(fleet.api, taken) if fleet.api > 1 else []
+    gateway_ports = _free_ports(fleet.gateway, taken) if fleet.gateway > 1 else []
+    specs = [
+        *server_specs("api", fleet.api, api_ports),
+        *server_specs("gateway", fleet.gateway, gateway_ports),
+        *worker_specs(ports),
+    ]
+    supervisor = Supervisor(specs, child_env(settings.to_env()))
+    shared = "" if fleet.api == fleet.gateway == 1 else (
+        " (and per API and gateway process "
+        + ", ".join(f":{p}" for p in [*api_ports, *gateway_ports]) + ")"
+    )  # fmt: skip
     api_url = f"http://{settings.api_host}:{settings.api_port}"
     gateway_url = f"ws://{settings.gateway_host}:{settings.gateway_port}"
     async with asyncio.TaskGroup() as tasks:
@@ -141,8 +157,9 @@ async def serve_all(
             f"  gateway:     {gateway_url}/quizzes/{{id}}?token=...\n"
             f"  admin token: {settings.admin_token}\n"
             f"  metrics:     {api_url}/metrics, "
-            f"http://{settings.gateway_host}:{settings.gateway_port}/metrics, and per worker "
-            + ", ".join(f"{n}=:{p}" for n, p in ports.items())
+            f"http://{settings.gateway_host}:{settings.gateway_port}/metrics{shared}, "
+            "and per worker "
+            + ", ".join(f"{n}=" + ",".join(f":{p}" for p in ps) for n, ps in ports.items())
             + "\n"
             f"  processes:   {', '.join(f'{n}={p}' for n, p in supervisor.pids().items())}\n"
             "Ctrl-C stops everything."
@@ -156,7 +173,7 @@ async def serve_all(
             tasks.create_task(demo.simulate_players(api_url, quiz, stop), name="demo-players")
 
 
-def run_up(settings: Settings, *, with_demo: bool) -> None:
+def run_up(settings: Settings, *, with_demo: bool, fleet: Fleet = Fleet()) -> None:
     """Start what is missing, then run every quizboard process until a signal."""
     began = time.monotonic()
     data_dir = Path(settings.data_dir).resolve()
@@ -183,7 +200,9 @@ def run_up(settings: Settings, *, with_demo: bool) -> None:
             click.echo(f"migrations applied: {', '.join(applied)}")
         with contextlib.suppress(KeyboardInterrupt):
             run_until_signalled(
-                lambda stop: serve_all(settings, stop, with_demo=with_demo, began=began)
+                lambda stop: serve_all(
+                    settings, stop, with_demo=with_demo, began=began, fleet=fleet
+                )
             )
         click.echo("stopping")
     click.echo("stopped")
