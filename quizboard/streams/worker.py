@@ -1,10 +1,20 @@
-"""Running one consumer group: which stream it reads and which sink it feeds."""
+"""Running one consumer group: which streams it reads and which sinks it feeds.
+
+A worker reads each partition's stream with an XREADGROUP of its own, one
+consumer per partition, each blocking on its stream: an idle worker costs one
+blocked read per partition, and on a cluster each read stays on the node that
+holds its partition. Each partition's consumer has its own sink (and its own
+PostgreSQL connection), so partitions never wait for each other. Any number of
+workers of a group, on any hosts, share the partitions through the group.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass
 
 from quizboard.core.failpoints import Failpoints
 from quizboard.core.keys import Keys
@@ -12,16 +22,64 @@ from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
-from quizboard.store.connections import Reconnecting, redis_client
+from quizboard.store.connections import Reconnecting, Redis, redis_client
 from quizboard.streams.consumer import Consumer, ConsumerConfig
-from quizboard.streams.groups import SinkContext, group, readers
+from quizboard.streams.groups import Group, SinkContext, group, readers
 from quizboard.streams.postgres_sinks import create_staging_tables
 from quizboard.streams.stats import refresh_forever
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerResult:
+    """What a worker did before it stopped, over all its partitions."""
+
+    acked: int
+    dead: int
 
 
 def default_consumer_name() -> str:
     """A name that stays the same across restarts of the same worker on this host."""
     return f"{socket.gethostname()}-0"
+
+
+async def _consumer(
+    stack: AsyncExitStack,
+    spec: Group,
+    stream: str,
+    name: str,
+    redis: Redis,
+    settings: Settings,
+    metrics: WorkerMetrics,
+    tracing: Tracing,
+) -> Consumer:
+    """One partition's consumer, with a sink of its own entered on ``stack``."""
+    keys = Keys(settings.key_prefix)
+    pool = None
+    if spec.postgres:
+        pool = await stack.enter_async_context(
+            Reconnecting(settings.database_url, configure=create_staging_tables)
+        )
+    sink = spec.make_sink(
+        SinkContext(
+            spec.name, redis, keys, settings, pool, metrics, tracing,
+            failpoints=Failpoints(settings.test_pause),
+        )
+    )  # fmt: skip
+    if isinstance(sink, AbstractAsyncContextManager):
+        await stack.enter_async_context(sink)
+    config = ConsumerConfig(
+        group=spec.name,
+        name=name,
+        streams=[stream],
+        batch_size=settings.batch_size,
+        batch_interval_ms=(
+            settings.batch_interval_ms if spec.batch_interval_ms is None else spec.batch_interval_ms
+        ),
+        block_ms=settings.block_ms,
+        reclaim_idle_ms=settings.reclaim_idle_ms,
+        max_deliveries=settings.max_deliveries,
+    )
+    return Consumer(redis, keys, config, sink, metrics, tracing)
 
 
 async def run_worker(
@@ -31,58 +89,39 @@ async def run_worker(
     stop: asyncio.Event,
     metrics_port: int | None = None,
     tracing: Tracing | None = None,
-) -> Consumer:
-    """Consume ``group_name`` until ``stop`` is set; return the finished consumer.
+) -> WorkerResult:
+    """Consume ``group_name`` until ``stop`` is set; return what was done.
 
     With ``metrics_port`` the worker serves ``/metrics`` and ``/readyz`` there.
     """
     spec = group(group_name)
     keys = Keys(settings.key_prefix)
+    streams = keys.streams(settings.partitions, spec.stream)
+    metrics = WorkerMetrics()
+    tracing = tracing or Tracing()
     async with AsyncExitStack() as stack:
-        redis = await stack.enter_async_context(redis_client(settings.redis_url, blocking=True))
-        pool = None
-        if spec.postgres:
-            pool = await stack.enter_async_context(
-                Reconnecting(settings.database_url, configure=create_staging_tables)
-            )
-        metrics = WorkerMetrics()
-        tracing = tracing or Tracing()
-        sink = spec.make_sink(
-            SinkContext(
-                spec.name, redis, keys, settings, pool, metrics, tracing,
-                failpoints=Failpoints(settings.test_pause),
-            )
-        )  # fmt: skip
-        if isinstance(sink, AbstractAsyncContextManager):
-            await stack.enter_async_context(sink)
-        config = ConsumerConfig(
-            group=spec.name,
-            name=consumer_name,
-            streams=keys.streams(settings.partitions, spec.stream),
-            batch_size=settings.batch_size,
-            batch_interval_ms=(
-                settings.batch_interval_ms
-                if spec.batch_interval_ms is None
-                else spec.batch_interval_ms
-            ),
-            block_ms=settings.block_ms,
-            reclaim_idle_ms=settings.reclaim_idle_ms,
-            max_deliveries=settings.max_deliveries,
+        redis = await stack.enter_async_context(
+            redis_client(settings.redis_url, blocking=True, max_connections=64 + len(streams))
         )
-        consumer = Consumer(redis, keys, config, sink, metrics, tracing)
+        consumers: Sequence[Consumer] = [
+            await _consumer(stack, spec, s, consumer_name, redis, settings, metrics, tracing)
+            for s in streams
+        ]
         if metrics_port is not None:
             await stack.enter_async_context(
                 metrics_server(
                     settings.api_host,
                     metrics_port,
                     metrics.registry,
-                    ready=lambda: consumer.started,
+                    ready=lambda: all(c.started for c in consumers),
                 )
             )
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(
-                refresh_forever(redis, metrics, config.streams, readers(spec.stream), stop),
+                refresh_forever(redis, metrics, streams, readers(spec.stream), stop),
                 name=f"{spec.name}-stream-stats",
             )
-            await consumer.run(stop)
-    return consumer
+            for consumer in consumers:
+                stream = consumer.config.streams[0]
+                tasks.create_task(consumer.run(stop), name=f"{spec.name}-{stream}")
+    return WorkerResult(sum(c.acked for c in consumers), sum(c.dead for c in consumers))

@@ -13,9 +13,8 @@ from quizboard.api import create_app
 from quizboard.gateway.server import serve_gateway
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
-from quizboard.streams.consumer import Consumer
 from quizboard.streams.groups import GROUPS
-from quizboard.streams.worker import run_worker
+from quizboard.streams.worker import WorkerResult, run_worker
 
 
 def with_lifespan_state(app: Any, state: Any) -> Any:
@@ -50,7 +49,7 @@ class Workers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.stop = asyncio.Event()
-        self.tasks: dict[str, asyncio.Task[Consumer]] = {}
+        self.tasks: dict[str, asyncio.Task[WorkerResult]] = {}
 
     def start(self, *groups: str) -> None:
         """Start one worker for each of ``groups`` (every group when none is named)."""
@@ -63,7 +62,7 @@ class Workers:
             run_worker(self.settings, group, f"test-{name}", self.stop), name=name
         )
 
-    async def close(self) -> dict[str, Consumer]:
+    async def close(self) -> dict[str, WorkerResult]:
         self.stop.set()
         return {name: await task for name, task in self.tasks.items()}
 
