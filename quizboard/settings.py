@@ -28,7 +28,7 @@ class Settings:
     admin_token: str = ""
     secret: str = ""
     key_prefix: str = "qb:"
-    partitions: int = 4
+    partitions: int = 6  # a multiple of 6 spreads evenly over 2, 3 or 6 masters
     batch_size: int = 1000
     batch_interval_ms: int = 500
     block_ms: int = 1000

@@ -47,6 +47,9 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
+from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.streams.groups import readers
+
 SAMPLE = os.path.join(
     os.path.dirname(__file__), "..", "quizboard", "samples", "everyday-english-b1.json"
 )
@@ -315,7 +318,7 @@ async def joins_stored_after(redis: aioredis.Redis, stream: str) -> float | None
     started = time.monotonic()
     last = await redis.xinfo_stream(stream)
     wanted = stream_id(last["last-generated-id"].decode())
-    progress = GroupProgress(redis, stream, ("joins-db", "joins-redis"))
+    progress = GroupProgress(redis, stream, readers(JOINS))
     progress.observations = {g: [] for g in progress.groups}
     if not await wait_drained(progress, "-".join(map(str, wanted))):
         return None
@@ -380,13 +383,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["joins"] = summarize_phase(joins)
         if not players:
             raise SystemExit("no player could join; see the errors above")
-        prefix = f"{args.key_prefix}{{p{partition}}}:"
+        keys = Keys(args.key_prefix)
+        board = keys.quiz(partition, quiz["id"]).leaderboard if partition is not None else None
         if redis is not None and partition is not None:
-            report["joins"]["stored_after_s"] = await joins_stored_after(redis, prefix + "joins")
+            report["joins"]["stored_after_s"] = await joins_stored_after(
+                redis, keys.stream(partition, JOINS)
+            )
         if args.joins_only:
             if args.database_url:
                 report["consistency"] = await consistency(
-                    args, prefix + f"quiz:{quiz['id']}:lb", redis, quiz, [], len(players)
+                    args, board, redis, quiz, [], len(players)
                 )
             report["warnings"] = warnings_for(report)
             return report
@@ -399,7 +405,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         groups = None
         if redis is not None and partition is not None:
             groups = GroupProgress(
-                redis, f"{args.key_prefix}{{p{partition}}}:answers", ("answers-db", "answers-redis")
+                redis,
+                keys.stream(partition, ANSWERS),
+                readers(ANSWERS),
             )
             tasks.append(asyncio.create_task(groups.run(stop), name="group-progress"))
         await asyncio.sleep(0.5)
@@ -459,7 +467,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "snapshots_received": sum(len(a) for a in watchers.arrivals),
         }
         if args.database_url:
-            board_key = prefix + f"quiz:{quiz['id']}:lb" if partition is not None else None
+            board_key = board
             report["consistency"] = await consistency(
                 args, board_key, redis, quiz, accepted, len(players)
             )

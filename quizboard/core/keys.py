@@ -1,7 +1,8 @@
 """Every Redis key and channel name quizboard uses, in one place.
 
-Keys that belong to a quiz carry their partition's hash tag ``{pN}`` so that
-every Lua script touches a single Redis Cluster slot. The cached quiz config is
+Keys that belong to a quiz carry their partition's hash tag (``{pN-K}``, see
+:mod:`quizboard.core.slots`) so that every Lua script touches a single Redis
+Cluster slot. The cached quiz config is
 the one exception: it is read first to learn the partition.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+
+from quizboard.core.slots import partition_tag
 
 JOINS = "joins"
 ANSWERS = "answers"
@@ -57,7 +60,8 @@ class Keys:
     prefix: str
 
     def tag(self, partition: int) -> str:
-        return f"{self.prefix}{{p{partition}}}:"
+        """``qb:{pN-K}:``: the prefix of the partition's keys, with its hash tag."""
+        return f"{self.prefix}{{{partition_tag(partition)}}}:"
 
     def stream(self, partition: int, name: str) -> str:
         """The stream ``name`` (``joins``, ``answers``, ...) of one partition."""
@@ -74,7 +78,7 @@ class Keys:
     def partition_of_stream(self, stream: str) -> int:
         """The partition number of a stream key made by :meth:`stream`."""
         start = stream.index("{p") + 2
-        return int(stream[start : stream.index("}", start)])
+        return int(stream[start : stream.index("-", start)])
 
     def rate(self, partition: int, quiz_id: int, kind: str, who: str) -> str:
         """A rate-limit counter: ``kind`` is ``player`` or ``address``."""

@@ -155,9 +155,17 @@ class EmbeddedValkey(_ChildServer):
 
     name = "valkey"
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, appendfsync: str = "everysec"):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        appendfsync: str = "everysec",
+        cluster_node_timeout_ms: int | None = None,
+    ):
         super().__init__(data_dir, port)
         self.appendfsync = appendfsync
+        self.cluster_node_timeout_ms = cluster_node_timeout_ms  # None: not a cluster node
 
     @property
     def url(self) -> str:
@@ -178,6 +186,18 @@ class EmbeddedValkey(_ChildServer):
             "--daemonize", "no",
             "--protected-mode", "no",
             "--logfile", "",
+            *self._cluster_arguments(),
+        ]  # fmt: skip
+
+    def _cluster_arguments(self) -> list[str]:
+        if self.cluster_node_timeout_ms is None:
+            return []
+        return [
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", str(self.cluster_node_timeout_ms),
+            # A replica with a stale link still takes over: we want failover, not waiting.
+            "--cluster-replica-validity-factor", "0",
         ]  # fmt: skip
 
     def _ready(self) -> bool:

@@ -15,7 +15,7 @@ from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.settings import Settings
 from tests.support.quizzes import ADMIN_AUTH, quiz_body
 from tests.support.stack import with_lifespan_state
-from tests.support.steps import count, create_quiz, join
+from tests.support.steps import KEYS, count, create_quiz, join
 
 pytestmark = pytest.mark.usefixtures("redis")
 
@@ -67,7 +67,7 @@ async def test_a_refused_join_stores_nothing(
     api: httpx.AsyncClient, quiz: dict[str, Any], redis: aioredis.Redis
 ) -> None:
     await api.post(f"/quizzes/{quiz['id']}/join", content=b'{"display_name": 1}')
-    stream = f"qb:{{p{quiz['partition']}}}:joins"
+    stream = f"{KEYS.tag(quiz['partition'])}joins"
     assert await redis.exists(stream) == 0
 
 
@@ -134,7 +134,7 @@ async def test_answer_of_the_wrong_shape_and_another_quizs_question(
     other = await create_quiz(api)
     body = {"question_id": other["questions"][0]["id"], "answer": 0}
     assert_error(await api.post(url, json=body, headers=headers), 404, "question_not_found")
-    assert await redis.exists(f"qb:{{p{quiz['partition']}}}:answers") == 0
+    assert await redis.exists(f"{KEYS.tag(quiz['partition'])}answers") == 0
 
 
 async def test_admin_routes_need_the_admin_token(
@@ -230,7 +230,7 @@ async def test_expired_tokens_and_answers_before_the_quiz_opens(
     )
     assert_error(response, 403, "quiz_not_open")
     for partition in (quiz["partition"], later["partition"]):
-        assert await redis.exists(f"qb:{{p{partition}}}:answers") == 0
+        assert await redis.exists(f"{KEYS.tag(partition)}answers") == 0
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from tests.support.quizzes import ADMIN_AUTH
 from tests.support.stack import Workers
-from tests.support.steps import count, create_quiz, eventually, join, right_answer
+from tests.support.steps import KEYS, count, create_quiz, eventually, join, right_answer
 
 INTAKE_MODES = pytest.mark.parametrize(
     "settings",
@@ -123,7 +123,7 @@ async def test_quiz_window(api: httpx.AsyncClient, redis: aioredis.Redis) -> Non
         headers={"Authorization": f"Bearer {player['token']}"},
     )
     assert response.status_code == 410
-    assert await redis.xlen(f"qb:{{p{short['partition']}}}:answers") == 0
+    assert await redis.xlen(f"{KEYS.tag(short['partition'])}answers") == 0
 
 
 async def test_quiz_is_read_back_without_answers_and_listed(api: httpx.AsyncClient) -> None:

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Gateway
-from tests.support.steps import create_quiz, join
+from tests.support.steps import KEYS, create_quiz, join
 
 MODES = [
     {"player_rate": 3, "address_rate": 1000},
@@ -40,7 +40,7 @@ async def test_a_player_answering_too_fast_gets_429(
     limited = next(r for r in responses if r.status_code == 429)
     assert limited.json()["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 1
-    assert await redis.xlen(f"qb:{{p{quiz['partition']}}}:answers") == 3  # nothing from the 429s
+    assert await redis.xlen(f"{KEYS.tag(quiz['partition'])}answers") == 3  # nothing from the 429s
 
 
 @pytest.mark.parametrize("settings", [{"address_rate": 5}], indirect=True)
@@ -52,7 +52,7 @@ async def test_one_address_joining_too_fast_gets_429(
         api.post(f"/quizzes/{quiz['id']}/join", json={"display_name": f"N{i}"}) for i in range(8)
     ])  # fmt: skip
     assert sorted(r.status_code for r in responses) == [202] * 5 + [429] * 3
-    assert await redis.xlen(f"qb:{{p{quiz['partition']}}}:joins") == 5
+    assert await redis.xlen(f"{KEYS.tag(quiz['partition'])}joins") == 5
     other = await create_quiz(api)  # the limit is per quiz
     assert (await api.post(f"/quizzes/{other['id']}/join",
                            json={"display_name": "Elsewhere"})).status_code == 202  # fmt: skip

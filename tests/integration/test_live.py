@@ -18,7 +18,7 @@ from quizboard.gateway.rooms import Rooms
 from quizboard.settings import Settings
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Gateway, Workers
-from tests.support.steps import answer, create_quiz, join
+from tests.support.steps import KEYS, answer, create_quiz, join
 
 
 async def receive(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
@@ -101,7 +101,7 @@ async def test_a_burst_is_throttled_and_ends_on_the_final_board(
     versions = [s["version"] for _, s in arrivals]
     assert versions == sorted(set(versions))
     final = arrivals[-1][1]
-    board = await redis.zrevrange(f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb", 0, 9,
+    board = await redis.zrevrange(f"{KEYS.tag(quiz['partition'])}quiz:{quiz['id']}:lb", 0, 9,
                                   withscores=True)  # fmt: skip
     assert [(e["player_id"], e["score"]) for e in final["entries"]] == [
         (member.decode(), int(score)) for member, score in board
@@ -111,7 +111,7 @@ async def test_a_burst_is_throttled_and_ends_on_the_final_board(
         sum(
             int(s)
             for _, s in await redis.zrange(
-                f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb", 0, -1, withscores=True
+                f"{KEYS.tag(quiz['partition'])}quiz:{quiz['id']}:lb", 0, -1, withscores=True
             )
         )
         == expected
@@ -186,7 +186,7 @@ async def test_a_client_that_stops_reading_is_closed_while_others_keep_receiving
     api: httpx.AsyncClient, gateway: Gateway, redis: aioredis.Redis
 ) -> None:
     quiz = await create_quiz(api)
-    channel = f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}"
+    channel = f"{KEYS.tag(quiz['partition'])}lb:{quiz['id']}"
     pad = "x" * 200_000
     async with (
         connect(gateway.url(quiz["id"], ADMIN), max_queue=1) as slow,
@@ -238,7 +238,7 @@ async def test_a_malformed_message_on_the_channel_is_dropped_and_the_room_lives_
     api: httpx.AsyncClient, gateway: Gateway, redis: aioredis.Redis
 ) -> None:
     quiz = await create_quiz(api)
-    channel = f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}"
+    channel = f"{KEYS.tag(quiz['partition'])}lb:{quiz['id']}"
     async with connect(gateway.url(quiz["id"], ADMIN)) as ws:
         await receive(ws)
         for garbage in (b"not json", b'{"version": "seven"}', b"\xff\xfe", b"[]"):
@@ -268,7 +268,7 @@ async def test_a_room_emptied_and_filled_again_at_once_stays_subscribed(
         await receive(second)
         await asyncio.sleep(0.4)  # past the late unsubscribe
         await redis.spublish(
-            f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}",
+            f"{KEYS.tag(quiz['partition'])}lb:{quiz['id']}",
             json.dumps({"version": 9, "entries": []}),
         )
         assert (await receive(second, within=3))["version"] == 9
@@ -295,7 +295,7 @@ async def test_a_room_whose_last_client_leaves_while_another_enters_keeps_the_ne
     async with newcomer:
         await receive(newcomer)
         await redis.spublish(
-            f"qb:{{p{quiz['partition']}}}:lb:{quiz['id']}",
+            f"{KEYS.tag(quiz['partition'])}lb:{quiz['id']}",
             json.dumps({"version": 9, "entries": []}),
         )
         assert (await receive(newcomer, within=3))["version"] == 9

@@ -23,7 +23,7 @@ from quizboard.settings import Settings
 from tests.support.processes import spawn, terminate
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Workers
-from tests.support.steps import create_quiz, eventually, join, right_answer
+from tests.support.steps import KEYS, create_quiz, eventually, join, right_answer
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ async def test_two_api_processes_accept_a_duplicate_answer_once(
         ]
         assert sum(served) == 16
         assert all(count > 0 for count in served), served  # the duplicate reached both
-        assert await redis.xlen(f"qb:{{p{quiz['partition']}}}:answers") == 1
+        assert await redis.xlen(f"{KEYS.tag(quiz['partition'])}answers") == 1
 
 
 async def test_every_client_of_two_gateway_processes_gets_every_snapshot(

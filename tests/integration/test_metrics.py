@@ -16,7 +16,7 @@ from quizboard.streams.worker import run_worker
 from tests.support.processes import spawn, terminate
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Gateway, Workers
-from tests.support.steps import answer, create_quiz, eventually, join
+from tests.support.steps import KEYS, answer, create_quiz, eventually, join
 
 
 def value(text: str, series: str) -> float:
@@ -82,7 +82,7 @@ async def test_metrics_count_what_happened(
             assert (await client.get("/readyz")).status_code == 200
             await asyncio.sleep(5.5)  # the stream gauges refresh every 5 s
             body = (await client.get("/metrics")).text
-            stream = f"qb:{{p{quiz['partition']}}}:answers"
+            stream = f"{KEYS.tag(quiz['partition'])}answers"
             assert value(body, f'quizboard_stream_length{{stream="{stream}"}}') == 12
             assert (
                 value(body, f'quizboard_group_pending{{group="answers-db",stream="{stream}"}}') == 0

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from quizboard.settings import Settings
 from tests.support.processes import quizboard
 from tests.support.stack import Workers
-from tests.support.steps import answer, count, create_quiz, eventually, join
+from tests.support.steps import KEYS, answer, count, create_quiz, eventually, join
 
 
 async def test_reconcile_reports_and_fixes(
@@ -30,7 +30,7 @@ async def test_reconcile_reports_and_fixes(
 
     async def settled() -> bool:
         rows = await count(db, "SELECT count(*) FROM user_answer")
-        board = await redis.zcard(f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb")
+        board = await redis.zcard(f"{KEYS.tag(quiz['partition'])}quiz:{quiz['id']}:lb")
         return rows == 6 and board == 3
 
     await eventually(settled, within=5)
@@ -39,7 +39,7 @@ async def test_reconcile_reports_and_fixes(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "consistent" in clean.stdout
 
-    board = f"qb:{{p{quiz['partition']}}}:quiz:{quiz['id']}:lb"
+    board = f"{KEYS.tag(quiz['partition'])}quiz:{quiz['id']}:lb"
     await redis.zincrby(board, 999, players[0]["player_id"])  # a double count
     await redis.zrem(board, players[2]["player_id"])  # a player lost from the board
     found = quizboard(settings, "reconcile", str(quiz["id"]))

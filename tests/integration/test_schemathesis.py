@@ -22,6 +22,7 @@ from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
 from tests.support.processes import spawn
 from tests.support.quizzes import ADMIN, quiz_body
+from tests.support.steps import KEYS
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def running_api(settings: Settings) -> Iterator[dict[str, Any]]:
 def test_no_input_makes_a_5xx_or_stores_a_refused_event(running_api: dict[str, Any]) -> None:
     quiz, player = running_api["quiz"], running_api["player"]
     client = redis.Redis.from_url(running_api["settings"].redis_url)
-    streams = [f"qb:{{p{quiz['partition']}}}:{name}" for name in ("joins", "answers")]
+    streams = [f"{KEYS.tag(quiz['partition'])}{name}" for name in ("joins", "answers")]
     schema = schemathesis.openapi.from_url(f"{running_api['base']}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 9

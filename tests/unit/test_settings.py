@@ -4,6 +4,7 @@ import pytest
 
 from quizboard.core.errors import ConfigError
 from quizboard.core.keys import Keys
+from quizboard.core.slots import partition_tag
 from quizboard.settings import Settings
 
 
@@ -34,11 +35,13 @@ def test_unset_cli_flags_do_not_override() -> None:
 
 def test_keys_carry_the_partition_tag() -> None:
     keys = Keys("qb:")
-    assert keys.stream(3, "answers") == "qb:{p3}:answers"
-    assert keys.quiz(3, 42).leaderboard == "qb:{p3}:quiz:42:lb"
+    p3 = partition_tag(3)
+    assert keys.stream(3, "answers") == f"qb:{{{p3}}}:answers"
+    assert keys.quiz(3, 42).leaderboard == f"qb:{{{p3}}}:quiz:42:lb"
     assert keys.quiz_config(42) == "qb:quiz:42"
-    assert keys.partition_of_stream("qb:{p12}:joins") == 12
-    assert keys.streams(2, "joins") == ["qb:{p0}:joins", "qb:{p1}:joins"]
+    assert keys.partition_of_stream(keys.stream(12, "joins")) == 12
+    assert keys.streams(2, "joins") == [keys.stream(0, "joins"), keys.stream(1, "joins")]
+    assert keys.channel(3, 42) == f"qb:{{{p3}}}:lb:42"
 
 
 def test_settings_survive_the_trip_through_the_environment() -> None:
