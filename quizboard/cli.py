@@ -86,6 +86,12 @@ def _run_copies(settings: Settings, role: str, count: int, metrics_port: int | N
 @click.option("--database-url", envvar="QUIZBOARD_DATABASE_URL", help="PostgreSQL URL.")
 @click.option("--partitions", type=int, envvar="QUIZBOARD_PARTITIONS", help="Stream partitions.")
 @click.option("--key-prefix", envvar="QUIZBOARD_KEY_PREFIX", help="Prefix of every Redis key.")
+@click.option(
+    "--redis-cluster/--no-redis-cluster",
+    default=None,
+    envvar="QUIZBOARD_REDIS_CLUSTER",
+    help="The Redis URL names a node of a Valkey or Redis Cluster.",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -93,6 +99,7 @@ def main(
     database_url: str | None,
     partitions: int | None,
     key_prefix: str | None,
+    redis_cluster: bool | None,
 ) -> None:
     """quizboard: a real-time quiz backend."""
     _setup_logging(ctx.invoked_subcommand or "quizboard")
@@ -102,6 +109,7 @@ def main(
             database_url=database_url,
             partitions=partitions,
             key_prefix=key_prefix,
+            redis_cluster=redis_cluster,
         )
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None

@@ -39,6 +39,8 @@ class Settings:
     token_grace_s: int = 3600
     max_body_bytes: int = 64 * 1024
     wait_aof: bool = False
+    wait_replicas: int = 0  # replicas that must confirm an event before its 202 (WAIT)
+    redis_cluster: bool = False  # QUIZBOARD_REDIS_URL names a node of a Valkey/Redis Cluster
     coalesce: bool = True
     player_rate: int = 20  # answers per player per second; 0: no limit
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
@@ -109,6 +111,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+        if self.wait_replicas < 0:
+            raise ConfigError(f"{ENV_PREFIX}WAIT_REPLICAS must be 0 or more")
         if not self.key_prefix:
             raise ConfigError(f"{ENV_PREFIX}KEY_PREFIX must not be empty")
         Failpoints(self.test_pause)  # names an existing failpoint, or none

@@ -25,7 +25,7 @@ from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
-from quizboard.store.connections import pg_pool, redis_client
+from quizboard.store.connections import pg_pool, redis_for
 
 
 def create_app(
@@ -44,12 +44,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         keys = Keys(settings.key_prefix)
         async with (
-            redis_client(settings.redis_url) as redis,
+            redis_for(settings) as redis,
             pg_pool(settings.database_url, max_size=8) as pool,
             Intake(
                 redis,
                 keys,
                 wait_aof=settings.wait_aof,
+                wait_replicas=settings.wait_replicas,
                 coalesce=settings.coalesce,
                 limits=Limits(settings.player_rate, settings.address_rate),
                 metrics=metrics,

@@ -38,7 +38,8 @@ from quizboard.core.errors import RateLimited, Unavailable
 from quizboard.core.events import ENCODER, FIELD, AnswerEvent, JoinEvent, lua
 from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.observe.metrics import ApiMetrics
-from quizboard.store.connections import Redis, pipelined, text
+from quizboard.store.connections import Redis, text
+from quizboard.store.pipelines import Call, send_calls
 
 # KEYS: the joins stream, the answers stream, then the keys the requests name.
 # ARGV: player limit, address limit, window (ms); then per request: kind ('j' or 'a'),
@@ -83,7 +84,8 @@ return results
 log = logging.getLogger(__name__)
 
 WINDOW_MS = 1000
-WAITAOF = ("WAITAOF", 1, 0, 1000)  # the local fsync of everything written before it
+WAIT_TIMEOUT_MS = 1000
+WAITAOF = ("WAITAOF", 1, 0, WAIT_TIMEOUT_MS)  # the local fsync of everything written before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,7 @@ class Intake:
         keys: Keys,
         *,
         wait_aof: bool = False,
+        wait_replicas: int = 0,
         coalesce: bool = True,
         limits: Limits = Limits(),
         metrics: ApiMetrics | None = None,
@@ -126,6 +129,12 @@ class Intake:
         self._redis = redis
         self._keys = keys
         self._wait_aof = wait_aof
+        self._wait_replicas = wait_replicas
+        self._trailer: list[tuple[Any, ...]] = []
+        if wait_aof:
+            self._trailer.append(WAITAOF)
+        if wait_replicas:
+            self._trailer.append(("WAIT", wait_replicas, WAIT_TIMEOUT_MS))
         self._coalesce = coalesce
         self._limits = limits
         self._metrics = metrics or ApiMetrics()
@@ -223,22 +232,23 @@ class Intake:
             (indexes, *self._call(partition, [requests[i] for i in indexes]))
             for partition, indexes in by_partition.items()
         ]
-        # EVAL, not EVALSHA: no NOSCRIPT to recover from after Valkey restarts.
-        commands: list[tuple[Any, ...]] = [
-            ("EVAL", ACCEPT, len(keys), *keys, *args) for _, keys, args in calls
-        ]
-        if self._wait_aof:
-            commands.append(WAITAOF)
-        replies = await pipelined(self._redis, commands)
-        if self._wait_aof:
-            check_on_disk(replies.pop())
+        # EVAL, not EVALSHA: no NOSCRIPT to recover from after Valkey restarts. Each
+        # partition's call goes to the node that holds it; the trailer ends each node's write.
+        sent = await send_calls(
+            self._redis,
+            [Call(keys[0], ("EVAL", ACCEPT, len(keys), *keys, *args)) for _, keys, args in calls],
+            self._trailer,
+        )
         results: list[Result] = [None] * len(requests)
-        for (indexes, _, _), reply in zip(calls, replies, strict=True):
-            if isinstance(reply, Exception):  # a script's error is the error of its requests only
+        for (indexes, _, _), outcome in zip(calls, sent, strict=True):
+            reply = outcome.reply
+            if not isinstance(reply, BaseException):
+                reply = unconfirmed(outcome.trailer or [], self._wait_aof, self._wait_replicas)
+            if reply is not None:  # an error of this call is the error of its requests only
                 for index in indexes:
                     results[index] = reply
                 continue
-            for index, value in zip(indexes, reply, strict=True):
+            for index, value in zip(indexes, outcome.reply, strict=True):
                 results[index] = parse_result(text(value))
         return results
 
@@ -277,16 +287,26 @@ def _resolve(waiting: _Waiting, error: BaseException) -> None:
             future.set_result(error)
 
 
-def check_on_disk(reply: Any) -> None:
-    """Raise :class:`Unavailable` unless WAITAOF's reply confirms the local fsync.
+def unconfirmed(trailer: list[Any], wait_aof: bool, wait_replicas: int) -> Unavailable | None:
+    """:class:`Unavailable` unless the trailer's replies confirm what was asked: WAITAOF's
+    local fsync, WAIT's ``wait_replicas`` replicas.
 
-    Its timeout passed, or the AOF is off or never fsynced: the events are in the
-    stream, but a 202 would promise more than is known. The requests get 503, and
-    a retried answer then finds its first copy (409).
+    A timeout passed, the AOF is off, or too few replicas answered: the events are
+    in the stream, but a 202 would promise more than is known. The requests get
+    503, and a retried answer then finds its first copy (409).
     """
-    if isinstance(reply, Exception) or int(reply[0]) < 1:
-        log.warning("WAITAOF did not confirm the fsync of accepted events: %r", reply)
-        raise Unavailable("the events were not confirmed on disk in time; retry")
+    replies = iter(trailer)
+    if wait_aof:
+        reply = next(replies, None)
+        if isinstance(reply, Exception) or reply is None or int(reply[0]) < 1:
+            log.warning("WAITAOF did not confirm the fsync of accepted events: %r", reply)
+            return Unavailable("the events were not confirmed on disk in time; retry")
+    if wait_replicas:
+        reply = next(replies, None)
+        if isinstance(reply, Exception) or reply is None or int(reply) < wait_replicas:
+            log.warning("WAIT: %r of %d replicas confirmed accepted events", reply, wait_replicas)
+            return Unavailable("the events were not confirmed on the replicas in time; retry")
+    return None
 
 
 def parse_result(value: str) -> Result:

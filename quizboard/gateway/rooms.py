@@ -1,7 +1,9 @@
 """Rooms: the clients watching one quiz, and the pub/sub subscriptions that feed them.
 
-One pub/sub connection per process carries one channel subscription per quiz
-with at least one client; the channel is dropped when its room empties. Each
+One sharded subscription (SSUBSCRIBE) per quiz with at least one client, on
+one pub/sub connection per process (per node of a cluster: see
+:mod:`quizboard.store.shard_pubsub`); the channel is dropped when its room
+empties. Each
 published snapshot is fanned out with :func:`websockets.broadcast`, which
 writes to every socket without waiting. That is what we want for a live
 board, but a client that stops reading would then buffer without bound, so a
@@ -31,6 +33,7 @@ from quizboard.core.leaderboard import empty_snapshot, snapshot_message
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
+from quizboard.store.shard_pubsub import shard_listener
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +68,19 @@ class Room:
 
 
 class Rooms:
-    """Every room of this process, and the one pub/sub connection behind them."""
+    """Every room of this process, and the pub/sub listener behind them."""
 
     def __init__(
         self, redis: Redis, listener: Redis, keys: Keys, quizzes: QuizCatalog, *,
         top_n: int, max_buffer: int,
     ) -> None:  # fmt: skip
         self._redis = redis
-        self._listener = listener
+        self._listener = shard_listener(listener)
         self._keys = keys
         self._quizzes = quizzes
         self._top_n = top_n
         self._max_buffer = max_buffer
         self._rooms: dict[int, Room] = {}
-        self._pubsub = listener.pubsub(ignore_subscribe_messages=True)
         # Rooms come and go with their subscriptions in order: an unsubscribe still on
         # its way must not land after the subscribe of a room opened again meanwhile.
         self._subscribing = asyncio.Lock()
@@ -102,7 +104,7 @@ class Rooms:
             if room is None:
                 channel = self._keys.channel(partition, quiz_id)
                 room = self._rooms[quiz_id] = Room(quiz_id, channel)
-                await self._pubsub.ssubscribe(channel)
+                await self._listener.subscribe(channel)
             room.entering += 1
         try:
             message, version = await self._last_snapshot(quiz_id)
@@ -124,7 +126,7 @@ class Rooms:
                 del self._rooms[quiz_id]
                 # If Redis is down, the reconnect subscribes only to rooms that exist.
                 with contextlib.suppress(*REDIS_DOWN):
-                    await self._pubsub.sunsubscribe(room.channel)
+                    await self._listener.unsubscribe(room.channel)
 
     async def run(self) -> None:
         """Read published snapshots and fan them out, reconnecting whenever Redis drops."""
@@ -133,20 +135,18 @@ class Rooms:
         try:
             while True:
                 try:
-                    await self._pubsub.ssubscribe(control, *self._channels())
+                    await self._listener.subscribe(control, *self._channels())
                     await self._resend_all()
                     backoff.reset()
                     while True:
-                        message = await self._pubsub.get_message(timeout=None)
-                        if message is not None and message["type"] == "smessage":
-                            self._deliver(message["channel"], message["data"])
+                        self._deliver(*await self._listener.next_message())
                 except REDIS_DOWN as exc:
                     log.warning("pub/sub connection lost, reconnecting: %r", exc)
-                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-                    self._pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
                     await backoff.wait()
+                    with contextlib.suppress(*REDIS_DOWN):  # the next round tries again
+                        await self._listener.reset()
         finally:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._listener.aclose()
             for task in self._closing:
                 task.cancel()
 

@@ -25,7 +25,7 @@ from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.observe.metrics_server import metrics_server
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
-from quizboard.store.connections import SERVER_DOWN, Pool, Redis, pg_pool, redis_client
+from quizboard.store.connections import SERVER_DOWN, Pool, Redis, pg_pool, redis_for
 
 log = logging.getLogger(__name__)
 ENCODER = msgspec.json.Encoder()
@@ -218,8 +218,8 @@ async def serve_gateway(
     """
     keys = Keys(settings.key_prefix)
     async with (
-        redis_client(settings.redis_url) as redis,
-        redis_client(settings.redis_url, blocking=True) as listener,
+        redis_for(settings) as redis,
+        redis_for(settings, blocking=True) as listener,
         pg_pool(settings.database_url, max_size=2) as pool,
     ):
         catalog = QuizCatalog(pool, redis, keys, settings.partitions)

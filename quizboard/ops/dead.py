@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from quizboard.core.keys import Keys
 from quizboard.settings import Settings
-from quizboard.store.connections import Redis, pg_pool, redis_client, text
+from quizboard.store.connections import Redis, pg_pool, redis_for, text
 from quizboard.streams.consumer import REJECTED
 from quizboard.streams.entries import DeadLetter, Entry, parse_letter
 
@@ -53,7 +53,7 @@ def describe(letter: DeadLetter) -> str:
 async def list_command(settings: Settings, count: int, echo: Callable[[str], None]) -> None:
     """``quizboard dead list``."""
     keys = Keys(settings.key_prefix)
-    async with redis_client(settings.redis_url) as redis:
+    async with redis_for(settings) as redis:
         letters = await dead_letters(redis, keys, settings.partitions, count)
     for letter in letters:
         echo(describe(letter))
@@ -70,7 +70,7 @@ async def retry_command(
     keys = Keys(settings.key_prefix)
     failed = 0
     async with (
-        redis_client(settings.redis_url) as redis,
+        redis_for(settings) as redis,
         pg_pool(settings.database_url, configure=create_staging_tables) as pool,
     ):
         letters = await dead_letters(redis, keys, settings.partitions, 10_000)

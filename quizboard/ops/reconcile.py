@@ -23,7 +23,7 @@ from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.core.models import QuizConfig
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
-from quizboard.store.connections import Pool, Redis, pg_pool, redis_client, text
+from quizboard.store.connections import Pool, Redis, pg_pool, redis_for, text
 from quizboard.store.stream_state import stream_status
 
 
@@ -146,7 +146,7 @@ async def run_reconcile(
 ) -> int:
     """The ``reconcile`` command: 0 when the stores agree (after ``--fix``), 1 otherwise."""
     keys = Keys(settings.key_prefix)
-    async with redis_client(settings.redis_url) as redis, pg_pool(settings.database_url) as pool:
+    async with redis_for(settings) as redis, pg_pool(settings.database_url) as pool:
         config = await QuizCatalog(pool, redis, keys, settings.partitions).get(quiz_id)
         state = await load_state(redis, pool, keys, config)
         found = differences(state)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from quizboard.core.keys import Keys
 from quizboard.settings import Settings
-from quizboard.store.connections import Redis, redis_client
+from quizboard.store.connections import Redis, redis_for
 from quizboard.store.stream_state import StreamStatus, stream_status
 from quizboard.streams.groups import STREAM_KINDS, readers
 
@@ -85,7 +85,7 @@ async def status_command(
 ) -> int:
     """Print the table; 1 when a group is missing or over a threshold."""
     keys = Keys(settings.key_prefix)
-    async with redis_client(settings.redis_url) as redis:
+    async with redis_for(settings) as redis:
         streams, expected, dead = await read_status(redis, keys, settings.partitions)
     for line in render(streams, expected, dead):
         echo(line)

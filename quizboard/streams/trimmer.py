@@ -27,7 +27,7 @@ from quizboard.store.connections import (
     Connections,
     Reconnecting,
     Redis,
-    redis_client,
+    redis_for,
 )
 from quizboard.store.stream_state import stream_status
 from quizboard.streams.groups import STREAM_KINDS, readers
@@ -105,7 +105,7 @@ async def run_trimmer(settings: Settings, stop: asyncio.Event, every: float = 30
     """Trim streams and expire ended quizzes every ``every`` seconds until ``stop``."""
     keys = Keys(settings.key_prefix)
     async with (
-        redis_client(settings.redis_url) as redis,
+        redis_for(settings) as redis,
         Reconnecting(settings.database_url) as pg,
     ):
         while not stop.is_set():

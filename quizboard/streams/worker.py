@@ -22,7 +22,7 @@ from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
-from quizboard.store.connections import Reconnecting, Redis, redis_client
+from quizboard.store.connections import Reconnecting, Redis, redis_for
 from quizboard.streams.consumer import Consumer, ConsumerConfig
 from quizboard.streams.groups import Group, SinkContext, group, readers
 from quizboard.streams.postgres_sinks import create_staging_tables
@@ -101,7 +101,7 @@ async def run_worker(
     tracing = tracing or Tracing()
     async with AsyncExitStack() as stack:
         redis = await stack.enter_async_context(
-            redis_client(settings.redis_url, blocking=True, max_connections=64 + len(streams))
+            redis_for(settings, blocking=True, max_connections=64 + len(streams))
         )
         consumers: Sequence[Consumer] = [
             await _consumer(stack, spec, s, consumer_name, redis, settings, metrics, tracing)

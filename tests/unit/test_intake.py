@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.exceptions import ResponseError
 
-from quizboard.api.intake import check_on_disk, parse_result
+from quizboard.api.intake import parse_result, unconfirmed
 from quizboard.core.errors import RateLimited, Unavailable
 
 
@@ -25,7 +25,19 @@ def test_a_limit_says_when_to_retry_in_whole_seconds(reply: str, retry_after: in
 
 
 def test_waitaof_must_confirm_the_local_fsync() -> None:
-    check_on_disk([1, 0])
+    assert unconfirmed([[1, 0]], wait_aof=True, wait_replicas=0) is None
     for refused in ([0, 0], ResponseError("ERR WAITAOF cannot be used when appendonly is no")):
-        with pytest.raises(Unavailable, match="not confirmed on disk"):
-            check_on_disk(refused)
+        error = unconfirmed([refused], wait_aof=True, wait_replicas=0)
+        assert isinstance(error, Unavailable)
+        assert "not confirmed on disk" in error.message
+
+
+def test_wait_must_count_enough_replicas() -> None:
+    assert unconfirmed([1], wait_aof=False, wait_replicas=1) is None
+    assert unconfirmed([[1, 0], 2], wait_aof=True, wait_replicas=2) is None
+    for trailer in ([0], [ResponseError("ERR")], []):
+        error = unconfirmed(trailer, wait_aof=False, wait_replicas=1)
+        assert isinstance(error, Unavailable)
+        assert "replicas" in error.message
+    assert isinstance(unconfirmed([[1, 0], 1], wait_aof=True, wait_replicas=2), Unavailable)
+    assert isinstance(unconfirmed([[0, 0], 2], wait_aof=True, wait_replicas=2), Unavailable)
