@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from quizboard.store.connections import REDIS_TIMEOUT, Redis
 
@@ -77,8 +79,14 @@ class _NodeFeed:
     """One node's pub/sub connection and the task that feeds its messages to the queue."""
 
     def __init__(self, host: str, port: int, queue: asyncio.Queue[Message | Exception]) -> None:
+        # No retries: a lost connection must reach the gateway, which subscribes again
+        # and resends each room its last snapshot, since messages may have been missed.
         self.client = aioredis.Redis(
-            host=host, port=port, socket_timeout=None, socket_connect_timeout=REDIS_TIMEOUT
+            host=host,
+            port=port,
+            socket_timeout=None,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
         )
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         self._queue = queue

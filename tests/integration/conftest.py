@@ -18,7 +18,9 @@ import httpx
 import psycopg
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
+from quizboard.local.cluster import EmbeddedCluster
 from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
@@ -49,11 +51,31 @@ def server_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         yield redis_url, database_url
 
 
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local cluster of 3 masters and 3 replicas, started once, for the tests that ask."""
+    with EmbeddedCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+        yield cluster.url
+
+
 @pytest.fixture
-def settings(server_urls: tuple[str, str], request: pytest.FixtureRequest) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    """``single`` (one Valkey) unless a test module parametrizes it with ``cluster``:
+    ``pytest.mark.parametrize("backend", BACKENDS, indirect=True)``."""
+    return str(getattr(request, "param", "single"))
+
+
+@pytest.fixture
+def settings(
+    server_urls: tuple[str, str], backend: str, request: pytest.FixtureRequest
+) -> Settings:
     """Settings for the test servers; parametrize indirectly with a dict to change some."""
     redis_url, database_url = server_urls
     changes: dict[str, Any] = getattr(request, "param", {})
+    if backend == "cluster":
+        # 6 partitions: two on each master of the three.
+        changes = {"redis_cluster": True, "partitions": 6, **changes}
+        redis_url = request.getfixturevalue("cluster_url")
     return Settings(
         redis_url=redis_url,
         database_url=database_url,
@@ -70,6 +92,15 @@ def settings(server_urls: tuple[str, str], request: pytest.FixtureRequest) -> Se
 
 @pytest.fixture
 async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    """A client of the test's Valkey (or cluster), emptied first."""
+    if settings.redis_cluster:
+        cluster = RedisCluster.from_url(settings.redis_url or "")
+        await cluster.flushall(target_nodes=RedisCluster.PRIMARIES)
+        try:
+            yield cluster  # type: ignore[misc]  # the commands the tests use are the same
+        finally:
+            await cluster.aclose()
+        return
     client = aioredis.Redis.from_url(settings.redis_url or "")
     await client.flushall()
     try:

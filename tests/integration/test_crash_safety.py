@@ -26,7 +26,7 @@ from tests.support.processes import (
     spawn_worker,
     terminate,
 )
-from tests.support.quizzes import ADMIN
+from tests.support.quizzes import ADMIN, BACKENDS
 from tests.support.stack import Gateway, Workers
 from tests.support.steps import (
     answer,
@@ -37,6 +37,8 @@ from tests.support.steps import (
     eventually,
     join,
 )
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 KEYS = Keys("qb:")
 

@@ -10,9 +10,11 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 
-from tests.support.quizzes import ADMIN_AUTH
+from tests.support.quizzes import ADMIN_AUTH, BACKENDS
 from tests.support.stack import Workers
 from tests.support.steps import KEYS, count, create_quiz, eventually, join, right_answer
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 INTAKE_MODES = pytest.mark.parametrize(
     "settings",

@@ -16,9 +16,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from quizboard.gateway.rooms import Rooms
 from quizboard.settings import Settings
-from tests.support.quizzes import ADMIN
+from tests.support.quizzes import ADMIN, BACKENDS
 from tests.support.stack import Gateway, Workers
-from tests.support.steps import KEYS, answer, create_quiz, join
+from tests.support.steps import KEYS, answer, create_quiz, join, kill_pubsub_clients
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 async def receive(ws: ClientConnection, within: float = 2.0) -> dict[str, Any]:
@@ -212,8 +214,7 @@ async def test_a_lost_redis_connection_leads_to_a_resent_snapshot(
     async with connect(gateway.url(quiz["id"], player["token"])) as ws:
         while (await receive(ws))["total_players"] < 1:
             pass
-        killed = await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
-        assert killed >= 1
+        assert await kill_pubsub_clients(redis) >= 1
         resent = await receive(ws, within=5)
         assert resent["total_players"] == 1
         await answer(api, quiz, player, 0)

@@ -26,7 +26,7 @@ from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
 from tests.support.processes import quizboard
-from tests.support.quizzes import ADMIN
+from tests.support.quizzes import ADMIN, BACKENDS
 from tests.support.stack import Workers, api_client, running_gateway
 from tests.support.steps import answer, create_quiz, eventually, join
 
@@ -85,6 +85,7 @@ async def own_postgres(tmp_path: Path) -> AsyncIterator[EmbeddedPostgres]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 async def test_postgres_down_for_20_s_under_load(
     settings: Settings, redis: aioredis.Redis, own_postgres: EmbeddedPostgres
 ) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 SAMPLE = Path(__file__).parent.parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
 ADMIN = "test-admin-token"
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
+#: Parametrize a module over one Valkey and a 3-master cluster: see the backend fixture.
+BACKENDS = ["single", "cluster"]
 
 
 def quiz_body(opens_in: float = -60, lasts: float = 3600) -> dict[str, Any]:

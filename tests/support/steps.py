@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import psycopg
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 from quizboard.core.keys import Keys
 from tests.support.quizzes import ADMIN_AUTH, quiz_body
@@ -101,3 +102,13 @@ async def board_scores(redis: aioredis.Redis, quiz: dict[str, Any]) -> dict[str,
     rows = await redis.zrange(KEYS.quiz(quiz["partition"], quiz["id"]).leaderboard, 0, -1,
                               withscores=True)  # fmt: skip
     return {member.decode(): int(score) for member, score in rows}
+
+
+async def kill_pubsub_clients(redis: aioredis.Redis) -> int:
+    """Kill every pub/sub connection of the test's Valkey (every node of a cluster)."""
+    if isinstance(redis, RedisCluster):
+        killed: Any = await redis.execute_command(
+            "CLIENT", "KILL", "TYPE", "pubsub", target_nodes=redis.get_nodes()
+        )
+        return sum(int(n) for n in killed.values()) if isinstance(killed, dict) else int(killed)
+    return int(await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub"))
