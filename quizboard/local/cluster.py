@@ -113,7 +113,8 @@ class EmbeddedCluster:
             raise EmbeddedServerError(f"valkey-cli could not form the cluster:\n{result.stdout}")
 
     def wait_ok(self, timeout: float = FORM_TIMEOUT) -> None:
-        """Wait until every running node says ``cluster_state:ok`` and knows every master."""
+        """Wait until every running node says ``cluster_state:ok``, and every replica is
+        linked to its master."""
         deadline = time.monotonic() + timeout
         while not all(self._ok(port) for port, node in self.nodes.items() if node.pid):
             if time.monotonic() > deadline:
@@ -124,7 +125,14 @@ class EmbeddedCluster:
         client = redis.Redis(host=HOST, port=port, socket_connect_timeout=0.5)
         try:
             info = client.cluster("INFO")  # parsed into a dict by redis-py
-            return isinstance(info, dict) and info.get("cluster_state") == "ok"
+            if not isinstance(info, dict) or info.get("cluster_state") != "ok":
+                return False
+            # A replica is ready once its link to its master is up (its first sync done):
+            # before that, WAIT for a replica cannot be confirmed.
+            replication = client.info("replication")
+            return replication.get("role") != "slave" or (
+                replication.get("master_link_status") == "up"
+            )
         except redis.RedisError:
             return False
         finally:
