@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from quizboard.core.keys import Keys
+from redis.asyncio.cluster import RedisCluster
+
+from quizboard.core.keys import JOINS, Keys
 from quizboard.settings import Settings
 from quizboard.store.connections import Redis, redis_for
 from quizboard.store.stream_state import StreamStatus, stream_status
@@ -80,6 +82,38 @@ def problems(
     return found
 
 
+def partition_nodes(redis: Redis, keys: Keys, partitions: int) -> tuple[dict[int, str], list[str]]:
+    """Which node holds each partition, and every master (one Valkey: itself)."""
+    if isinstance(redis, RedisCluster):
+        where = {}
+        for p in range(partitions):
+            node = redis.get_node_from_key(keys.stream(p, JOINS))
+            where[p] = node.name if node is not None else "?"
+        return where, sorted(node.name for node in redis.get_primaries())
+    address = redis.connection_pool.connection_kwargs
+    name = f"{address.get('host', '?')}:{address.get('port', '?')}"
+    return dict.fromkeys(range(partitions), name), [name]
+
+
+def spread(where: dict[int, str], masters: list[str]) -> list[str]:
+    """The partitions of each master, and a warning when some hold more than others."""
+    held: dict[str, list[int]] = {master: [] for master in masters}
+    for partition, node in where.items():
+        held.setdefault(node, []).append(partition)
+    lines = [
+        f"partitions on {node}: " + (", ".join(f"p{p}" for p in ps) or "none")
+        for node, ps in held.items()
+    ]
+    counts = [len(ps) for ps in held.values()]
+    if max(counts) - min(counts) > 1:
+        lines.append(
+            f"WARNING: the partitions are spread unevenly over the {len(held)} masters "
+            f"({min(counts)} to {max(counts)} each): the busiest master limits the throughput."
+            " Use a multiple of 6 partitions, or move slots to balance them."
+        )
+    return lines
+
+
 async def status_command(
     settings: Settings, max_lag: int, max_pending: int, echo: Callable[[str], None]
 ) -> int:
@@ -87,7 +121,10 @@ async def status_command(
     keys = Keys(settings.key_prefix)
     async with redis_for(settings) as redis:
         streams, expected, dead = await read_status(redis, keys, settings.partitions)
+        where, masters = partition_nodes(redis, keys, settings.partitions)
     for line in render(streams, expected, dead):
+        echo(line)
+    for line in spread(where, masters):
         echo(line)
     over = problems(streams, expected, max_lag, max_pending)
     for line in over:

@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 import redis.asyncio as aioredis
 
 from quizboard.core.keys import ANSWERS, Keys
 from quizboard.settings import Settings
 from tests.support.processes import quizboard
+from tests.support.quizzes import BACKENDS
 from tests.support.stack import Workers
 from tests.support.steps import answer_all, create_quiz, eventually, join
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 async def test_status_shows_lag_then_clears(
     api: httpx.AsyncClient, settings: Settings, workers: Workers, redis: aioredis.Redis
 ) -> None:
@@ -29,6 +32,9 @@ async def test_status_shows_lag_then_clears(
     never = await asyncio.to_thread(quizboard, settings, "status")
     assert never.returncode == 1, never.stdout
     assert f"OVER THRESHOLD: {stream} answers-db: the group is missing" in never.stdout
+    masters = [line for line in never.stdout.splitlines() if line.startswith("partitions on ")]
+    assert len(masters) == (3 if settings.redis_cluster else 1), never.stdout
+    assert "spread unevenly" not in never.stdout  # 6 partitions over 3 masters: 2 each
 
     await redis.xgroup_create(stream, "answers-db", id="0", mkstream=True)  # a stopped worker
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quizboard.ops.status import missing, problems, render
+from quizboard.ops.status import missing, problems, render, spread
 from quizboard.store.stream_state import GroupStatus, StreamStatus
 from quizboard.streams.groups import readers
 
@@ -53,3 +53,13 @@ def test_thresholds() -> None:
         f"{ANSWERS} answers-db: lag 11 > 10",
         f"{ANSWERS} answers-db: pending 12 > 10",
     ]
+
+
+def test_each_masters_partitions_are_listed_and_an_uneven_spread_is_warned() -> None:
+    even = spread({0: "a", 1: "b", 2: "c", 3: "a", 4: "b", 5: "c"}, ["a", "b", "c"])
+    assert even == ["partitions on a: p0, p3", "partitions on b: p1, p4", "partitions on c: p2, p5"]
+    uneven = spread({0: "a", 1: "a", 2: "a", 3: "b"}, ["a", "b", "c"])
+    assert uneven[:3] == ["partitions on a: p0, p1, p2", "partitions on b: p3",
+                          "partitions on c: none"]  # fmt: skip
+    assert uneven[3].startswith("WARNING: the partitions are spread unevenly over the 3 masters")
+    assert spread({0: "one", 1: "one"}, ["one"]) == ["partitions on one: p0, p1"]
