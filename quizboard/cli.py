@@ -246,6 +246,10 @@ def gateway(
     "--gateway-port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="The gateway's port."
 )
 @click.option(
+    "--cluster", is_flag=True, envvar="QUIZBOARD_UP_CLUSTER",
+    help="Run on a local Valkey cluster of 3 masters and 3 replicas (embedded).",
+)  # fmt: skip
+@click.option(
     "--api-workers", type=click.IntRange(1), default=1, show_default=True,
     envvar="QUIZBOARD_API_WORKERS", help="API processes on the one port.",
 )  # fmt: skip
@@ -264,6 +268,7 @@ def up(
     data_dir: str | None,
     api_port: int | None,
     gateway_port: int | None,
+    cluster: bool,
     api_workers: int,
     gateway_workers: int,
     consumers: int,
@@ -275,7 +280,12 @@ def up(
         data_dir=data_dir, api_port=api_port, gateway_port=gateway_port
     )
     try:
-        run_up(settings, with_demo=demo, fleet=Fleet(api_workers, gateway_workers, consumers))
+        run_up(
+            settings,
+            with_demo=demo,
+            fleet=Fleet(api_workers, gateway_workers, consumers),
+            cluster=cluster,
+        )
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
 

@@ -27,6 +27,7 @@ import psycopg
 
 from quizboard.core.errors import ConfigError
 from quizboard.local import demo
+from quizboard.local.cluster import EmbeddedCluster
 from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
 from quizboard.local.fleet import server_specs, worker_specs
 from quizboard.local.lifecycle import run_until_signalled
@@ -173,8 +174,14 @@ async def serve_all(
             tasks.create_task(demo.simulate_players(api_url, quiz, stop), name="demo-players")
 
 
-def run_up(settings: Settings, *, with_demo: bool, fleet: Fleet = Fleet()) -> None:
-    """Start what is missing, then run every quizboard process until a signal."""
+def run_up(
+    settings: Settings, *, with_demo: bool, fleet: Fleet = Fleet(), cluster: bool = False
+) -> None:
+    """Start what is missing, then run every quizboard process until a signal.
+
+    With ``cluster`` and no Redis URL, the embedded Valkey is a local cluster of 3
+    masters and 3 replicas.
+    """
     began = time.monotonic()
     data_dir = Path(settings.data_dir).resolve()
     check_port_free(settings.api_host, settings.api_port, "api")
@@ -182,6 +189,13 @@ def run_up(settings: Settings, *, with_demo: bool, fleet: Fleet = Fleet()) -> No
     # The OS may offer the embedded servers the very ports the API and gateway want.
     taken = frozenset({settings.api_port, settings.gateway_port})
     with ExitStack() as servers:
+        if not settings.redis_url and cluster:
+            nodes = servers.enter_context(EmbeddedCluster(data_dir / "cluster"))
+            settings = settings.replace(redis_url=nodes.url, redis_cluster=True)
+            click.echo(
+                f"embedded Valkey cluster: 3 masters, 3 replicas, ports "
+                f"{', '.join(map(str, nodes.nodes))} (data in {nodes.data_dir})"
+            )
         if not settings.redis_url:
             valkey = servers.enter_context(
                 EmbeddedValkey(data_dir / "valkey", port=free_port(taken))
