@@ -57,8 +57,13 @@ def test_prometheus_scrapes_every_service_that_serves_metrics() -> None:
     targets = {
         t.split(":")[0]
         for job in prometheus["scrape_configs"]
-        for group in job["static_configs"]
+        for group in job.get("static_configs", [])
         for t in group["targets"]
+    } | {  # replicas of a service, found through Docker's DNS
+        name
+        for job in prometheus["scrape_configs"]
+        for group in job.get("dns_sd_configs", [])
+        for name in group["names"]
     }
     serving = {
         name
@@ -84,3 +89,30 @@ def test_prometheus_scrapes_every_service_that_serves_metrics() -> None:
         "quizboard_gateway_connections",
     ):
         assert series in exprs
+
+
+def test_the_cluster_profile_forms_a_cluster_and_balances_two_of_each_server() -> None:
+    spec: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    services = spec["services"]
+    nodes = [n for n, s in services.items() if n.startswith("valkey-") and n[7:].isdigit()]
+    assert len(nodes) == 6
+    assert all("--cluster-enabled" in services[n]["command"] for n in nodes)
+    init = " ".join(services["valkey-cluster-init"]["command"])
+    assert "--cluster-replicas 1" in init
+    clustered = {n: s for n, s in services.items() if "cluster" in s.get("profiles", [])}
+    quizboard_services = {
+        n: s for n, s in clustered.items() if s.get("command", [""])[0] == "quizboard"
+    }
+    for service in quizboard_services.values():
+        assert service["environment"]["QUIZBOARD_REDIS_CLUSTER"] == "true"
+    roles = [s["command"][1:4] if s["command"][1] == "worker" else s["command"][1:2]
+             for s in quizboard_services.values() if "trimmer" not in s["command"]]  # fmt: skip
+    assert sorted(map(tuple, roles)) == sorted(
+        [("api",), ("gateway",), *[("worker", "--group", g) for g in GROUPS]]
+    )
+    assert all(s["deploy"]["replicas"] == 2 for s in quizboard_services.values()
+               if "trimmer" not in s["command"])  # fmt: skip
+    nginx = (COMPOSE.parent / "deploy" / "nginx.conf").read_text()
+    assert "api-cluster:8000" in nginx
+    assert "gateway-cluster:8001" in nginx
+    assert "Upgrade $http_upgrade" in nginx
