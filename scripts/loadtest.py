@@ -30,10 +30,11 @@ import psycopg
 import redis.asyncio as aioredis
 from loadkit.httpclient import HttpClient
 from loadkit.measure import first_covering, percentiles, stream_id, timeline
-from loadkit.observers import GroupProgress, Watchers
+from loadkit.observers import Client, GroupProgress, Watchers
 from loadkit.players import Phase, closed_loop, open_loop, run_answer_share
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.report import render, warnings_for
+from redis.asyncio.cluster import RedisCluster
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -66,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gateway", default="ws://127.0.0.1:8001", help="the WebSocket gateway")
     parser.add_argument("--admin-token", default=os.environ.get("QUIZBOARD_ADMIN_TOKEN", ""))
     parser.add_argument("--redis-url", default=os.environ.get("QUIZBOARD_REDIS_URL"))
+    parser.add_argument(
+        "--redis-cluster", action="store_true", help="the Redis URL names a node of a cluster"
+    )
     parser.add_argument("--database-url", default=os.environ.get("QUIZBOARD_DATABASE_URL"))
     parser.add_argument("--key-prefix", default="qb:")
     parser.add_argument("--quiz", type=int, help="use this quiz instead of creating one")
@@ -171,7 +175,7 @@ async def setup_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, 
 
 
 async def partition_of(
-    args: argparse.Namespace, redis: aioredis.Redis | None, quiz: dict[str, Any]
+    args: argparse.Namespace, redis: Client | None, quiz: dict[str, Any]
 ) -> int | None:
     if "partition" in quiz:
         return int(quiz["partition"])
@@ -269,7 +273,7 @@ async def wait_drained(progress: GroupProgress, last_event: str) -> bool:
 async def consistency(
     args: argparse.Namespace,
     board_key: str | None,
-    redis: aioredis.Redis | None,
+    redis: Client | None,
     quiz: dict[str, Any],
     accepted: list[tuple[float, str, int]],
     joins: int,
@@ -313,7 +317,7 @@ async def consistency(
     return result
 
 
-async def joins_stored_after(redis: aioredis.Redis, stream: str) -> float | None:
+async def joins_stored_after(redis: Client, stream: str) -> float | None:
     """Seconds until ``joins-db`` and ``joins-redis`` have applied the whole joins stream."""
     started = time.monotonic()
     last = await redis.xinfo_stream(stream)
@@ -367,7 +371,13 @@ def ms(values: list[float]) -> dict[str, float]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     client = HttpClient(args.url, args.connections)
-    redis = aioredis.Redis.from_url(args.redis_url) if args.redis_url else None
+    redis: Client | None = None
+    if args.redis_url:
+        redis = (
+            RedisCluster.from_url(args.redis_url)
+            if args.redis_cluster
+            else aioredis.Redis.from_url(args.redis_url)
+        )
     stop = asyncio.Event()
     progress = Progress(not args.no_progress and sys.stderr.isatty())
     report: dict[str, Any] = {

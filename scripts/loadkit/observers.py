@@ -8,8 +8,12 @@ import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+#: One Valkey, or a cluster (the stream and its groups live on one node either way).
+Client = aioredis.Redis | RedisCluster
 
 # A snapshot as a watcher saw it: wall-clock arrival, version, as_of, total players.
 Arrival = tuple[float, int, str, int]
@@ -71,7 +75,7 @@ def _covered(last_delivered: str, pending: int, oldest_pending: str | None) -> t
 class GroupProgress:
     """How far each consumer group has applied one stream: every id up to ``covered``."""
 
-    redis: aioredis.Redis
+    redis: Client
     stream: str
     groups: tuple[str, ...]
     observations: dict[str, list[tuple[float, tuple[int, int]]]] = field(default_factory=dict)

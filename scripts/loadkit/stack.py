@@ -137,6 +137,7 @@ def quizboard(
             "url": f"http://127.0.0.1:{api}",
             "gateway": f"ws://127.0.0.1:{gateway}",
             "redis_url": redis_url,
+            "redis_cluster": "true" if settings.get("redis_cluster") else "",
             "database_url": database_url,
         }
     finally:
@@ -183,6 +184,8 @@ def loadtest(target: dict[str, str], *args: str, timeout: float = 900) -> dict[s
     for key in ("redis_url", "database_url"):
         if target.get(key):
             command += [f"--{key.replace('_', '-')}", target[key]]
+    if target.get("redis_cluster"):
+        command.append("--redis-cluster")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
     result = subprocess.run(command, env=env, capture_output=True, timeout=timeout, check=False)
     if result.returncode not in (0, 1):
