@@ -32,7 +32,7 @@ from loadkit.httpclient import HttpClient
 from loadkit.measure import first_covering, percentiles, stream_id, timeline
 from loadkit.observers import Client, GroupProgress, Watchers
 from loadkit.players import Phase, closed_loop, open_loop, run_answer_share
-from loadkit.procstats import quizboard_processes, sample
+from loadkit.procstats import Sample, quizboard_processes, sample
 from loadkit.report import render, warnings_for
 from redis.asyncio.cluster import RedisCluster
 from rich.console import Console
@@ -428,11 +428,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         answers = await answer_all(args, client, quiz, players, progress)
         wall = time.time() - wall
         report["answers"] = summarize_phase(answers)
+        # Processes that started meanwhile count whole: PostgreSQL starts a backend for
+        # each worker connection, and the workers connect at their first batch.
+        processes = quizboard_processes() | processes
         after = {pid: sample(pid) for pid in processes}
         roles: dict[str, dict[str, float]] = {}
         for pid, role in processes.items():
-            b, a = before[pid], after[pid]
-            if a is None or b is None:
+            b, a = before.get(pid) or Sample(0.0, 0), after[pid]
+            if a is None:
                 continue
             row = roles.setdefault(role, {"cpu_percent": 0.0, "rss_mb": 0.0, "processes": 0})
             row["cpu_percent"] += 100 * (a.cpu_seconds - b.cpu_seconds) / wall
