@@ -24,8 +24,9 @@ from quizboard.settings import Settings
 REDIS_TIMEOUT = 5.0
 
 # The errors that mean "a server cannot serve right now": unreachable, loading its
-# data, full (maxmemory with noeviction refuses writes), or a replica after a failover.
-# Retry, do not give up.
+# data, full (maxmemory with noeviction refuses writes), a replica after a failover,
+# or a cluster with a slot no master serves (CLUSTERDOWN, or none known yet while a
+# replica takes over). Retry, do not give up.
 REDIS_DOWN: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
@@ -33,6 +34,8 @@ REDIS_DOWN: tuple[type[Exception], ...] = (
     redis.exceptions.TryAgainError,
     redis.exceptions.OutOfMemoryError,
     redis.exceptions.ReadOnlyError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.SlotNotCoveredError,
 )
 POSTGRES_DOWN: tuple[type[Exception], ...] = (
     psycopg.OperationalError,
