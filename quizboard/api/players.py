@@ -9,7 +9,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from quizboard.api.requests import client_address, decode_body, path_id, player_claims
+from quizboard.api.requests import (
+    client_address,
+    decode_body,
+    path_id,
+    player_claims,
+    query_int,
+)
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
 from quizboard.core.errors import AlreadyAnswered, NotFound
@@ -19,6 +25,7 @@ from quizboard.core.scoring import judge
 from quizboard.core.tokens import PlayerClaims, sign
 from quizboard.store.leaderboard import read_standing
 
+MAX_AROUND = 50
 JOIN_DECODER = msgspec.json.Decoder(JoinIn)
 ANSWER_DECODER = msgspec.json.Decoder(AnswerIn)
 
@@ -79,10 +86,14 @@ async def answer(request: Request) -> Response:
 
 
 async def my_standing(request: Request) -> Response:
-    """``GET /quizzes/{id}/leaderboard/me``: the caller's rank and score."""
+    """``GET /quizzes/{id}/leaderboard/me[?around=N]``: the caller's rank and score, and
+    with ``around`` the entries just above and below."""
     s = services(request)
     quiz_id = path_id(request, "quiz_id")
     claims = player_claims(request, quiz_id, s.secret, time.time())
+    around = query_int(request, "around", 0, 0, MAX_AROUND)
     config = await s.catalog.get(quiz_id)
-    standing = await read_standing(s.redis, s.keys, config.partition, quiz_id, claims.player_id)
+    standing = await read_standing(
+        s.redis, s.keys, config.partition, quiz_id, claims.player_id, around
+    )
     return json_response(standing)

@@ -30,12 +30,17 @@ class LeaderboardMessage(Snapshot, frozen=True, tag_field="type", tag="leaderboa
     """A snapshot as the gateway sends it: the same object with ``"type": "leaderboard"``."""
 
 
-class Standing(Struct, frozen=True):
-    """One player's rank and score; ``rank`` is ``None`` until the player is on the board."""
+class Standing(Struct, frozen=True, omit_defaults=True):
+    """One player's rank and score; ``rank`` is ``None`` until the player is on the board.
+
+    ``around`` holds the player's neighbours on the board when asked for (``?around=N``:
+    up to N entries above and N below, the player's own row among them).
+    """
 
     rank: int | None
     score: int
     total_players: int
+    around: list[LeaderboardEntry] = msgspec.field(default_factory=list)
 
 
 MESSAGE_ENCODER = msgspec.json.Encoder()

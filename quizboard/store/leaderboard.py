@@ -58,15 +58,27 @@ async def read_snapshot(
 
 
 async def read_standing(
-    redis: Redis, keys: Keys, partition: int, quiz_id: int, player_id: str
+    redis: Redis, keys: Keys, partition: int, quiz_id: int, player_id: str, around: int = 0
 ) -> Standing:
-    """One player's competition rank, score, and the number of players."""
+    """One player's competition rank, score, and the number of players; with ``around``,
+    the entries up to ``around`` places above and below the player's own."""
     board = keys.quiz(partition, quiz_id).leaderboard
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zscore(board, player_id)
         pipe.zcard(board)
-        score, total = await pipe.execute()
+        pipe.zrevrank(board, player_id)
+        score, total, position = await pipe.execute()
     if score is None:
         return Standing(rank=None, score=0, total_players=int(total))
     higher = await redis.zcount(board, f"({int(score)}", "+inf")
-    return Standing(rank=int(higher) + 1, score=int(score), total_players=int(total))
+    neighbours: list[LeaderboardEntry] = []
+    if around > 0 and position is not None:
+        start = max(0, int(position) - around)
+        page = await read_snapshot(
+            redis, keys, partition, quiz_id, limit=int(position) - start + around + 1,
+            offset=start,
+        )  # fmt: skip
+        neighbours = page.entries
+    return Standing(
+        rank=int(higher) + 1, score=int(score), total_players=int(total), around=neighbours
+    )

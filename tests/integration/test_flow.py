@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from tests.support.quizzes import ADMIN_AUTH, BACKENDS
 from tests.support.stack import Workers
-from tests.support.steps import KEYS, count, create_quiz, eventually, join, right_answer
+from tests.support.steps import KEYS, answer, count, create_quiz, eventually, join, right_answer
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
@@ -35,14 +35,14 @@ async def test_join_and_answer_reach_postgres_and_leaderboard(
     first, second = quiz["questions"][0], quiz["questions"][3]
 
     answered = []
-    for player, question, answer in [
+    for player, question, value in [
         (alice, first, right_answer(first)),
         (alice, second, right_answer(second)),
         (bob, first, (right_answer(first) + 1) % 4),
     ]:
         response = await api.post(
             f"/quizzes/{quiz['id']}/answers",
-            json={"question_id": question["id"], "answer": answer},
+            json={"question_id": question["id"], "answer": value},
             headers={"Authorization": f"Bearer {player['token']}"},
         )
         assert response.status_code == 202, response.text
@@ -137,3 +137,37 @@ async def test_quiz_is_read_back_without_answers_and_listed(api: httpx.AsyncClie
     listed = (await api.get("/quizzes", headers=ADMIN_AUTH)).json()
     assert [q["id"] for q in listed] == [quiz["id"]]
     assert listed[0]["questions"] == 10
+
+
+async def test_me_around_shows_the_players_neighbours(
+    api: httpx.AsyncClient, workers: Workers
+) -> None:
+    workers.start("joins-redis", "answers-redis")
+    quiz = await create_quiz(api)
+    # Player k answers the first k questions rightly: five distinct scores, k = 0 lowest.
+    players = [await join(api, quiz["id"], f"N{k}") for k in range(5)]
+    for k, player in enumerate(players):
+        for index in range(k):
+            await answer(api, quiz, player, index)
+
+    async def me(player: dict[str, Any], around: str) -> httpx.Response:
+        return await api.get(
+            f"/quizzes/{quiz['id']}/leaderboard/me?around={around}",
+            headers={"Authorization": f"Bearer {player['token']}"},
+        )
+
+    async def settled() -> bool:
+        return (await me(players[0], "0")).json()["rank"] == 5
+
+    await eventually(settled, within=10)
+    middle = (await me(players[2], "1")).json()
+    assert middle["rank"] == 3
+    assert [(e["rank"], e["display_name"]) for e in middle["around"]] == [
+        (2, "N3"), (3, "N2"), (4, "N1"),
+    ]  # fmt: skip
+    top = (await me(players[4], "2")).json()
+    assert [e["display_name"] for e in top["around"]] == ["N4", "N3", "N2"]
+    last = (await me(players[0], "10")).json()
+    assert [e["rank"] for e in last["around"]] == [1, 2, 3, 4, 5]
+    assert "around" not in (await me(players[2], "0")).json()
+    assert (await me(players[2], "51")).status_code == 422
