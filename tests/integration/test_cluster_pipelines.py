@@ -1,7 +1,13 @@
-"""The intake's writes on a real cluster: one per node, and a MOVED call sent again."""
+"""The intake's writes on a real cluster: one per node, and a MOVED or ASK call sent again."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from quizboard.local.cluster import EmbeddedCluster
 from quizboard.store.connections import redis_client
 from quizboard.store.pipelines import Call, send_calls
 
@@ -37,3 +43,38 @@ async def test_a_call_answered_moved_is_sent_again_to_the_right_node_and_runs_on
         node = cluster.get_node_from_key(key)
         assert node is not None
         assert node.name == right.name  # the map was refreshed
+
+
+async def test_a_call_answered_ask_goes_to_the_importing_node_after_asking(
+    tmp_path: Path,
+) -> None:
+    with EmbeddedCluster(tmp_path / "cluster", replicas=0) as nodes:
+        async with redis_client(nodes.url, cluster=True) as cluster:
+            key = "test:{ask}:counter"
+            slot = cluster.keyslot(key)
+            source = cluster.get_node_from_key(key)
+            assert source is not None
+            target = next(n for n in cluster.get_primaries() if n.name != source.name)
+            ids = {n.name: await by_hand(n.port, "CLUSTER", "MYID") for n in (source, target)}
+            # The slot is on its way from source to target: source answers ASK for a key
+            # it does not have, and target takes the call after ASKING.
+            await by_hand(target.port, "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source.name])
+            await by_hand(source.port, "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.name])
+            sent = await send_calls(cluster, [Call(key, ("INCR", key))])
+            assert sent[0].reply == 1
+            assert await by_hand(target.port, "EXISTS", key, asking=True) == 1
+            assert await by_hand(source.port, "CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+
+
+async def by_hand(port: int, *command: Any, asking: bool = False) -> Any:
+    """One command straight to the node on ``port``, after ASKING if asked."""
+    client = aioredis.Redis(host="127.0.0.1", port=port)
+    try:
+        if asking:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.execute_command("ASKING")
+                pipe.execute_command(*command)
+                return (await pipe.execute())[1]
+        return await client.execute_command(*command)
+    finally:
+        await client.aclose()
