@@ -123,10 +123,17 @@ async def _send_by_node(
     asked: dict[int, ClusterNode] = {}
     for _ in range(MAX_REDIRECTS):
         by_node: dict[ClusterNode, list[int]] = defaultdict(list)
+        uncovered = False
         for index in pending:
-            node = asked.get(index) or cluster.get_node_from_key(calls[index].key)
+            try:
+                node = asked.get(index) or cluster.get_node_from_key(calls[index].key)
+            except redis.exceptions.SlotNotCoveredError as exc:  # no master known for it yet
+                results[index].reply, uncovered = exc, True
+                continue
             assert node is not None  # get_node_from_key raises for an uncovered slot
             by_node[node].append(index)
+        if uncovered:  # so that a later flush finds the replica that took over
+            await cluster.nodes_manager.initialize()
         nodes = list(by_node.items())
         outcomes = await asyncio.gather(
             *[
