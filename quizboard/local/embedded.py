@@ -46,6 +46,24 @@ def free_port(avoid: frozenset[int] = frozenset()) -> int:
             return port
 
 
+def free_port_run(count: int, avoid: frozenset[int] = frozenset()) -> int:
+    """The first of ``count`` consecutive loopback ports that are all free now."""
+    while True:
+        first = free_port(avoid)
+        run = range(first, first + count)
+        if not avoid.intersection(run) and all(_bindable(port) for port in run[1:]):
+            return first
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 class _ChildServer:
     """A server process we started and will stop, with its log in its data dir."""
 

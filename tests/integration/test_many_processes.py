@@ -18,7 +18,7 @@ import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 
-from quizboard.local.embedded import free_port
+from quizboard.local.embedded import free_port, free_port_run
 from quizboard.settings import Settings
 from tests.support.processes import spawn, terminate
 from tests.support.quizzes import ADMIN
@@ -38,12 +38,8 @@ def metric(text: str, series: str) -> float:
 def two_of(settings: Settings, role: str) -> Iterator[tuple[int, list[int]]]:
     """``quizboard ROLE --workers 2`` on a free port: the port and each process's
     metrics port."""
-    taken: set[int] = set()
     port = free_port()
-    taken.add(port)
-    metrics = free_port(frozenset(taken))
-    while metrics + 1 in taken or metrics + 1 == port:
-        metrics = free_port(frozenset(taken))
+    metrics = free_port_run(2, frozenset({port}))
     process = spawn(settings, role, "--workers", "2", "--port", str(port),
                     "--metrics-port", str(metrics))  # fmt: skip
     try:
