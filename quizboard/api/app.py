@@ -26,6 +26,8 @@ from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import pg_pool, redis_for
+from quizboard.store.live import LiveQuizzes
+from quizboard.store.live_history import LiveHistory
 
 
 def create_app(
@@ -69,6 +71,8 @@ def create_app(
                     keys=keys,
                     catalog=QuizCatalog(pool, redis, keys, settings.partitions),
                     intake=intake,
+                    live=LiveQuizzes(redis, keys),
+                    history=LiveHistory(pool),
                     metrics=metrics,
                     tracing=tracing or Tracing(),
                     secret=settings.secret.encode(),

@@ -30,26 +30,47 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from quizboard.core.errors import RateLimited, Unavailable
-from quizboard.core.events import ENCODER, FIELD, AnswerEvent, JoinEvent, lua
+from quizboard.core.errors import Conflict, RateLimited, Unavailable
+from quizboard.core.events import (
+    ENCODER,
+    FIELD,
+    AnswerEvent,
+    JoinEvent,
+    LiveAnswerHead,
+    lua,
+    wire_name,
+)
 from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.core.scoring import MAX_STREAK_BONUS, STREAK_STEP
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.store.connections import Redis, text
+from quizboard.store.live import CLOSE, NOW_MS
 from quizboard.store.pipelines import Call, send_calls
 
 # KEYS: the joins stream, the answers stream, then the keys the requests name.
-# ARGV: player limit, address limit, window (ms); then per request: kind ('j' or 'a'),
-# hash key, field, event, value, player-limit key, address-limit key (key numbers index
-# KEYS; 0 for none). A join sets players[player] = its display name (the value); an
-# answer sets answered[player:question] = its entry id, and its value is when the marks
-# expire (ms). Per request it returns the new entry id, '' for an answer already given,
-# or '!' followed by the ms until the limit resets.
-ACCEPT = lua(
-    """
+# ARGV: player limit, address limit, window (ms); then per request: kind ('j', 'a' or
+# 'l'), hash key, field, event, value, player-limit key, address-limit key (key numbers
+# index KEYS; 0 for none). A join sets players[player] = its display name (the value);
+# an answer sets answered[player:question] = its entry id, and its value is when the
+# marks expire (ms). Per request it returns the new entry id, '' for an answer already
+# given, or '!' followed by the ms until the limit resets.
+#
+# A live answer ('l') has ten more: the keys live, tally, streaks, players and closing,
+# the question's position, '1' if right else '0', its bucket in the tally, the player,
+# the quiz and the quiz's channel. Its event is a head (see LiveAnswerHead) that the
+# script completes with the points, the streak and the time on Valkey's clock. It
+# returns 'id points streak', or '#closed' / '#not_open'; the answer that completes
+# the count of joined players closes the question and publishes its results.
+ACCEPT = (
+    NOW_MS
+    + CLOSE
+    + lua(
+        """
 local player_limit, address_limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local function over(k, limit)
     if k == 0 or limit <= 0 then return false end
@@ -57,16 +78,64 @@ local function over(k, limit)
     if n == 1 then redis.call('PEXPIRE', KEYS[k], window) end
     return n > limit
 end
+local function live_answer(i, marks)
+    local live, tally, streaks, players, closing =
+        KEYS[tonumber(ARGV[i + 7])], KEYS[tonumber(ARGV[i + 8])], KEYS[tonumber(ARGV[i + 9])],
+        KEYS[tonumber(ARGV[i + 10])], KEYS[tonumber(ARGV[i + 11])]
+    local s = redis.call('HMGET', live, 'phase', 'question', 'position', 'opened', 'closes',
+        'limit', 'points')
+    local position, current = tonumber(ARGV[i + 12]), tonumber(s[3]) or 0
+    if s[1] == 'finished' or position < current then return '#closed' end
+    if s[1] ~= 'question' and s[1] ~= 'results' or position > current then
+        return '#not_open'
+    end
+    local now = now_ms()
+    if s[1] == 'results' or now > tonumber(s[5]) then return '#closed' end
+    if redis.call('HEXISTS', marks, ARGV[i + 2]) == 1 then return '' end
+    local player, correct = ARGV[i + 15], ARGV[i + 13] == '1'
+    local streak, last = 0, -1
+    local held = redis.call('HGET', streaks, player)
+    if held then
+        local a, b = string.match(held, '^(%d+):(%-?%d+)$')
+        streak, last = tonumber(a), tonumber(b)
+    end
+    local points = 0
+    if correct then
+        if last == position - 1 then streak = streak + 1 else streak = 1 end
+        last = position
+        local t, limit = math.max(now - tonumber(s[4]), 0), tonumber(s[6])
+        points = math.floor((1 - (t / limit) / 2) * tonumber(s[7]) + 0.5)
+            + math.min({{STEP}} * (streak - 1), {{MAX_BONUS}})
+    else
+        streak = 0
+    end
+    redis.call('HSET', streaks, player, fmt(streak) .. ':' .. fmt(last))
+    local answered = redis.call('HINCRBY', tally, s[2], 1)
+    redis.call('HINCRBY', tally, s[2] .. ':' .. ARGV[i + 14], 1)
+    local id = redis.call('XADD', KEYS[2], '*', '{{FIELD}}', ARGV[i + 3] ..
+        ',"{{POINTS}}":' .. fmt(points) .. ',"{{STREAK}}":' .. fmt(streak) ..
+        ',"{{ANSWERED_AT}}":' .. fmt(now) .. '}')
+    redis.call('HSET', marks, ARGV[i + 2], id)
+    redis.call('PEXPIREAT', marks, ARGV[i + 4])
+    if answered >= redis.call('HLEN', players) then
+        close(live, tally, players, closing, ARGV[i + 17], ARGV[i + 16], now, true)
+    end
+    return id .. ' ' .. fmt(points) .. ' ' .. fmt(streak)
+end
 local results = {}
-for i = 4, #ARGV, 7 do
+local i = 4
+while i <= #ARGV do
+    local kind = ARGV[i]
     local hash, rp, ra = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
     if over(ra, address_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[ra])
     elseif over(rp, player_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[rp])
-    elseif ARGV[i] == 'j' then
+    elseif kind == 'j' then
         redis.call('HSET', KEYS[hash], ARGV[i + 2], ARGV[i + 4])
         results[#results + 1] = redis.call('XADD', KEYS[1], '*', '{{FIELD}}', ARGV[i + 3])
+    elseif kind == 'l' then
+        results[#results + 1] = live_answer(i, KEYS[hash])
     elseif redis.call('HEXISTS', KEYS[hash], ARGV[i + 2]) == 1 then
         results[#results + 1] = ''
     else
@@ -75,10 +144,17 @@ for i = 4, #ARGV, 7 do
         redis.call('PEXPIREAT', KEYS[hash], ARGV[i + 4])
         results[#results + 1] = id
     end
+    if kind == 'l' then i = i + 18 else i = i + 7 end
 end
 return results
 """,
-    FIELD=FIELD,
+        FIELD=FIELD,
+        POINTS=wire_name(AnswerEvent, "points"),
+        STREAK=wire_name(AnswerEvent, "streak"),
+        ANSWERED_AT=wire_name(AnswerEvent, "answered_at"),
+        STEP=str(STREAK_STEP),
+        MAX_BONUS=str(MAX_STREAK_BONUS),
+    )
 )
 
 log = logging.getLogger(__name__)
@@ -89,9 +165,28 @@ WAITAOF = ("WAITAOF", 1, 0, WAIT_TIMEOUT_MS)  # the local fsync of everything wr
 
 
 @dataclass(frozen=True, slots=True)
+class LiveAnswer:
+    """An answer to a live quiz's question: what the API knows of it, and where its
+    verdict goes in the tally. The script adds the points and the streak."""
+
+    head: LiveAnswerHead
+    position: int
+    bucket: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveVerdict:
+    """What the accepting script decided for a live answer."""
+
+    event_id: str
+    points: int
+    streak: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Request:
     partition: int
-    event: JoinEvent | AnswerEvent
+    event: JoinEvent | AnswerEvent | LiveAnswer
     address: str
     keep_until_ms: int = 0
 
@@ -183,6 +278,21 @@ class Intake:
         """
         return await self._submit(_Request(partition, event, address, keep_until_ms))
 
+    async def live_answer(
+        self, partition: int, answer: LiveAnswer, keep_until_ms: int, address: str
+    ) -> LiveVerdict | None:
+        """Append a live answer if its question is open and this player has not answered
+        it; its verdict, or ``None`` for a repeat.
+
+        Raises :class:`Conflict` (``question_closed``, ``question_not_open``) and
+        :class:`RateLimited`.
+        """
+        reply = await self._submit(_Request(partition, answer, address, keep_until_ms))
+        if reply is None:
+            return None
+        event_id, points, streak = reply.split(" ")
+        return LiveVerdict(event_id, int(points), int(streak))
+
     async def _submit(self, request: _Request) -> str | None:
         if self._closed:
             raise Unavailable("the API is shutting down; retry")
@@ -265,12 +375,16 @@ class Intake:
         args: list[Any] = [self._limits.per_player, self._limits.per_address, WINDOW_MS]
         for request in requests:
             event = request.event
-            address_key = number(self._keys.rate(partition, event.quiz_id, "address",
+            quiz_id = event.head.quiz_id if isinstance(event, LiveAnswer) else event.quiz_id
+            address_key = number(self._keys.rate(partition, quiz_id, "address",
                                                  request.address))  # fmt: skip
             if isinstance(event, JoinEvent):
                 players = number(self._keys.quiz(partition, event.quiz_id).players)
                 args += ["j", players, event.player_id, ENCODER.encode(event),
                          event.display_name, 0, address_key]  # fmt: skip
+                continue
+            if isinstance(event, LiveAnswer):
+                args += self._live_args(partition, request, event, number, address_key)
                 continue
             marks = number(self._keys.quiz(partition, event.quiz_id).answered)
             player_key = number(self._keys.rate(partition, event.quiz_id, "player",
@@ -278,6 +392,33 @@ class Intake:
             args += ["a", marks, f"{event.player_id}:{event.question_id}", ENCODER.encode(event),
                      request.keep_until_ms, player_key, address_key]  # fmt: skip
         return keys, args
+
+    def _live_args(
+        self,
+        partition: int,
+        request: _Request,
+        answer: LiveAnswer,
+        number: Callable[[str], int],
+        address_key: int,
+    ) -> list[Any]:
+        head = answer.head
+        quiz = self._keys.quiz(partition, head.quiz_id)
+        player_key = number(self._keys.rate(partition, head.quiz_id, "player", head.player_id))
+        return [
+            "l", number(quiz.answered), f"{head.player_id}:{head.question_id}",
+            ENCODER.encode(head)[:-1], request.keep_until_ms, player_key, address_key,
+            number(quiz.live), number(quiz.tally), number(quiz.streaks), number(quiz.players),
+            number(self._keys.closing(partition)), answer.position,
+            "1" if head.correct else "0", answer.bucket, head.player_id, head.quiz_id,
+            self._keys.channel(partition, head.quiz_id),
+        ]  # fmt: skip
+
+
+#: What the accepting script answers for a live answer it refuses.
+REFUSALS = {
+    "#closed": ("question_closed", "the question is closed: its time is up"),
+    "#not_open": ("question_not_open", "the question is not open: the host has not opened it"),
+}
 
 
 def _resolve(waiting: _Waiting, error: BaseException) -> None:
@@ -315,4 +456,7 @@ def parse_result(value: str) -> Result:
     if value.startswith("!"):
         retry_ms = max(1, int(value[1:]) if value[1:].lstrip("-").isdigit() else WINDOW_MS)
         return RateLimited("too many requests; slow down", retry_after=-(-retry_ms // 1000))
+    if value.startswith("#"):
+        code, message = REFUSALS[value]
+        return Conflict(message, code=code)
     return value or None

@@ -81,6 +81,11 @@ def build_openapi(routes: Iterable[Endpoint]) -> dict[str, Any]:
             "securitySchemes": {
                 "admin": {"type": "http", "scheme": "bearer", "description": "the admin token"},
                 "player": {"type": "http", "scheme": "bearer", "description": "a player token"},
+                "host": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the quiz's host token (from its creation) or the admin token",
+                },
             },
         },
     }

@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from quizboard.api.intake import LiveAnswer
 from quizboard.api.requests import (
     client_address,
     decode_body,
@@ -19,7 +20,8 @@ from quizboard.api.requests import (
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
 from quizboard.core.errors import AlreadyAnswered, NotFound
-from quizboard.core.events import AnswerEvent, JoinEvent
+from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
+from quizboard.core.live import bucket
 from quizboard.core.models import AnswerIn, AnswerOut, JoinIn, JoinOut, clean_display_name
 from quizboard.core.scoring import judge
 from quizboard.core.tokens import PlayerClaims, sign
@@ -65,6 +67,22 @@ async def answer(request: Request) -> Response:
         )
     verdict = judge(question, body.answer)
     keep_until_ms = (claims.expires_at + s.settings.token_grace_s) * 1000
+    address = client_address(request, s.trusted_proxies)
+    if config.live:
+        with s.tracing.span("accept live answer", quiz_id=quiz_id) as traceparent:
+            head = LiveAnswerHead(
+                quiz_id, claims.player_id, question.id, str(body.answer), verdict.correct,
+                traceparent,
+            )  # fmt: skip
+            live = LiveAnswer(
+                head, question.position, bucket(question, body.answer, verdict.correct)
+            )
+            decided = await s.intake.live_answer(config.partition, live, keep_until_ms, address)
+        if decided is None:
+            raise AlreadyAnswered(f"question {question.id} was already answered by this player")
+        s.metrics.answers_accepted.inc()
+        out = AnswerOut(verdict.correct, decided.points, decided.event_id, decided.streak)
+        return json_response(out, 202)
     with s.tracing.span("accept answer", quiz_id=quiz_id) as traceparent:
         event = AnswerEvent(
             quiz_id=quiz_id,
@@ -76,9 +94,7 @@ async def answer(request: Request) -> Response:
             answered_at=int(now * 1000),
             trace=traceparent,
         )
-        event_id = await s.intake.answer(
-            config.partition, event, keep_until_ms, client_address(request, s.trusted_proxies)
-        )
+        event_id = await s.intake.answer(config.partition, event, keep_until_ms, address)
     if event_id is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")
     s.metrics.answers_accepted.inc()

@@ -9,7 +9,8 @@ from starlette.responses import Response
 from quizboard.api.requests import decode_body, path_id, query_int, require_admin
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
-from quizboard.core.models import QuizIn, public_quiz
+from quizboard.core.models import CreatedQuiz, QuizIn, public_quiz
+from quizboard.core.tokens import HostClaims, sign_host
 from quizboard.store.leaderboard import read_snapshot
 
 QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
@@ -22,7 +23,10 @@ async def create_quiz(request: Request) -> Response:
     require_admin(request, s.settings.admin_token)
     quiz = await decode_body(request, QUIZ_DECODER, s.settings.max_body_bytes)
     config = await s.catalog.create(quiz)
-    return json_response(config, 201, {"Location": f"/quizzes/{config.id}"})
+    expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
+    host_token = sign_host(s.secret, HostClaims(config.id, expires_at))
+    created = CreatedQuiz(**msgspec.structs.asdict(config), host_token=host_token)
+    return json_response(created, 201, {"Location": f"/quizzes/{config.id}"})
 
 
 async def list_quizzes(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from typing import TypeVar
 
 import msgspec
@@ -20,7 +21,7 @@ from quizboard.core.errors import (
     Unauthorized,
 )
 from quizboard.core.models import MAX_ID
-from quizboard.core.tokens import PlayerClaims, bearer, verify
+from quizboard.core.tokens import PlayerClaims, bearer, verify, verify_host
 
 T = TypeVar("T")
 
@@ -83,6 +84,18 @@ def player_claims(request: Request, quiz_id: int, secret: bytes, now: float) -> 
     if claims.quiz_id != quiz_id:
         raise Forbidden("this token belongs to another quiz", code="wrong_quiz")
     return claims
+
+
+def require_host(request: Request, quiz_id: int, secret: bytes, admin_token: str) -> None:
+    """Refuse the request unless it carries this quiz's host token or the admin token."""
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        raise Unauthorized("a host token is required: Authorization: Bearer <token>")
+    if hmac.compare_digest(token.encode(), admin_token.encode()):
+        return
+    claims = verify_host(secret, token, time.time())
+    if claims.quiz_id != quiz_id:
+        raise Forbidden("this host token belongs to another quiz", code="wrong_quiz")
 
 
 def require_admin(request: Request, admin_token: str) -> None:

@@ -16,15 +16,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from quizboard.api import health, instrument, openapi, players, quizzes
+from quizboard.api import health, instrument, live, openapi, players, quizzes
 from quizboard.core.leaderboard import Snapshot, Standing
+from quizboard.core.live import LiveState
 from quizboard.core.models import (
     AnswerIn,
     AnswerOut,
+    CreatedQuiz,
     JoinIn,
     JoinOut,
     PublicQuiz,
-    QuizConfig,
     QuizIn,
     QuizSummary,
 )
@@ -43,7 +44,7 @@ class Endpoint:
     status: int = 200
     response: Any = None  # the success body's type; None: not in the OpenAPI document
     body: type | None = None
-    auth: str | None = None  # "admin", "player" or None
+    auth: str | None = None  # "admin", "host", "player" or None
     errors: tuple[int, ...] = ()
     query: tuple[str, ...] = ()
     hot: bool = False
@@ -52,7 +53,7 @@ class Endpoint:
 PAGE = ("limit", "offset")
 
 ROUTES: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/quizzes", quizzes.create_quiz, "Create a quiz", 201, QuizConfig,
+    Endpoint("POST", "/quizzes", quizzes.create_quiz, "Create a quiz", 201, CreatedQuiz,
              QuizIn, "admin", (400, 401, 403, 413, 422)),
     Endpoint("GET", "/quizzes", quizzes.list_quizzes, "List quizzes", 200, list[QuizSummary],
              auth="admin", errors=(401, 403, 422), query=PAGE),
@@ -68,6 +69,18 @@ ROUTES: tuple[Endpoint, ...] = (
     Endpoint("GET", "/quizzes/{quiz_id}/leaderboard/me", players.my_standing,
              "The caller's rank and score, and with around its neighbours", 200, Standing,
              auth="player", errors=(401, 403, 404, 422), query=("around",)),
+    Endpoint("POST", "/quizzes/{quiz_id}/next", live.next_question,
+             "Live quiz: close the open question, if any, and open the next", 200, LiveState,
+             auth="host", errors=(401, 403, 404, 409)),
+    Endpoint("POST", "/quizzes/{quiz_id}/reveal", live.reveal,
+             "Live quiz: close the open question now and publish its results", 200,
+             LiveState, auth="host", errors=(401, 403, 404, 409)),
+    Endpoint("POST", "/quizzes/{quiz_id}/finish", live.finish,
+             "Live quiz: end it; the final board follows", 200, LiveState, auth="host",
+             errors=(401, 403, 404, 409)),
+    Endpoint("GET", "/quizzes/{quiz_id}/state", live.state,
+             "Where a quiz is: phase, open question, times (ms on the server's clock)", 200,
+             LiveState, errors=(404,)),
     Endpoint("GET", "/healthz", health.healthz, "Liveness", 200, dict[str, str]),
     Endpoint("GET", "/readyz", health.readyz, "Readiness: Redis, PostgreSQL and migrations",
              200, dict[str, str], errors=(503,)),

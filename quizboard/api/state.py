@@ -16,6 +16,8 @@ from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import Pool, Redis
+from quizboard.store.live import LiveQuizzes
+from quizboard.store.live_history import LiveHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class Services:
     keys: Keys
     catalog: QuizCatalog
     intake: Intake
+    live: LiveQuizzes
+    history: LiveHistory
     metrics: ApiMetrics
     tracing: Tracing
     secret: bytes  # the signing secret, encoded once for every token check

@@ -84,7 +84,14 @@ class ClientGone(QuizboardError):
     code = "client_closed_request"
 
 
-class AlreadyAnswered(QuizboardError):
+class Conflict(QuizboardError):
+    """The request does not fit the quiz's state now: a question already answered or
+    closed, a live quiz's host moving past its last question, ..."""
+
+    code = "conflict"
+
+
+class AlreadyAnswered(Conflict):
     """The player has already answered this question."""
 
     code = "already_answered"

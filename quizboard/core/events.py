@@ -38,7 +38,9 @@ class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True):
 class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """A player's accepted answer, with the verdict the API computed.
 
-    ``trace`` carries the API span's ``traceparent`` when tracing is on.
+    ``trace`` carries the API span's ``traceparent`` when tracing is on. In a live
+    quiz the accepting script decides ``points``, ``streak`` and ``answered_at``
+    (see :class:`LiveAnswerHead`).
     """
 
     quiz_id: Id
@@ -49,6 +51,24 @@ class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults
     points: Int32
     answered_at: Millis
     trace: str = ""
+    streak: Int32 = 0  # live quizzes: the player's run of right answers, this one included
+
+
+class LiveAnswerHead(Struct, frozen=True, omit_defaults=True):
+    """What the API knows of a live answer. The accepting script appends the fields
+    it decides on Valkey's clock (:data:`LIVE_ANSWER_TAIL`) to make an
+    :class:`AnswerEvent`."""
+
+    quiz_id: Id
+    player_id: str
+    question_id: Id
+    answer: str
+    correct: bool
+    trace: str = ""
+
+
+#: The fields of an :class:`AnswerEvent` that a live quiz's accepting script writes.
+LIVE_ANSWER_TAIL = ("points", "streak", "answered_at")
 
 
 class ChangeEvent(Struct, frozen=True, forbid_unknown_fields=True):

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from msgspec import Struct
 
 from quizboard.core.errors import (
-    AlreadyAnswered,
     BodyTooLarge,
     ClientGone,
+    Conflict,
     Forbidden,
     InvalidInput,
     MalformedJson,
@@ -47,7 +47,7 @@ STATUS: Mapping[type[QuizboardError], int] = {
     Forbidden: 403,
     QuizNotOpen: 403,
     NotFound: 404,
-    AlreadyAnswered: 409,
+    Conflict: 409,
     QuizEnded: 410,
     RateLimited: 429,
     Unavailable: 503,

@@ -41,6 +41,12 @@ class QuizKeys:
     lb_version: str = field(metadata={"suffix": "lb-version"})
     # the last published snapshot
     lb_last: str = field(metadata={"suffix": "lb-last"})
+    # hash: a live quiz's state (phase, the open question, its times, its message)
+    live: str = field(metadata={"suffix": "live"})
+    # hash: a live quiz's answers counted per question ("Q") and per choice ("Q:choice")
+    tally: str = field(metadata={"suffix": "tally"})
+    # hash: player -> "streak:position of the last right answer"
+    streaks: str = field(metadata={"suffix": "streaks"})
 
     def all(self) -> list[str]:
         """Every key of the quiz."""
@@ -90,6 +96,11 @@ class Keys:
     def quiz(self, partition: int, quiz_id: int) -> QuizKeys:
         """Every key of one quiz: the one list of them (the trimmer drops them all)."""
         return _quiz_keys(self.tag(partition), quiz_id)
+
+    def closing(self, partition: int) -> str:
+        """Sorted set: the partition's live quizzes with a question open, by when it
+        closes, for the timer that publishes the results of the questions that ran out."""
+        return f"{self.tag(partition)}live-closing"
 
     def channel(self, partition: int, quiz_id: int) -> str:
         """The sharded pub/sub channel (SPUBLISH) of a quiz's snapshots, under its

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -30,6 +30,11 @@ AnswerText = Annotated[str, Meta(max_length=200, pattern=NO_CONTROL)]
 Points = Annotated[int, Meta(ge=0, le=1_000_000)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
+TimeLimit = Annotated[int, Meta(ge=5, le=300)]
+Mode = Literal["open", "live"]
+
+LIVE_POINTS = 1000  # a live question's points when the quiz does not say
+LIVE_TIME_LIMIT_S = 20
 
 
 class ChoiceQuestionIn(Struct, tag_field="kind", tag="choice", forbid_unknown_fields=True):
@@ -38,7 +43,8 @@ class ChoiceQuestionIn(Struct, tag_field="kind", tag="choice", forbid_unknown_fi
     prompt: Prompt
     choices: Annotated[list[Choice], Meta(min_length=2, max_length=20)]
     answer: Annotated[int, Meta(ge=0)]
-    points: Points
+    points: Points | None = None  # required in an open quiz; 1000 in a live one
+    time_limit_s: TimeLimit | None = None  # live quizzes only; 20 by default
 
 
 class TextQuestionIn(Struct, tag_field="kind", tag="text", forbid_unknown_fields=True):
@@ -46,19 +52,25 @@ class TextQuestionIn(Struct, tag_field="kind", tag="text", forbid_unknown_fields
 
     prompt: Prompt
     accepted: Annotated[list[Spelling], Meta(min_length=1, max_length=50)]
-    points: Points
+    points: Points | None = None
+    time_limit_s: TimeLimit | None = None
 
 
 QuestionIn = ChoiceQuestionIn | TextQuestionIn
 
 
 class QuizIn(Struct, forbid_unknown_fields=True):
-    """The body of ``POST /quizzes``: a sample quiz plus its window."""
+    """The body of ``POST /quizzes``: a sample quiz plus its window.
+
+    ``mode`` ``open``: any question, any time in the window. ``live``: a host opens
+    the questions one by one, each for its ``time_limit_s``.
+    """
 
     title: Title
     questions: Annotated[list[QuestionIn], Meta(min_length=1, max_length=500)]
     available_at: AwareDatetime
     ends_at: AwareDatetime
+    mode: Mode = "open"
 
 
 class Question(Struct, frozen=True):
@@ -72,6 +84,7 @@ class Question(Struct, frozen=True):
     choices: list[str] | None = None
     answer: int | None = None
     accepted: list[str] | None = None
+    time_limit_s: int | None = None  # live quizzes only
 
 
 class QuizConfig(Struct, frozen=True):
@@ -83,6 +96,11 @@ class QuizConfig(Struct, frozen=True):
     ends_at: datetime
     partition: int
     questions: list[Question]
+    mode: Mode = "open"
+
+    @property
+    def live(self) -> bool:
+        return self.mode == "live"
 
     def check_open(self, now: float) -> None:
         """Raise :class:`QuizNotOpen` before the window, :class:`QuizEnded` after it."""
@@ -110,16 +128,26 @@ class PublicQuestion(Struct, frozen=True):
     prompt: str
     points: int
     choices: list[str] | None = None
+    time_limit_s: int | None = None
 
 
 class PublicQuiz(Struct, frozen=True):
-    """A quiz as players see it."""
+    """A quiz as players see it. A live quiz shows its questions one at a time, as
+    its host opens them, so here it lists none: only how many there are."""
 
     id: int
     title: str
     available_at: datetime
     ends_at: datetime
     questions: list[PublicQuestion]
+    mode: Mode = "open"
+    question_count: int = 0
+
+
+class CreatedQuiz(QuizConfig, frozen=True, kw_only=True):
+    """The reply to ``POST /quizzes``: the stored quiz and the token of its host."""
+
+    host_token: str
 
 
 class JoinIn(Struct, forbid_unknown_fields=True):
@@ -143,12 +171,15 @@ class AnswerIn(Struct, forbid_unknown_fields=True):
     answer: int | AnswerText
 
 
-class AnswerOut(Struct, frozen=True):
-    """The verdict on an accepted answer; ``event_id`` tells when a snapshot covers it."""
+class AnswerOut(Struct, frozen=True, omit_defaults=True):
+    """The verdict on an accepted answer; ``event_id`` tells when a snapshot covers it.
+    In a live quiz, ``points`` counts speed and the streak bonus, and ``streak`` is the
+    player's run of right answers, this one included."""
 
     correct: bool
     points: int
     event_id: str
+    streak: int | None = None
 
 
 class QuizSummary(Struct, frozen=True):
@@ -171,6 +202,22 @@ def check_quiz(quiz: QuizIn) -> None:
             raise InvalidInput(
                 f"question {number}: answer {question.answer} is not the index of a choice"
             )
+        if quiz.mode == "open" and question.points is None:
+            raise InvalidInput(f"question {number}: points is required in an open quiz")
+        if quiz.mode == "open" and question.time_limit_s is not None:
+            raise InvalidInput(
+                f'question {number}: time_limit_s applies to live quizzes only; set "mode": "live"'
+            )
+
+
+def question_points(mode: Mode, question: QuestionIn) -> tuple[int, int | None]:
+    """A question's points and time limit as stored: a live quiz fills in its defaults."""
+    if mode == "open":
+        assert question.points is not None  # check_quiz holds it
+        return question.points, None
+    points = LIVE_POINTS if question.points is None else question.points
+    limit = LIVE_TIME_LIMIT_S if question.time_limit_s is None else question.time_limit_s
+    return points, limit
 
 
 def clean_display_name(name: str) -> str:
@@ -186,24 +233,29 @@ def clean_display_name(name: str) -> str:
     return cleaned
 
 
+def public_question(question: Question) -> PublicQuestion:
+    """A question without its answer."""
+    return PublicQuestion(
+        id=question.id,
+        position=question.position,
+        kind=question.kind,
+        prompt=question.prompt,
+        points=question.points,
+        choices=question.choices,
+        time_limit_s=question.time_limit_s,
+    )
+
+
 def public_quiz(config: QuizConfig) -> PublicQuiz:
-    """Strip the answers from a quiz."""
+    """Strip the answers from a quiz (and, from a live one, the questions)."""
     return PublicQuiz(
         id=config.id,
         title=config.title,
         available_at=config.available_at,
         ends_at=config.ends_at,
-        questions=[
-            PublicQuestion(
-                id=q.id,
-                position=q.position,
-                kind=q.kind,
-                prompt=q.prompt,
-                points=q.points,
-                choices=q.choices,
-            )
-            for q in config.questions
-        ],
+        questions=[] if config.live else [public_question(q) for q in config.questions],
+        mode=config.mode,
+        question_count=len(config.questions),
     )
 
 

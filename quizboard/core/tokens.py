@@ -1,8 +1,11 @@
-"""HMAC-signed player tokens: ``quiz.player.expiry.signature``.
+"""HMAC-signed tokens: ``quiz.player.expiry.signature`` for players, and
+``quiz.host.expiry.signature`` for the host of a quiz.
 
-A token proves that the server issued ``player`` for ``quiz`` and that it has
-not expired. It needs no storage: any API or gateway process with the same
-secret can check it.
+A token proves that the server issued ``player`` for ``quiz`` (or made its
+bearer the quiz's host) and that it has not expired. It needs no storage: any
+API or gateway process with the same secret can check it. A host token is
+signed over its role as well, so it can never pass for a player's token (a
+player called ``host``), nor a player's for a host's.
 """
 
 from __future__ import annotations
@@ -25,30 +28,60 @@ class PlayerClaims(NamedTuple):
     expires_at: int  # epoch seconds
 
 
+class HostClaims(NamedTuple):
+    """What a valid host token says."""
+
+    quiz_id: int
+    expires_at: int  # epoch seconds
+
+
+HOST = "host"
+_HOST_DOMAIN = "host:"  # prefixed to what a host token signs
+
+
 def _signature(secret: bytes, payload: str) -> str:
     digest = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def sign(secret: bytes, claims: PlayerClaims) -> str:
-    """Issue a token carrying ``claims``."""
+    """Issue a player token carrying ``claims``."""
     payload = f"{claims.quiz_id}.{claims.player_id}.{claims.expires_at}"
     return f"{payload}.{_signature(secret, payload)}"
 
 
-def verify(secret: bytes, token: str, now: float) -> PlayerClaims:
-    """Return the claims of a genuine, unexpired token; raise :class:`Unauthorized` otherwise."""
+def sign_host(secret: bytes, claims: HostClaims) -> str:
+    """Issue a host token for ``claims.quiz_id``."""
+    payload = f"{claims.quiz_id}.{HOST}.{claims.expires_at}"
+    return f"{payload}.{_signature(secret, _HOST_DOMAIN + payload)}"
+
+
+def _checked(secret: bytes, token: str, now: float, domain: str, who: str) -> list[str]:
+    """The token's three claim fields, once its signature and expiry hold."""
     parts = token.split(".") if len(token) <= MAX_TOKEN_LENGTH else []
-    if len(parts) != 4:
-        raise Unauthorized("malformed player token", code="invalid_token")
-    quiz, player, expiry, given = parts
-    expected = _signature(secret, f"{quiz}.{player}.{expiry}")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+        raise Unauthorized(f"malformed {who} token", code="invalid_token")
+    *claims, given = parts
+    expected = _signature(secret, domain + ".".join(claims))
     if not hmac.compare_digest(expected.encode(), given.encode()):
-        raise Unauthorized("player token signature does not match", code="invalid_token")
-    claims = PlayerClaims(int(quiz), player, int(expiry))
-    if claims.expires_at <= now:
-        raise Unauthorized("player token has expired", code="token_expired")
+        raise Unauthorized(f"{who} token signature does not match", code="invalid_token")
+    if int(claims[2]) <= now:
+        raise Unauthorized(f"{who} token has expired", code="token_expired")
     return claims
+
+
+def verify(secret: bytes, token: str, now: float) -> PlayerClaims:
+    """Return the claims of a genuine, unexpired player token; raise
+    :class:`Unauthorized` otherwise."""
+    quiz, player, expiry = _checked(secret, token, now, "", "player")
+    return PlayerClaims(int(quiz), player, int(expiry))
+
+
+def verify_host(secret: bytes, token: str, now: float) -> HostClaims:
+    """Return the claims of a genuine, unexpired host token; raise :class:`Unauthorized`
+    otherwise."""
+    quiz, _, expiry = _checked(secret, token, now, _HOST_DOMAIN, "host")
+    return HostClaims(int(quiz), int(expiry))
 
 
 def bearer(header: str | None) -> str | None:

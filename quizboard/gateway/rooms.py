@@ -13,6 +13,12 @@ being silently starved or slowing the others.
 When Redis goes away the reader reconnects with backoff, subscribes again to
 every room's channel and sends each room its last snapshot, so no client keeps
 a stale board.
+
+A live quiz's messages (``question``, ``question_results``, ``quiz_finished``)
+come on the same channel and go out as they come: they have no version and no
+throttle. The room keeps the open question, so a client that enters
+mid-question gets the snapshot, then the question, with ``server_time`` set to
+when it is sent.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 import msgspec
@@ -30,9 +37,11 @@ from quizboard.core.backoff import Backoff
 from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import empty_snapshot, snapshot_message
+from quizboard.core.live import ENCODER, QUESTION_DECODER, QuestionMessage
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
+from quizboard.store.live import open_question
 from quizboard.store.shard_pubsub import shard_listener
 
 log = logging.getLogger(__name__)
@@ -40,19 +49,33 @@ log = logging.getLogger(__name__)
 TRY_AGAIN_LATER = 1013
 
 
-class _Version(msgspec.Struct):
+class _Header(msgspec.Struct):
+    type: str = ""
     version: int = 0
 
 
-VERSION_DECODER = msgspec.json.Decoder(_Version)
+HEADER_DECODER = msgspec.json.Decoder(_Header)
+SNAPSHOT = "leaderboard"
+
+
+def header(data: bytes) -> tuple[str, _Header] | None:
+    """A message's text, type and version; ``None`` for anything that is not JSON."""
+    try:
+        return data.decode(), HEADER_DECODER.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
+        return None
 
 
 def versioned(data: bytes) -> tuple[str, int] | None:
     """A snapshot's text and version; ``None`` for anything that is not a snapshot."""
-    try:
-        return data.decode(), VERSION_DECODER.decode(data).version
-    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
+    read = header(data)
+    if read is None or read[1].type != SNAPSHOT:
         return None
+    return read[0], read[1].version
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @dataclass(slots=True)
@@ -65,6 +88,8 @@ class Room:
     version: int = -1
     message: str | None = None
     entering: int = 0  # clients on their way in: the room must outlive their first snapshot
+    question: QuestionMessage | None = None  # a live quiz's open question
+    question_read: bool = False  # whether the open question was read from Redis yet
 
 
 class Rooms:
@@ -110,10 +135,16 @@ class Rooms:
             message, version = await self._last_snapshot(quiz_id)
             await client.send(message)
             room.clients.add(client)
+            if not room.question_read:
+                question = await open_question(self._redis, self._keys, partition, quiz_id)
+                if not room.question_read:  # no message came while reading
+                    room.question, room.question_read = question, True
         finally:
             room.entering -= 1
         if room.message is not None and room.version > version:
             await client.send(room.message)  # one went out while we were reading
+        if room.question is not None and room.question.closes_at > now_ms():
+            await client.send(_resent(room.question))
 
     async def leave(self, quiz_id: int, client: ServerConnection) -> None:
         """Remove ``client``; drop the room and its subscription once it is empty."""
@@ -158,18 +189,33 @@ class Rooms:
         room = self._rooms.get(quiz_id)
         if room is None:
             return
-        snapshot = versioned(data)
-        if snapshot is None:
-            log.warning("dropped a message on %r that is not a snapshot: %r", channel, data[:100])
+        read = header(data)
+        if read is None:
+            log.warning("dropped a message on %r that is not JSON: %r", channel, data[:100])
             return
-        message, version = snapshot
-        if version <= room.version:
+        message, head = read
+        if head.type != SNAPSHOT:
+            self._live(room, head.type, message, data)
+            return
+        if head.version <= room.version:
             return  # an older snapshot overtaken by a newer one
-        room.version, room.message = version, message
-        self._broadcast(room)
+        room.version, room.message = head.version, message
+        self._broadcast(room, message)
 
-    def _broadcast(self, room: Room) -> None:
-        assert room.message is not None
+    def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
+        """A live quiz's message: kept if it opens a question, and sent at once."""
+        if kind == "question":
+            try:
+                room.question = QUESTION_DECODER.decode(data)
+            except msgspec.DecodeError:
+                log.warning("dropped a question message that does not decode: %r", data[:100])
+                return
+        else:
+            room.question = None
+        room.question_read = True
+        self._broadcast(room, message)
+
+    def _broadcast(self, room: Room, message: str) -> None:
         for client in [c for c in room.clients if self._behind(c)]:
             room.clients.discard(client)
             self.slow_clients_closed += 1
@@ -179,7 +225,7 @@ class Rooms:
             )
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
-        websockets.broadcast(room.clients, room.message)
+        websockets.broadcast(room.clients, message)
         self.messages_sent += len(room.clients)
 
     def _behind(self, client: ServerConnection) -> bool:
@@ -191,7 +237,17 @@ class Rooms:
             message, version = await self._last_snapshot(room.quiz_id)
             if version >= room.version:
                 room.version, room.message = version, message
-                self._broadcast(room)
+                self._broadcast(room, message)
+            await self._resend_question(room)
+
+    async def _resend_question(self, room: Room) -> None:
+        """After a reconnect: a question opened while the subscription was down."""
+        partition = (await self._quizzes.get(room.quiz_id)).partition
+        question = await open_question(self._redis, self._keys, partition, room.quiz_id)
+        was = room.question
+        room.question, room.question_read = question, True
+        if question is not None and (was is None or was.question.id != question.question.id):
+            self._broadcast(room, _resent(question))
 
     async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:
         """The stored last snapshot, or one read from the board when none was published."""
@@ -209,3 +265,8 @@ class Rooms:
             self._redis, self._keys, partition, quiz_id, limit=self._top_n
         )
         return snapshot_message(snapshot).decode(), snapshot.version
+
+
+def _resent(question: QuestionMessage) -> str:
+    """An open question sent again, its ``server_time`` now."""
+    return ENCODER.encode(msgspec.structs.replace(question, server_time=now_ms())).decode()

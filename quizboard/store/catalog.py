@@ -24,12 +24,14 @@ from quizboard.core.models import (
     CONFIG_DECODER,
     CONFIG_ENCODER,
     ChoiceQuestionIn,
+    Mode,
     Question,
     QuestionIn,
     QuizConfig,
     QuizIn,
     QuizSummary,
     check_quiz,
+    question_points,
 )
 from quizboard.store.connections import Pool, Redis
 
@@ -38,18 +40,21 @@ log = logging.getLogger(__name__)
 MEMORY_LIMIT = 10_000
 
 INSERT_QUIZ = """
-INSERT INTO quizzes (title, available_at, ends_at, partition)
-VALUES (%s, %s, %s, %s)
+INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase)
+VALUES (%s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
-INSERT INTO questions (quiz_id, position, kind, prompt, choices, accepted, answer, points)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO questions (quiz_id, position, kind, prompt, choices, accepted, answer, points,
+                       time_limit_s)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
-SELECT_QUIZ = "SELECT id, title, available_at, ends_at, partition FROM quizzes WHERE id = %s"
+SELECT_QUIZ = """
+SELECT id, title, available_at, ends_at, partition, mode FROM quizzes WHERE id = %s
+"""
 SELECT_QUESTIONS = """
-SELECT id, position, kind, prompt, points, choices, answer, accepted
+SELECT id, position, kind, prompt, points, choices, answer, accepted, time_limit_s
 FROM questions WHERE quiz_id = %s ORDER BY position
 """
 SELECT_SUMMARIES = """
@@ -79,17 +84,19 @@ class QuizCatalog:
         partition = random.randrange(self._partitions)
         async with self._pool.connection() as conn, conn.transaction():
             cursor = conn.cursor(row_factory=dict_row)
+            phase = "lobby" if quiz.mode == "live" else None
             await cursor.execute(
-                INSERT_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at, partition)
+                INSERT_QUIZ,
+                (quiz.title, quiz.available_at, quiz.ends_at, partition, quiz.mode, phase),
             )
             quiz_id: int = (await _one(cursor))["id"]
             questions: list[Question] = []
             for position, question_in in enumerate(quiz.questions, start=1):
-                q = _question(0, position, question_in)
+                q = _question(position, quiz.mode, question_in)
                 await cursor.execute(
                     INSERT_QUESTION,
                     (quiz_id, q.position, q.kind, q.prompt, _json(q.choices), _json(q.accepted),
-                     q.answer, q.points),
+                     q.answer, q.points, q.time_limit_s),
                 )  # fmt: skip
                 questions.append(msgspec.structs.replace(q, id=(await _one(cursor))["id"]))
         config = QuizConfig(
@@ -99,6 +106,7 @@ class QuizCatalog:
             ends_at=quiz.ends_at,
             partition=partition,
             questions=questions,
+            mode=quiz.mode,
         )
         await self._cache(config)
         return config
@@ -166,22 +174,26 @@ def _json(value: list[str] | None) -> Jsonb | None:
     return None if value is None else Jsonb(value)
 
 
-def _question(question_id: int, position: int, question: QuestionIn) -> Question:
+def _question(position: int, mode: Mode, question: QuestionIn) -> Question:
+    """The question to store, before PostgreSQL gives it its id."""
+    points, time_limit_s = question_points(mode, question)
     if isinstance(question, ChoiceQuestionIn):
         return Question(
-            id=question_id,
+            id=0,
             position=position,
             kind="choice",
             prompt=question.prompt,
-            points=question.points,
+            points=points,
             choices=list(question.choices),
             answer=question.answer,
+            time_limit_s=time_limit_s,
         )
     return Question(
-        id=question_id,
+        id=0,
         position=position,
         kind="text",
         prompt=question.prompt,
-        points=question.points,
+        points=points,
         accepted=list(question.accepted),
+        time_limit_s=time_limit_s,
     )

@@ -67,6 +67,7 @@ def _snapshots(c: SinkContext) -> SnapshotPublisher:
         failpoints=c.failpoints,
         metrics=c.metrics,
         tracing=c.tracing,
+        partitions=c.settings.partitions,
     )
 
 

@@ -28,6 +28,8 @@ from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.store.connections import SERVER_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
+from quizboard.store.live import LiveQuizzes
+from quizboard.streams.closer import QuestionCloser
 from quizboard.streams.entries import Entry
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class SnapshotPublisher:
         failpoints: Failpoints = UNARMED,
         metrics: WorkerMetrics | None = None,
         tracing: Tracing | None = None,
+        partitions: int = 0,
     ) -> None:
         self._tracing = tracing or Tracing()
         self._failpoints = failpoints
@@ -94,9 +97,13 @@ class SnapshotPublisher:
         self._quizzes: dict[int, _Quiz] = {}
         self._tasks = asyncio.TaskGroup()
         self._store_and_publish = redis.register_script(STORE_AND_PUBLISH)
+        # What goes to the watchers of a live quiz without a change to wait for: the
+        # results of a question whose time ran out.
+        self._closer = QuestionCloser(LiveQuizzes(redis, keys), partitions)
 
     async def __aenter__(self) -> Self:
         await self._tasks.__aenter__()
+        await self._closer.__aenter__()
         return self
 
     async def __aexit__(
@@ -105,6 +112,7 @@ class SnapshotPublisher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self._closer.__aexit__(exc_type, exc, tb)
         await self._tasks.__aexit__(exc_type, exc, tb)
 
     async def apply(self, group: str, entries: Sequence[Entry]) -> None:

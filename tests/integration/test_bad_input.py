@@ -195,11 +195,38 @@ async def test_openapi_describes_every_route(api: httpx.AsyncClient) -> None:
     assert set(spec["paths"]) == {
         "/quizzes", "/quizzes/{quiz_id}", "/quizzes/{quiz_id}/join",
         "/quizzes/{quiz_id}/answers", "/quizzes/{quiz_id}/leaderboard",
-        "/quizzes/{quiz_id}/leaderboard/me", "/healthz", "/readyz",
+        "/quizzes/{quiz_id}/leaderboard/me", "/quizzes/{quiz_id}/next",
+        "/quizzes/{quiz_id}/reveal", "/quizzes/{quiz_id}/finish", "/quizzes/{quiz_id}/state",
+        "/healthz", "/readyz",
     }  # fmt: skip
     assert {"QuizIn", "AnswerIn", "JoinIn", "Snapshot", "ErrorBody"} <= set(
         spec["components"]["schemas"]
     )
+
+
+@pytest.mark.parametrize("move", ["next", "reveal", "finish"])
+async def test_host_moves_need_this_quiz_s_host_token(
+    api: httpx.AsyncClient, quiz: dict[str, Any], move: str
+) -> None:
+    path = f"/quizzes/{quiz['id']}/{move}"
+    assert_error(await api.post(path), 401)
+    player = await join(api, quiz["id"], "Mallory")
+    as_player = {"Authorization": f"Bearer {player['token']}"}
+    assert_error(await api.post(path, headers=as_player), 401, "invalid_token")
+    other = await create_quiz(api)
+    as_other_host = {"Authorization": f"Bearer {other['host_token']}"}
+    assert_error(await api.post(path, headers=as_other_host), 403, "wrong_quiz")
+    as_host = {"Authorization": f"Bearer {quiz['host_token']}"}
+    assert_error(await api.post(path, headers=as_host), 409, "not_live")
+    assert_error(await api.post(path, headers=ADMIN_AUTH), 409, "not_live")
+    assert_error(await api.post(f"/quizzes/999999/{move}", headers=ADMIN_AUTH), 404)
+
+
+async def test_an_open_quiz_s_state_is_its_window(
+    api: httpx.AsyncClient, quiz: dict[str, Any]
+) -> None:
+    state = (await api.get(f"/quizzes/{quiz['id']}/state")).json()
+    assert (state["mode"], state["phase"], state["question"]) == ("open", "question", None)
 
 
 async def test_health(api: httpx.AsyncClient) -> None:

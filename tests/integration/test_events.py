@@ -23,9 +23,12 @@ from quizboard.core.events import (
     JoinEvent,
 )
 from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
+from quizboard.core.live import MESSAGE_DECODER, QuestionMessage, QuestionResults, QuizFinished
 from quizboard.settings import Settings
-from tests.support.stack import Workers
-from tests.support.steps import answer, create_quiz, eventually, join
+from tests.support.quizzes import ADMIN
+from tests.support.stack import Gateway, Workers
+from tests.support.steps import answer, create_live_quiz, create_quiz, eventually, host, join
+from tests.support.watch import watching
 
 
 async def entries(redis: aioredis.Redis, stream: str) -> list[tuple[str, bytes]]:
@@ -75,3 +78,30 @@ async def test_every_event_a_script_writes_decodes_with_its_type(
     assert all(isinstance(n, ChangeEvent) and n.quiz_id == quiz["id"] for n in changes)
     # joins-redis says "changed" without an as_of; answers-redis names the last answer.
     assert {n.as_of for n in changes} <= {"", *(entry_id for entry_id, _ in answers)}
+
+
+async def test_what_a_live_quiz_s_scripts_write_decodes_with_its_type(
+    api: httpx.AsyncClient, settings: Settings, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    quiz = await create_live_quiz(api)
+    keys, partition = Keys(settings.key_prefix), quiz["partition"]
+    ada = await join(api, quiz["id"], "Ada")
+    await join(api, quiz["id"], "Bo")
+    async with watching(gateway.url(quiz["id"], ADMIN)) as watcher:
+        await watcher.next("leaderboard")
+        await host(api, quiz, "next")
+        reply = await answer(api, quiz, ada, 0)
+        await host(api, quiz, "reveal")
+        await host(api, quiz, "finish")
+        await watcher.next("quiz_finished")
+    raw = [json for json in watcher.raw if b'"leaderboard"' not in json]
+    messages = [MESSAGE_DECODER.decode(json) for json in raw]
+    assert [type(m) for m in messages] == [QuestionMessage, QuestionResults, QuizFinished]
+
+    ((entry_id, event_raw),) = await entries(redis, keys.stream(partition, ANSWERS))
+    event = ANSWER_DECODER.decode(event_raw)
+    assert entry_id == reply["event_id"]
+    assert (event.points, event.streak, event.correct) == (reply["points"], 1, True)
+    opened = messages[0]
+    assert isinstance(opened, QuestionMessage)
+    assert opened.opened_at <= event.answered_at <= opened.closes_at

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,16 @@ from quizboard.settings import Settings
 from tests.support.processes import spawn, terminate
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Workers
-from tests.support.steps import KEYS, create_quiz, eventually, join, right_answer
+from tests.support.steps import (
+    KEYS,
+    answer,
+    create_live_quiz,
+    create_quiz,
+    eventually,
+    host,
+    join,
+    right_answer,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +155,93 @@ async def until_covered(client: ClientConnection, event_id: str) -> dict[str, An
 def entry_order(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
     return int(ms), int(seq)
+
+
+async def test_two_api_processes_keep_a_live_quiz_s_streaks_and_counts_exact(
+    settings: Settings, redis: aioredis.Redis, db: Any
+) -> None:
+    with two_of(settings, "api") as (port, metrics_ports):
+        base = f"http://127.0.0.1:{port}"
+        await up([f"{base}/healthz", *[f"http://127.0.0.1:{p}/metrics" for p in metrics_ports]])
+        async with httpx.AsyncClient(base_url=base) as api:
+            quiz = await create_live_quiz(api)
+            players = [await join(api, quiz["id"], f"P{i}") for i in range(24)]
+        # Player i answers question q rightly when bit q of i is set: every pattern of
+        # streaks, with runs that grow and break.
+        replies: dict[str, list[int]] = {p["player_id"]: [] for p in players}
+
+        async def send(index: int, player: dict[str, Any], q: int) -> None:
+            question = quiz["questions"][q]
+            value: int | str = right_answer(question)
+            if not index >> q & 1:
+                value = "nope" if question["kind"] == "text" else (question["answer"] + 1) % 4
+            async with httpx.AsyncClient(base_url=base) as client:  # a connection of its own
+                reply = await client.post(
+                    f"/quizzes/{quiz['id']}/answers",
+                    json={"question_id": question["id"], "answer": value},
+                    headers={"Authorization": f"Bearer {player['token']}"},
+                )
+            assert reply.status_code == 202, reply.text
+            replies[player["player_id"]].append(reply.json()["streak"])
+
+        async with httpx.AsyncClient(base_url=base) as api:
+            for q in range(3):
+                await host(api, quiz, "next")
+                await asyncio.gather(*[send(i, p, q) for i, p in enumerate(players)])
+            await host(api, quiz, "finish")
+        async with httpx.AsyncClient() as client:
+            texts = await scrape(client, metrics_ports)
+    served = [metric(t, 'quizboard_events_accepted_total{kind="answer"}') for t in texts]
+    assert sum(served) == 72
+    assert all(n > 0 for n in served), served  # both processes took answers
+
+    for index, player in enumerate(players):
+        streak, expected = 0, []
+        for q in range(3):
+            streak = streak + 1 if index >> q & 1 else 0
+            expected.append(streak)
+        assert replies[player["player_id"]] == expected, index
+    tally = await redis.hgetall(KEYS.quiz(quiz["partition"], quiz["id"]).tally)
+    counts = {k.decode(): int(v) for k, v in tally.items()}
+    for q, question in enumerate(quiz["questions"]):
+        right = sum(1 for i in range(24) if i >> q & 1)
+        qid = question["id"]
+        assert counts[str(qid)] == 24
+        if question["kind"] == "choice":
+            assert counts[f"{qid}:{question['answer']}"] == right
+            assert counts[f"{qid}:{(question['answer'] + 1) % 4}"] == 24 - right
+        else:
+            assert (counts[f"{qid}:correct"], counts[f"{qid}:wrong"]) == (right, 24 - right)
+
+
+async def test_a_host_goes_on_through_a_second_api_while_the_first_restarts(
+    settings: Settings, redis: aioredis.Redis, db: Any
+) -> None:
+    first_port, second_port = free_port(), free_port()
+    first = spawn(settings, "api", "--port", str(first_port))
+    second = spawn(settings, "api", "--port", str(second_port))
+    try:
+        await up([f"http://127.0.0.1:{p}/healthz" for p in (first_port, second_port)])
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{first_port}") as one,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{second_port}") as two,
+        ):
+            quiz = await create_live_quiz(one)
+            player = await join(one, quiz["id"], "Steady")
+            assert (await host(one, quiz, "next"))["question"]["position"] == 1
+            first.kill()  # a crash, mid-quiz
+            first.wait()
+            await answer(two, quiz, player, 0)
+            assert (await host(two, quiz, "next"))["question"]["position"] == 2
+            first = spawn(settings, "api", "--port", str(first_port))
+            await answer(two, quiz, player, 1)
+            await up([f"http://127.0.0.1:{first_port}/healthz"])
+            assert (await host(one, quiz, "next"))["question"]["position"] == 3
+            state = await host(one, quiz, "finish")
+            assert state["phase"] == "finished"
+            seen = (await two.get(f"/quizzes/{quiz['id']}/state")).json()
+            assert {**seen, "server_time": 0} == {**state, "server_time": 0}
+    finally:
+        for process in (first, second):
+            # uvicorn stops gracefully, then re-raises the SIGTERM it caught
+            assert terminate(process, timeout=20) in (0, -signal.SIGTERM)

@@ -14,6 +14,19 @@ ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 BACKENDS = ["single", "cluster"]
 
 
+def live_body(picks: tuple[int, ...] = (0, 1, 3), time_limit_s: int = 20) -> dict[str, Any]:
+    """The sample quiz's questions ``picks`` (two choice questions and a text one by
+    default) as a live quiz, open now, with the default points (1000) and
+    ``time_limit_s`` per question."""
+    body = quiz_body()
+    body["mode"] = "live"
+    body["questions"] = [body["questions"][i] for i in picks]
+    for question in body["questions"]:
+        del question["points"]
+        question["time_limit_s"] = time_limit_s
+    return body
+
+
 def quiz_body(opens_in: float = -60, lasts: float = 3600) -> dict[str, Any]:
     """The sample quiz as a ``POST /quizzes`` body, open ``opens_in`` seconds from now."""
     body: dict[str, Any] = json.loads(SAMPLE.read_text())

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
 from quizboard.core.keys import Keys
-from tests.support.quizzes import ADMIN_AUTH, quiz_body
+from tests.support.quizzes import ADMIN_AUTH, live_body, quiz_body
 
 KEYS = Keys("qb:")
 
@@ -33,6 +33,25 @@ async def create_quiz(api: httpx.AsyncClient, **window: float) -> dict[str, Any]
     assert response.status_code == 201, response.text
     quiz: dict[str, Any] = response.json()
     return quiz
+
+
+async def create_live_quiz(api: httpx.AsyncClient, **shape: Any) -> dict[str, Any]:
+    """A live quiz (see :func:`live_body`): the 201's body, ``host_token`` included."""
+    response = await api.post("/quizzes", json=live_body(**shape), headers=ADMIN_AUTH)
+    assert response.status_code == 201, response.text
+    quiz: dict[str, Any] = response.json()
+    return quiz
+
+
+async def host(api: httpx.AsyncClient, quiz: dict[str, Any], move: str) -> dict[str, Any]:
+    """The host's ``move`` (``next``, ``reveal``, ``finish``); the quiz's state after it."""
+    response = await api.post(
+        f"/quizzes/{quiz['id']}/{move}",
+        headers={"Authorization": f"Bearer {quiz['host_token']}"},
+    )
+    assert response.status_code == 200, response.text
+    state: dict[str, Any] = response.json()
+    return state
 
 
 async def join(api: httpx.AsyncClient, quiz_id: int, name: str) -> dict[str, Any]:

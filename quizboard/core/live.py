@@ -1,0 +1,135 @@
+"""Live quizzes: the messages a host's moves send to the watchers, and the quiz's state.
+
+Times are milliseconds since the epoch on Valkey's clock (its ``TIME``), the
+one clock that decides when a question opened, when it closes and how long an
+answer took, whichever API process took the request.
+
+The scripts that move a live quiz write some fields themselves: the times they
+read from ``TIME``, the counts they keep. So a message is encoded here up to
+those fields (its *head*: the JSON without its closing brace), and the script
+appends the rest, with names from :func:`~quizboard.core.events.wire_name`. A
+test decodes what the scripts publish with the decoders below.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from msgspec import Struct
+
+from quizboard.core.models import PublicQuestion, Question, QuizConfig, public_question
+
+Phase = Literal["lobby", "question", "results", "finished"]
+PHASES: tuple[Phase, ...] = ("lobby", "question", "results", "finished")
+
+
+class QuestionHead(
+    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="question"
+):
+    quiz_id: int
+    question: PublicQuestion
+
+
+class QuestionMessage(QuestionHead, frozen=True, tag="question"):
+    """A question opened: every watcher shows it and counts down to ``closes_at``."""
+
+    opened_at: int
+    closes_at: int
+    server_time: int  # the sender's clock when sent: lets a client correct its own
+
+
+class ResultsHead(
+    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="question_results"
+):
+    quiz_id: int
+    question_id: int
+    answer: int | list[str]  # the right choice's index, or the accepted spellings
+
+
+class QuestionResults(ResultsHead, frozen=True, tag="question_results"):
+    """A question closed: its right answer and how everyone answered.
+
+    ``distribution`` counts the answers per choice (a list, in choice order) or,
+    for a text question, ``{"correct": n, "wrong": m}``.
+    """
+
+    distribution: list[int] | dict[str, int]
+    answered: int
+    total_players: int
+
+
+class QuizFinished(
+    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="quiz_finished"
+):
+    """The host ended the quiz: no more answers; the final board follows."""
+
+    quiz_id: int
+
+
+LiveMessage = QuestionMessage | QuestionResults | QuizFinished
+
+
+class LiveState(Struct, frozen=True):
+    """``GET /quizzes/{id}/state``: where a quiz is now."""
+
+    mode: str
+    phase: Phase
+    question: PublicQuestion | None
+    opened_at: int | None
+    closes_at: int | None
+    server_time: int
+    answered: int | None = None  # answers to the current question so far
+    total_players: int = 0
+
+
+ENCODER = msgspec.json.Encoder()
+MESSAGE_DECODER = msgspec.json.Decoder(LiveMessage)
+QUESTION_DECODER = msgspec.json.Decoder(QuestionMessage)
+
+
+def head(message: Struct) -> bytes:
+    """``message`` as JSON without its closing brace, for a script to finish."""
+    return ENCODER.encode(message)[:-1]
+
+
+def question_head(quiz_id: int, question: Question) -> bytes:
+    return head(QuestionHead(quiz_id, public_question(question)))
+
+
+def results_head(quiz_id: int, question: Question) -> bytes:
+    answer: int | list[str] = (
+        question.answer if question.answer is not None else list(question.accepted or [])
+    )
+    return head(ResultsHead(quiz_id, question.id, answer))
+
+
+def buckets(question: Question) -> str:
+    """How a question's answers are counted: ``"choices:N"`` or ``"text"``."""
+    return f"choices:{len(question.choices or [])}" if question.kind == "choice" else "text"
+
+
+def bucket(question: Question, answer: int | str, correct: bool) -> str:
+    """The count an answer adds to: its choice's index, or ``correct`` / ``wrong``."""
+    if question.kind == "choice":
+        return str(answer)
+    return "correct" if correct else "wrong"
+
+
+def open_state(config: QuizConfig, now_ms: int) -> LiveState:
+    """An open quiz's state: every question is open between ``available_at`` and
+    ``ends_at`` (phase ``question``, with none in particular)."""
+    phase: Phase = "question"
+    if now_ms < config.available_at.timestamp() * 1000:
+        phase = "lobby"
+    elif now_ms >= config.ends_at.timestamp() * 1000:
+        phase = "finished"
+    return LiveState(config.mode, phase, None, None, None, now_ms)
+
+
+def phase_at(stored: str | None, closes_ms: int | None, now_ms: int) -> Phase:
+    """The phase a live quiz is in at ``now_ms``: an open question whose time is up is
+    already closed, even before anything has published its results."""
+    if stored == "question" and closes_ms is not None and now_ms > closes_ms:
+        return "results"
+    return next((phase for phase in PHASES if phase == stored), "lobby")

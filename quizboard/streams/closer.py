@@ -1,0 +1,70 @@
+"""The timer of live quizzes: publish the results of each question whose time ran out.
+
+A question closes for answers at its ``closes_at`` by itself (the accepting
+script checks the time). What nobody asks for is its results message: this
+sweep, run by every ``leaderboard`` worker, looks every :data:`SWEEP_S` for the
+questions due in each partition and closes them. The close script checks the
+time again on Valkey's clock and publishes once, so many workers sweeping the
+same partitions publish each question's results once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from types import TracebackType
+from typing import Self
+
+from quizboard.core.backoff import Backoff
+from quizboard.store.connections import SERVER_DOWN
+from quizboard.store.live import SWEEP_S, LiveQuizzes
+
+log = logging.getLogger(__name__)
+
+
+class QuestionCloser:
+    """Sweeps the partitions for questions whose time is up; owns its task."""
+
+    def __init__(self, live: LiveQuizzes, partitions: int, interval_s: float = SWEEP_S) -> None:
+        self._live = live
+        self._partitions = partitions
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self._run(), name="question-closer")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def sweep(self) -> int:
+        """Close what is due now in every partition; how many quizzes were due."""
+        now_ms = int(time.time() * 1000)
+        due = 0
+        for partition in range(self._partitions):
+            quiz_ids = await self._live.due(partition, now_ms)
+            await self._live.close_due(partition, quiz_ids)
+            due += len(quiz_ids)
+        return due
+
+    async def _run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self.sweep()
+                backoff.reset()
+                await asyncio.sleep(self._interval_s)
+            except SERVER_DOWN as exc:
+                log.warning("closing live questions: %r; retrying", exc)
+                await backoff.wait()
