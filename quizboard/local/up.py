@@ -172,6 +172,15 @@ async def serve_all(
                 f"  {gateway_url}/quizzes/{quiz['id']}?token={settings.admin_token}"
             )
             tasks.create_task(demo.simulate_players(api_url, quiz, stop), name="demo-players")
+            live = demo.LiveDemo(api_url, settings.admin_token)
+            first = await live.create()
+            click.echo(
+                f"demo live quiz {first['id']}: a simulated host opens a question every few "
+                f"seconds; watch it:\n"
+                f"  {gateway_url}/quizzes/{first['id']}?token={settings.admin_token}\n"
+                f"  {api_url}/quizzes/{first['id']}/state"
+            )
+            tasks.create_task(live.forever(stop, first), name="demo-live-quiz")
 
 
 def run_up(

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
 from quizboard.core.failpoints import MARKER
+from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
 
 
@@ -112,3 +118,25 @@ async def start_up(
         await up.wait()
         raise
     return up, banner
+
+
+@contextlib.asynccontextmanager
+async def api_process(settings: Settings) -> AsyncIterator[str]:
+    """``quizboard api`` as a real process on a free port: its base URL, once healthy."""
+    port = free_port()
+    process = spawn(settings, "api", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{base}/healthz")).status_code == 200:
+                        break
+                assert process.poll() is None, "the API exited"
+                assert time.monotonic() < deadline, "the API did not start"
+                await asyncio.sleep(0.1)
+        yield base
+    finally:
+        # uvicorn stops gracefully, then re-raises the SIGTERM it caught
+        assert terminate(process, timeout=20) in (0, -signal.SIGTERM)
