@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from quizboard.core.errors import Forbidden, NotFound, Unauthorized
 from quizboard.core.models import MAX_ID
-from quizboard.core.tokens import bearer, verify
+from quizboard.core.tokens import bearer, watched_quiz
 
 QUIZ_PATH = re.compile(r"^/quizzes/([0-9]{1,19})$")
 
@@ -33,11 +33,11 @@ def parse_target(path: str, authorization: str | None) -> Target:
 
 
 def authorize(target: Target, *, secret: bytes, admin_token: str, now: float) -> None:
-    """Accept the admin token, or a player token for this very quiz; raise otherwise."""
+    """Accept the admin token, or a player or host token for this very quiz; raise
+    otherwise."""
     if target.token is None:
         raise Unauthorized("a token is required: ?token= or Authorization: Bearer")
     if admin_token and hmac.compare_digest(target.token.encode(), admin_token.encode()):
         return
-    claims = verify(secret, target.token, now)
-    if claims.quiz_id != target.quiz_id:
+    if watched_quiz(secret, target.token, now) != target.quiz_id:
         raise Forbidden("this token belongs to another quiz", code="wrong_quiz")

@@ -160,3 +160,38 @@ async def test_a_live_quiz_runs_from_the_lobby_to_the_final_board(
         final = watcher.log[-1]
         while {e["player_id"]: e["score"] for e in final["entries"]} != by_player:
             final = await watcher.next("leaderboard")
+
+
+async def test_a_client_entering_mid_question_gets_the_board_then_the_open_question(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    workers.start()
+    quiz = await create_live_quiz(api)
+    player = await join(api, quiz["id"], "Late")
+    await join(api, quiz["id"], "Other")  # so that one answer does not close the question
+    opened = await host(api, quiz, "next")
+    await answer(api, quiz, player, 0)
+    for _ in range(2):  # a first visit, then a reload
+        async with watching(gateway.url(quiz["id"], player["token"])) as watcher:
+            question = await watcher.next("question")
+            assert [m["type"] for m in watcher.log[:2]] == ["leaderboard", "question"]
+            assert question["question"]["id"] == quiz["questions"][0]["id"]
+            assert (question["opened_at"], question["closes_at"]) == (
+                opened["opened_at"], opened["closes_at"],
+            )  # fmt: skip
+            # server_time is when the gateway sent it, not when the question opened
+            assert question["server_time"] >= opened["server_time"]
+            assert question["closes_at"] - question["server_time"] <= 20_000
+    # The host's own token watches too; after the reveal, a newcomer gets no question.
+    await host(api, quiz, "reveal")
+    async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
+        await watcher.next("leaderboard")
+        await host(api, quiz, "next")
+        assert (await watcher.next("question"))["question"]["position"] == 2
+        await host(api, quiz, "reveal")
+        await watcher.next("question_results")
+    async with watching(gateway.url(quiz["id"], player["token"])) as watcher:
+        await watcher.next("leaderboard")
+        await join(api, quiz["id"], "Someone")  # a change: another snapshot
+        await watcher.next("leaderboard", within=5)
+        assert watcher.live() == []

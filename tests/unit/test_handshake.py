@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from quizboard.core.errors import Forbidden, NotFound, QuizboardError, Unauthorized
-from quizboard.core.tokens import PlayerClaims, sign
+from quizboard.core.tokens import HostClaims, PlayerClaims, sign, sign_host
 from quizboard.gateway.handshake import Target, authorize, parse_target
 
 SECRET = b"secret"
 ADMIN = "admin-token"
 PLAYER = sign(SECRET, PlayerClaims(7, "player-1", 2_000))
+HOST = sign_host(SECRET, HostClaims(7, 2_000))
 
 
 @pytest.mark.parametrize(
@@ -46,10 +47,11 @@ def check(target: Target, now: float = 1_000) -> None:
     authorize(target, secret=SECRET, admin_token=ADMIN, now=now)
 
 
-def test_the_admin_and_the_quizs_own_players_may_watch() -> None:
+def test_the_admin_and_the_quizs_own_players_and_host_may_watch() -> None:
     check(Target(7, ADMIN))
     check(Target(123, ADMIN))
     check(Target(7, PLAYER))
+    check(Target(7, HOST))
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,9 @@ def test_the_admin_and_the_quizs_own_players_may_watch() -> None:
         (Target(7, PLAYER), 2_000, Unauthorized, "token_expired"),
         (Target(8, PLAYER), 1_000, Forbidden, "wrong_quiz"),
         (Target(7, ADMIN + "x"), 1_000, Unauthorized, "invalid_token"),
+        (Target(8, HOST), 1_000, Forbidden, "wrong_quiz"),
+        (Target(7, HOST[:-2]), 1_000, Unauthorized, "invalid_token"),
+        (Target(7, HOST), 2_000, Unauthorized, "token_expired"),
     ],
 )
 def test_everyone_else_is_refused_with_a_reason(
