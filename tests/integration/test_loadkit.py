@@ -48,6 +48,16 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
         )  # fmt: skip
         out, _ = await asyncio.wait_for(kit.communicate(), 120)
         assert kit.returncode == 0, out.decode()
+        live_kit = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPTS / "loadtest_live.py"),
+            "--url", f"http://127.0.0.1:{api_port}",
+            "--gateway", f"ws://127.0.0.1:{gateway_port}",
+            "--players", "20", "--questions", "2", "--time-limit", "5", "--window", "0.5",
+            "--watchers", "2", "--json", "-",
+            env=env, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        live_out, _ = await asyncio.wait_for(live_kit.communicate(), 120)
+        assert live_kit.returncode == 0, live_out.decode()
     finally:
         if up.returncode is None:
             up.send_signal(signal.SIGTERM)
@@ -63,6 +73,13 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
     assert report["leaderboard"]["watchers_connected"] == 2
     assert set(report["pipeline_lag_ms"]) == {"postgres", "leaderboard"}
     assert report["leaderboard"]["freshness_ms"]["count"] > 0
+
+    live = json.loads(live_out)
+    assert live["consistency"]["clean"] is True
+    assert live["consistency"]["answers_accepted"] == 40 == live["consistency"]["answer_rows"]
+    assert [q["closed_by"] for q in live["questions"]] == ["last answer"] * 2
+    assert live["next_to_question_ms"]["count"] == 4  # 2 watchers, 2 questions
+    assert live["close_to_results_ms"]["count"] == 4
 
 
 @pytest.mark.slow
