@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from quizboard.api.intake import LiveAnswer
+from quizboard.api.intake import Intake, LiveAnswer
 from quizboard.api.requests import (
     client_address,
     decode_body,
@@ -22,8 +23,15 @@ from quizboard.api.state import services
 from quizboard.core.errors import AlreadyAnswered, NotFound
 from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.live import bucket
-from quizboard.core.models import AnswerIn, AnswerOut, JoinIn, JoinOut, clean_display_name
-from quizboard.core.scoring import judge
+from quizboard.core.models import (
+    AnswerIn,
+    AnswerOut,
+    JoinIn,
+    JoinOut,
+    Question,
+    clean_display_name,
+)
+from quizboard.core.scoring import Verdict, judge
 from quizboard.core.tokens import PlayerClaims, sign
 from quizboard.store.leaderboard import read_standing
 
@@ -66,39 +74,65 @@ async def answer(request: Request) -> Response:
             code="question_not_found",
         )
     verdict = judge(question, body.answer)
-    keep_until_ms = (claims.expires_at + s.settings.token_grace_s) * 1000
-    address = client_address(request, s.trusted_proxies)
-    if config.live:
-        with s.tracing.span("accept live answer", quiz_id=quiz_id) as traceparent:
-            head = LiveAnswerHead(
-                quiz_id, claims.player_id, question.id, str(body.answer), verdict.correct,
-                traceparent,
-            )  # fmt: skip
-            live = LiveAnswer(
-                head, question.position, bucket(question, body.answer, verdict.correct)
-            )
-            decided = await s.intake.live_answer(config.partition, live, keep_until_ms, address)
-        if decided is None:
-            raise AlreadyAnswered(f"question {question.id} was already answered by this player")
-        s.metrics.answers_accepted.inc()
-        out = AnswerOut(verdict.correct, decided.points, decided.event_id, decided.streak)
-        return json_response(out, 202)
-    with s.tracing.span("accept answer", quiz_id=quiz_id) as traceparent:
-        event = AnswerEvent(
-            quiz_id=quiz_id,
-            player_id=claims.player_id,
-            question_id=question.id,
-            answer=str(body.answer),
-            correct=verdict.correct,
-            points=verdict.points,
-            answered_at=int(now * 1000),
-            trace=traceparent,
-        )
-        event_id = await s.intake.answer(config.partition, event, keep_until_ms, address)
-    if event_id is None:
+    taken = _Taken(
+        quiz_id, claims.player_id, question, str(body.answer), verdict,
+        keep_until_ms=(claims.expires_at + s.settings.token_grace_s) * 1000,
+        address=client_address(request, s.trusted_proxies), at_ms=int(now * 1000),
+    )  # fmt: skip
+    accept = _accept_live if config.live else _accept_open
+    with s.tracing.span("accept answer", quiz_id=quiz_id, mode=config.mode) as traceparent:
+        out = await accept(s.intake, config.partition, taken, traceparent)
+    if out is None:
         raise AlreadyAnswered(f"question {question.id} was already answered by this player")
     s.metrics.answers_accepted.inc()
-    return json_response(AnswerOut(verdict.correct, verdict.points, event_id), 202)
+    return json_response(out, 202)
+
+
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """An answer the API has checked and judged, on its way to the intake."""
+
+    quiz_id: int
+    player_id: str
+    question: Question
+    answer: str
+    verdict: Verdict
+    keep_until_ms: int
+    address: str
+    at_ms: int
+
+
+async def _accept_open(
+    intake: Intake, partition: int, taken: _Taken, trace: str
+) -> AnswerOut | None:
+    """An open quiz's answer: its points are the verdict's; ``None`` for a repeat."""
+    event = AnswerEvent(
+        quiz_id=taken.quiz_id,
+        player_id=taken.player_id,
+        question_id=taken.question.id,
+        answer=taken.answer,
+        correct=taken.verdict.correct,
+        points=taken.verdict.points,
+        answered_at=taken.at_ms,
+        trace=trace,
+    )
+    event_id = await intake.answer(partition, event, taken.keep_until_ms, taken.address)
+    if event_id is None:
+        return None
+    return AnswerOut(taken.verdict.correct, taken.verdict.points, event_id)
+
+
+async def _accept_live(
+    intake: Intake, partition: int, taken: _Taken, trace: str
+) -> AnswerOut | None:
+    """A live quiz's answer: the accepting script times it and adds the streak."""
+    correct, question = taken.verdict.correct, taken.question
+    head = LiveAnswerHead(taken.quiz_id, taken.player_id, question.id, taken.answer, correct, trace)
+    live = LiveAnswer(head, question.position, bucket(question, taken.answer, correct))
+    decided = await intake.live_answer(partition, live, taken.keep_until_ms, taken.address)
+    if decided is None:
+        return None
+    return AnswerOut(correct, decided.points, decided.event_id, decided.streak)
 
 
 async def my_standing(request: Request) -> Response:
