@@ -46,6 +46,12 @@ class Settings:
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
     gateway_max_connections: int = 20_000
     trusted_proxies: str = ""  # addresses or networks whose X-Forwarded-For counts
+    # the gateway as the web pages reach it (ws://host:port); "": the gateway's port on
+    # the page's own host
+    public_gateway_url: str = ""
+    # browser origins the gateway accepts, comma-separated ("https://quiz.example.org");
+    # "": any (clients that send no Origin, as apps and scripts, are always accepted)
+    allowed_origins: str = ""
     quiz_retention_s: int = 86_400  # Redis keys of an ended quiz live this long
     test_pause: str = ""  # a failpoint: see quizboard/core/failpoints.py
     api_host: str = "127.0.0.1"

@@ -14,9 +14,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from quizboard.api import health, instrument, live, openapi, players, quizzes
+from quizboard.api import health, instrument, live, openapi, players, quizzes, web
 from quizboard.core.leaderboard import Snapshot, Standing
 from quizboard.core.live import LiveState
 from quizboard.core.models import (
@@ -85,10 +86,19 @@ ROUTES: tuple[Endpoint, ...] = (
     Endpoint("GET", "/readyz", health.readyz, "Readiness: Redis, PostgreSQL and migrations",
              200, dict[str, str], errors=(503,)),
     Endpoint("GET", "/openapi.json", openapi.openapi_json, "This document"),
+    Endpoint("GET", "/", web.index, "The web client: join a quiz"),
+    Endpoint("GET", "/play/{quiz_id}", web.play, "The web client: play a quiz"),
+    Endpoint("GET", "/board/{quiz_id}", web.board, "The web client: a big-screen board"),
+    Endpoint("GET", "/host", web.host, "The web client: the host console"),
+    Endpoint("GET", "/host/{quiz_id}", web.host, "The web client: host a quiz"),
+    Endpoint("GET", "/client-config.json", web.client_config, "Where the pages find the gateway"),
     Endpoint("GET", "/metrics", instrument.metrics_text, "Prometheus metrics"),
 )  # fmt: skip
 
 
-def starlette_routes(endpoints: tuple[Endpoint, ...] = ROUTES) -> list[Route]:
-    """The table as Starlette routes, hot ones included (for their 405s and HEADs)."""
-    return [Route(e.path, e.handler, methods=[e.method]) for e in endpoints]
+def starlette_routes(endpoints: tuple[Endpoint, ...] = ROUTES) -> list[BaseRoute]:
+    """The table as Starlette routes, hot ones included (for their 405s and HEADs), and
+    the web client's scripts and styles under ``/web/``."""
+    routes: list[BaseRoute] = [Route(e.path, e.handler, methods=[e.method]) for e in endpoints]
+    routes.append(Mount("/web", StaticFiles(packages=[("quizboard", "web")]), name="web"))
+    return routes

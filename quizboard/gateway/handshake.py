@@ -32,6 +32,14 @@ def parse_target(path: str, authorization: str | None) -> Target:
     return Target(int(match.group(1)), token)
 
 
+def origin_allowed(origin: str | None, allowed: str) -> bool:
+    """Whether a browser page from ``origin`` may connect: any when ``allowed`` (a comma
+    list) is empty; a client that sends no Origin is not a browser page, and may."""
+    if origin is None or not allowed.strip():
+        return True
+    return origin.rstrip("/") in {o.strip().rstrip("/") for o in allowed.split(",")}
+
+
 def authorize(target: Target, *, secret: bytes, admin_token: str, now: float) -> None:
     """Accept the admin token, or a player or host token for this very quiz; raise
     otherwise."""

@@ -19,7 +19,7 @@ from quizboard.core.addresses import client_address, parse_networks
 from quizboard.core.errors import QuizboardError
 from quizboard.core.http import error_body, status_of
 from quizboard.core.keys import Keys
-from quizboard.gateway.handshake import authorize, parse_target
+from quizboard.gateway.handshake import authorize, origin_allowed, parse_target
 from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
 from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.observe.metrics_server import metrics_server
@@ -128,6 +128,11 @@ class Gateway:
                 503,
                 "gateway_full",
                 "this gateway is at its connection limit; try another",
+            )
+        if not origin_allowed(request.headers.get("Origin"), self._settings.allowed_origins):
+            log.info("refused a page from %s", request.headers.get("Origin"))
+            return _reject(
+                connection, 403, "origin_not_allowed", "pages from this origin may not connect"
             )
         try:
             target = parse_target(request.path, request.headers.get("Authorization"))

@@ -155,6 +155,7 @@ async def serve_all(
         click.echo(
             f"quizboard is up in {time.monotonic() - began:.1f} s\n"
             f"  API:         {api_url}   (OpenAPI at {api_url}/openapi.json)\n"
+            f"  web:         {api_url}/   (join a quiz; the host console at {api_url}/host)\n"
             f"  gateway:     {gateway_url}/quizzes/{{id}}?token=...\n"
             f"  admin token: {settings.admin_token}\n"
             f"  metrics:     {api_url}/metrics, "
@@ -168,17 +169,19 @@ async def serve_all(
         if with_demo:
             quiz = await demo.create_quiz(api_url, settings.admin_token)
             click.echo(
-                f"demo quiz {quiz['id']} is open for an hour; watch its leaderboard:\n"
-                f"  {gateway_url}/quizzes/{quiz['id']}?token={settings.admin_token}"
+                f"demo quiz {quiz['id']} is open for an hour. Open in a browser:\n"
+                f"  play:  {api_url}/play/{quiz['id']}\n"
+                f"  board: {api_url}/board/{quiz['id']}#token={quiz['host_token']}\n"
+                f"  host:  {api_url}/host/{quiz['id']}  (token: {quiz['host_token']})"
             )
             tasks.create_task(demo.simulate_players(api_url, quiz, stop), name="demo-players")
             live = demo.LiveDemo(api_url, settings.admin_token)
             first = await live.create()
             click.echo(
                 f"demo live quiz {first['id']}: a simulated host opens a question every few "
-                f"seconds; watch it:\n"
-                f"  {gateway_url}/quizzes/{first['id']}?token={settings.admin_token}\n"
-                f"  {api_url}/quizzes/{first['id']}/state"
+                f"seconds. Open in a browser:\n"
+                f"  play:  {api_url}/play/{first['id']}\n"
+                f"  board: {api_url}/board/{first['id']}#token={first['host_token']}"
             )
             tasks.create_task(live.forever(stop, first), name="demo-live-quiz")
 

@@ -18,12 +18,14 @@ import httpx
 import psycopg
 import pytest
 import redis.asyncio as aioredis
+from playwright.async_api import Browser
 from redis.asyncio.cluster import RedisCluster
 
 from quizboard.local.cluster import EmbeddedCluster
 from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey
 from quizboard.settings import Settings
 from quizboard.store.migrations import migrate
+from tests.support.browser import WebStack, chromium, web_stack
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Gateway, Workers, api_client, running_gateway
 
@@ -141,3 +143,20 @@ async def workers(
 async def gateway(settings: Settings, redis: aioredis.Redis) -> AsyncIterator[Gateway]:
     async with running_gateway(settings, max_client_buffer=64 * 1024) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the session; each test opens its own pages."""
+    async with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+async def web(
+    settings: Settings, redis: aioredis.Redis, db: psycopg.AsyncConnection[Any], workers: Workers
+) -> AsyncIterator[WebStack]:
+    """The API and the gateway as processes a browser reaches, and every worker."""
+    workers.start()
+    async with web_stack(settings) as stack:
+        yield stack

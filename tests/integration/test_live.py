@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
 
 from quizboard.gateway.rooms import Rooms
 from quizboard.settings import Settings
@@ -182,6 +183,24 @@ async def test_bad_tokens_and_paths_are_refused_at_the_handshake(
     async with httpx.AsyncClient() as client:
         health = await client.get(f"http://127.0.0.1:{gateway.port}/healthz")
     assert health.status_code == 200
+
+
+@pytest.mark.parametrize("settings", [{"allowed_origins": "https://quiz.example.org"}],
+                         indirect=True)  # fmt: skip
+async def test_the_gateway_admits_browser_pages_from_the_allowed_origins_only(
+    api: httpx.AsyncClient, gateway: Gateway
+) -> None:
+    quiz = await create_quiz(api)
+    url = gateway.url(quiz["id"], ADMIN)
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, origin=Origin("https://evil.example")):
+            pass
+    assert refused.value.response.status_code == 403
+    assert json.loads(refused.value.response.body)["error"]["code"] == "origin_not_allowed"
+    async with connect(url, origin=Origin("https://quiz.example.org")) as ws:
+        assert (await receive(ws))["type"] == "leaderboard"
+    async with connect(url) as ws:  # no Origin: an app, not a page
+        assert (await receive(ws))["type"] == "leaderboard"
 
 
 async def test_a_client_that_stops_reading_is_closed_while_others_keep_receiving(

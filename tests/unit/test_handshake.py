@@ -6,7 +6,7 @@ import pytest
 
 from quizboard.core.errors import Forbidden, NotFound, QuizboardError, Unauthorized
 from quizboard.core.tokens import HostClaims, PlayerClaims, sign, sign_host
-from quizboard.gateway.handshake import Target, authorize, parse_target
+from quizboard.gateway.handshake import Target, authorize, origin_allowed, parse_target
 
 SECRET = b"secret"
 ADMIN = "admin-token"
@@ -79,3 +79,20 @@ def test_everyone_else_is_refused_with_a_reason(
 def test_no_admin_token_configured_admits_no_admin() -> None:
     with pytest.raises(Unauthorized):
         authorize(Target(7, ""), secret=SECRET, admin_token="", now=1_000)
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed", "ok"),
+    [
+        (None, "https://quiz.example.org", True),  # not a browser page
+        ("https://evil.example", "", True),  # no list: any origin
+        ("https://quiz.example.org", "https://quiz.example.org", True),
+        ("https://quiz.example.org/", "http://a.test, https://quiz.example.org", True),
+        ("https://evil.example", "http://a.test, https://quiz.example.org", False),
+        ("null", "https://quiz.example.org", False),
+    ],
+)
+def test_browser_origins_follow_the_allowed_list(
+    origin: str | None, allowed: str, ok: bool
+) -> None:
+    assert origin_allowed(origin, allowed) is ok
