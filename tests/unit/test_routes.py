@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from starlette.routing import Mount, Route
 
 from quizboard.api.hot_path import HotRoutes, pattern
 from quizboard.api.openapi import build_openapi
@@ -51,9 +52,12 @@ def test_everything_else_goes_to_starlette(method: str, path: str) -> None:
     assert HOT.match(method, path) is None
 
 
-def test_starlette_routes_are_the_table() -> None:
-    routes = {(r.path, m) for r in starlette_routes() for m in (r.methods or ()) if m != "HEAD"}
+def test_starlette_routes_are_the_table_and_the_web_client_s_files() -> None:
+    built = starlette_routes()
+    routes = {(r.path, m) for r in built if isinstance(r, Route)
+              for m in (r.methods or ()) if m != "HEAD"}  # fmt: skip
     assert routes == {(e.path, e.method) for e in ROUTES}
+    assert [r.path for r in built if isinstance(r, Mount)] == ["/web"]
 
 
 def test_openapi_documents_each_route_with_a_response_type() -> None:
