@@ -201,3 +201,33 @@ async def test_every_page_renders_without_console_errors(web: WebStack, browser:
     await screenshot(page, "play-open")
     await page.close()
     assert console.errors == []
+
+
+async def test_a_player_outside_the_top_10_sees_its_own_row_pinned_below(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    quiz = await create(web, quiz_body())
+    async with httpx.AsyncClient(base_url=web.base) as api:
+        for number in range(11):
+            player = (await api.post(f"/quizzes/{quiz['id']}/join",
+                                     json={"display_name": f"Ahead {number}"})).json()  # fmt: skip
+            question = quiz["questions"][0]
+            reply = await api.post(
+                f"/quizzes/{quiz['id']}/answers",
+                json={"question_id": question["id"], "answer": question["answer"]},
+                headers={"Authorization": f"Bearer {player['token']}"},
+            )
+            assert reply.status_code == 202
+    page = await open_page(browser, console, f"{web.base}/play/{quiz['id']}")
+    await join(page, "Last")
+    # Below the top 10, after a gap: the 11th (the neighbour above), then the player.
+    mine = page.locator("#board li.me")
+    await expect(mine).to_contain_text("Last (you)", timeout=WAIT_MS)
+    await expect(mine).to_contain_text("12.")
+    await expect(page.locator("#board li")).to_have_count(12)
+    await expect(page.locator("#board li").nth(10)).to_have_class("pinned")
+    await expect(page.locator("#board li").nth(10)).to_contain_text("Ahead")
+    await expect(page.locator("#rank")).to_contain_text("You are number 12 of 12")
+    await page.close()
+    assert console.errors == []

@@ -37,7 +37,7 @@ async function main() {
   const feed = new Feed(quizId, token, {
     onSnapshot: (snapshot) => {
       $("players").textContent = `${snapshot.total_players} players`;
-      renderBoard($("board"), snapshot.entries, null, null);
+      renderBoard($("board"), snapshot.entries, null);
     },
     onLive: onLive,
     onStatus: (connected) => showStatus($("status"), connected),

@@ -132,14 +132,16 @@ export class Feed {
 
 /**
  * Render entries into the <ol> list, animating rows that moved (FLIP). ``me`` is the
- * player's id to highlight; ``pinned`` an extra row shown under the list (the player
- * when outside it).
+ * player's id to highlight; ``pinned`` rows go under the list, after a gap (the player
+ * and its neighbours, when outside the top).
  */
-export function renderBoard(list, entries, me, pinned) {
+export function renderBoard(list, entries, me, pinned = []) {
   const before = new Map();
   for (const row of list.children) before.set(row.dataset.player, row.getBoundingClientRect().top);
   list.replaceChildren();
-  const rows = pinned ? [...entries, { ...pinned, pinned: true }] : entries;
+  const shown = new Set(entries.map((e) => e.player_id));
+  const below = pinned.filter((e) => !shown.has(e.player_id));
+  const rows = [...entries, ...below.map((e, i) => ({ ...e, pinned: i === 0 }))];
   for (const entry of rows) {
     const row = document.createElement("li");
     row.dataset.player = entry.player_id;

@@ -245,34 +245,40 @@ function showBoard(snapshot) {
   $("players").textContent = `${snapshot.total_players} players`;
   const mine = snapshot.entries.find((e) => e.player_id === me.player_id);
   if (mine) {
-    renderBoard($("board"), snapshot.entries, me.player_id, null);
+    renderBoard($("board"), snapshot.entries, me.player_id);
     announce(mine.rank, snapshot.total_players, mine.score);
   } else {
-    renderBoard($("board"), snapshot.entries, me.player_id, pinnedRow());
+    renderBoard($("board"), snapshot.entries, me.player_id, pinned);
     refreshStanding(false);
   }
 }
 
-let pinned = null;
+let pinned = []; // my row and my neighbours, when I am outside the top
 
-function pinnedRow() { return pinned; }
+let standingTimer = null;
 
-/** My rank and score from the API (the board shows only the top); at most once a second
- * unless ``now``. */
-async function refreshStanding(now) {
-  const due = Date.now();
-  if (!now && due < standingDue) return;
-  standingDue = due + 1000;
+/** Fetch my rank, score and neighbours from the API (the board shows only the top): at
+ * once when ``now``, otherwise at most once a second, the last call never lost. */
+function refreshStanding(now) {
+  if (standingTimer !== null) {
+    if (!now) return; // one is on its way
+    clearTimeout(standingTimer);
+  }
+  const wait = now ? 0 : Math.max(0, standingDue - Date.now());
+  standingTimer = setTimeout(loadStanding, wait);
+}
+
+async function loadStanding() {
+  standingTimer = null;
+  standingDue = Date.now() + 1000;
   try {
-    const standing = await api(`/quizzes/${quizId}/leaderboard/me?around=0`, { token: me.token });
-    if (standing.rank == null) return;
-    const inTop = lastSnapshot && lastSnapshot.entries.some((e) => e.player_id === me.player_id);
-    pinned = inTop ? null : {
-      rank: standing.rank, player_id: me.player_id, display_name: me.name, score: standing.score,
-    };
-    if (lastSnapshot && !inTop) {
-      renderBoard($("board"), lastSnapshot.entries, me.player_id, pinned);
+    const standing = await api(`/quizzes/${quizId}/leaderboard/me?around=1`, { token: me.token });
+    if (standing.rank == null) { // my join is not on the board yet
+      refreshStanding(false);
+      return;
     }
+    pinned = standing.around || [];
+    if (lastSnapshot) renderBoard($("board"), lastSnapshot.entries, me.player_id, pinned);
     announce(standing.rank, standing.total_players, standing.score);
   } catch (error) {
     // the board still shows; the next snapshot tries again
