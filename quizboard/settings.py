@@ -46,6 +46,13 @@ class Settings:
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
     gateway_max_connections: int = 20_000
     trusted_proxies: str = ""  # addresses or networks whose X-Forwarded-For counts
+    # the app's own users: joins may carry its JWT (HS256 with the secret, or RS256/ES256
+    # with the PEM public key); audience and issuer are checked when set
+    jwt_secret: str = ""
+    jwt_public_key: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    anonymous_join: bool = True  # False: a join must carry the app's JWT
     # the gateway as the web pages reach it (ws://host:port); "": the gateway's port on
     # the page's own host
     public_gateway_url: str = ""
@@ -123,6 +130,15 @@ class Settings:
             raise ConfigError(f"{ENV_PREFIX}KEY_PREFIX must not be empty")
         Failpoints(self.test_pause)  # names an existing failpoint, or none
         parse_networks(self.trusted_proxies)
+        if self.jwt_secret and self.jwt_public_key:
+            raise ConfigError(
+                f"set {ENV_PREFIX}JWT_SECRET (HS256) or {ENV_PREFIX}JWT_PUBLIC_KEY, not both"
+            )
+        if not self.anonymous_join and not (self.jwt_secret or self.jwt_public_key):
+            raise ConfigError(
+                f"{ENV_PREFIX}ANONYMOUS_JOIN=false needs {ENV_PREFIX}JWT_SECRET or "
+                f"{ENV_PREFIX}JWT_PUBLIC_KEY: no one could join"
+            )
 
 
 def _cast(name: str, raw: str, kind: object) -> Any:

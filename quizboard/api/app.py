@@ -19,6 +19,7 @@ from quizboard.api.routes import ROUTES, starlette_routes
 from quizboard.api.state import Services
 from quizboard.core.addresses import parse_networks
 from quizboard.core.errors import ConfigError
+from quizboard.core.identity import JwtPolicy
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.observe.metrics_server import metrics_server
@@ -78,6 +79,12 @@ def create_app(
                     secret=settings.secret.encode(),
                     openapi=openapi,
                     trusted_proxies=parse_networks(settings.trusted_proxies),
+                    jwt=JwtPolicy(
+                        settings.jwt_secret,
+                        settings.jwt_public_key,
+                        settings.jwt_audience,
+                        settings.jwt_issuer,
+                    ),
                 )
             }
 

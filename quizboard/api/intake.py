@@ -55,10 +55,11 @@ from quizboard.store.pipelines import Call, send_calls
 # KEYS: the joins stream, the answers stream, then the keys the requests name.
 # ARGV: player limit, address limit, window (ms); then per request: kind ('j', 'a' or
 # 'l'), hash key, field, event, value, player-limit key, address-limit key (key numbers
-# index KEYS; 0 for none). A join sets players[player] = its display name (the value);
-# an answer sets answered[player:question] = its entry id, and its value is when the
-# marks expire (ms). Per request it returns the new entry id, '' for an answer already
-# given, or '!' followed by the ms until the limit resets.
+# index KEYS; 0 for none). A join sets players[player] = its display name (the value),
+# unless the player has joined before: then it returns '=' and adds no event (an app's
+# user joining again). An answer sets answered[player:question] = its entry id, and its
+# value is when the marks expire (ms). Per request it returns the new entry id, '' for
+# an answer already given, or '!' followed by the ms until the limit resets.
 #
 # A live answer ('l') has ten more: the keys live, tally, streaks, players and closing,
 # the question's position, '1' if right else '0', its bucket in the tally, the player,
@@ -132,8 +133,11 @@ while i <= #ARGV do
     elseif over(rp, player_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[rp])
     elseif kind == 'j' then
-        redis.call('HSET', KEYS[hash], ARGV[i + 2], ARGV[i + 4])
-        results[#results + 1] = redis.call('XADD', KEYS[1], '*', '{{FIELD}}', ARGV[i + 3])
+        if redis.call('HSETNX', KEYS[hash], ARGV[i + 2], ARGV[i + 4]) == 1 then
+            results[#results + 1] = redis.call('XADD', KEYS[1], '*', '{{FIELD}}', ARGV[i + 3])
+        else
+            results[#results + 1] = '='
+        end
     elseif kind == 'l' then
         results[#results + 1] = live_answer(i, KEYS[hash])
     elseif redis.call('HEXISTS', KEYS[hash], ARGV[i + 2]) == 1 then
@@ -261,11 +265,11 @@ class Intake:
         _resolve(self._in_hand + self._queue, Unavailable("the API is shutting down; retry"))
         self._in_hand, self._queue = [], []
 
-    async def join(self, partition: int, event: JoinEvent, address: str) -> str:
-        """Append a join event; return its entry id. Raises :class:`RateLimited`."""
+    async def join(self, partition: int, event: JoinEvent, address: str) -> str | None:
+        """Append a join event; return its entry id, or ``None`` when this player had
+        joined before (no event then). Raises :class:`RateLimited`."""
         entry_id = await self._submit(_Request(partition, event, address))
-        assert entry_id is not None
-        return entry_id
+        return None if entry_id == REJOINED else entry_id
 
     async def answer(
         self, partition: int, event: AnswerEvent, keep_until_ms: int, address: str
@@ -413,6 +417,9 @@ class Intake:
             self._keys.channel(partition, head.quiz_id),
         ]  # fmt: skip
 
+
+#: What the accepting script answers for a join of a player who had joined before.
+REJOINED = "="
 
 #: What the accepting script answers for a live answer it refuses.
 REFUSALS = {

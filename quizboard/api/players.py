@@ -19,9 +19,10 @@ from quizboard.api.requests import (
     query_int,
 )
 from quizboard.api.responses import json_response
-from quizboard.api.state import services
-from quizboard.core.errors import AlreadyAnswered, NotFound
+from quizboard.api.state import Services, services
+from quizboard.core.errors import AlreadyAnswered, InvalidInput, NotFound, Unauthorized
 from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
+from quizboard.core.identity import AppUser, verify_app_jwt
 from quizboard.core.live import bucket
 from quizboard.core.models import (
     AnswerIn,
@@ -32,7 +33,7 @@ from quizboard.core.models import (
     clean_display_name,
 )
 from quizboard.core.scoring import Verdict, judge
-from quizboard.core.tokens import PlayerClaims, sign
+from quizboard.core.tokens import PlayerClaims, bearer, sign
 from quizboard.store.leaderboard import read_standing
 
 MAX_AROUND = 50
@@ -41,21 +42,49 @@ ANSWER_DECODER = msgspec.json.Decoder(AnswerIn)
 
 
 async def join(request: Request) -> Response:
-    """``POST /quizzes/{id}/join``: a new player id and token; 202 once enqueued."""
+    """``POST /quizzes/{id}/join``: a player id and token; 202 once enqueued.
+
+    With the app's JWT the player is its ``sub``: joining again answers 200 with the
+    same player and a fresh token, and adds no event.
+    """
     s = services(request)
     quiz_id = path_id(request, "quiz_id")
+    user = _app_user(request, s)
     body = await decode_body(request, JOIN_DECODER, s.settings.max_body_bytes)
-    display_name = clean_display_name(body.display_name)
+    named = body.display_name or (user.name or user.sub if user else None)
+    if named is None:
+        raise InvalidInput("display_name is required", code="invalid_display_name")
+    display_name = clean_display_name(named)
     config = await s.catalog.get(quiz_id)
     now = time.time()
     config.check_open(now)
-    player_id = str(uuid.uuid4())
+    player_id = user.sub if user else str(uuid.uuid4())
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
-    await s.intake.join(config.partition, event, client_address(request, s.trusted_proxies))
+    address = client_address(request, s.trusted_proxies)
+    if await s.intake.join(config.partition, event, address) is None:
+        return json_response(JoinOut(player_id, token, quiz_id), 200)  # joined before
     s.metrics.joins_accepted.inc()
     return json_response(JoinOut(player_id, token, quiz_id), 202)
+
+
+def _app_user(request: Request, s: Services) -> AppUser | None:
+    """The app's user named by the join's JWT; ``None`` for an anonymous join."""
+    token = bearer(request.headers.get("authorization"))
+    if token is None:
+        if not s.settings.anonymous_join:
+            raise Unauthorized(
+                "joining takes the app's token: Authorization: Bearer <JWT>",
+                code="identity_required",
+            )
+        return None
+    if not s.jwt.enabled:
+        raise Unauthorized(
+            "this server takes no app tokens: join without Authorization",
+            code="jwt_not_accepted",
+        )
+    return verify_app_jwt(token, s.jwt)
 
 
 async def answer(request: Request) -> Response:

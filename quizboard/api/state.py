@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from starlette.requests import Request
@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from quizboard.api.intake import Intake
 from quizboard.core.addresses import Network
+from quizboard.core.identity import JwtPolicy
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.observe.tracing import Tracing
@@ -37,6 +38,7 @@ class Services:
     secret: bytes  # the signing secret, encoded once for every token check
     openapi: Response  # the OpenAPI document, encoded once
     trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For counts
+    jwt: JwtPolicy = field(default_factory=JwtPolicy)  # how app users' tokens are checked
 
 
 def services(request: Request) -> Services:

@@ -151,9 +151,10 @@ class CreatedQuiz(QuizConfig, frozen=True, kw_only=True):
 
 
 class JoinIn(Struct, forbid_unknown_fields=True):
-    """The body of ``POST /quizzes/{id}/join``."""
+    """The body of ``POST /quizzes/{id}/join``; with the app's JWT the name may come
+    from its ``name`` claim instead."""
 
-    display_name: Annotated[str, Meta(min_length=1, max_length=64)]
+    display_name: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
 class JoinOut(Struct, frozen=True):

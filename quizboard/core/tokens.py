@@ -1,6 +1,10 @@
 """HMAC-signed tokens: ``quiz.player.expiry.signature`` for players, and
 ``quiz.host.expiry.signature`` for the host of a quiz.
 
+The player field is the player id in unpadded base64url: an app's user id (a
+JWT's ``sub``) may hold any character, dots included. No UTF-8 text encodes to
+``host`` that way, so the two kinds never share a field value.
+
 A token proves that the server issued ``player`` for ``quiz`` (or made its
 bearer the quiz's host) and that it has not expired. It needs no storage: any
 API or gateway process with the same secret can check it. A host token is
@@ -17,7 +21,7 @@ from typing import NamedTuple
 
 from quizboard.core.errors import Unauthorized
 
-MAX_TOKEN_LENGTH = 256
+MAX_TOKEN_LENGTH = 512
 
 
 class PlayerClaims(NamedTuple):
@@ -44,9 +48,20 @@ def _signature(secret: bytes, payload: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def _unb64(field: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(field + "=" * (-len(field) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error is a ValueError
+        raise Unauthorized("malformed player token", code="invalid_token") from exc
+
+
 def sign(secret: bytes, claims: PlayerClaims) -> str:
     """Issue a player token carrying ``claims``."""
-    payload = f"{claims.quiz_id}.{claims.player_id}.{claims.expires_at}"
+    payload = f"{claims.quiz_id}.{_b64(claims.player_id)}.{claims.expires_at}"
     return f"{payload}.{_signature(secret, payload)}"
 
 
@@ -74,7 +89,7 @@ def verify(secret: bytes, token: str, now: float) -> PlayerClaims:
     """Return the claims of a genuine, unexpired player token; raise
     :class:`Unauthorized` otherwise."""
     quiz, player, expiry = _checked(secret, token, now, "", "player")
-    return PlayerClaims(int(quiz), player, int(expiry))
+    return PlayerClaims(int(quiz), _unb64(player), int(expiry))
 
 
 def verify_host(secret: bytes, token: str, now: float) -> HostClaims:

@@ -9,7 +9,6 @@ a temp table per batch would bloat the catalog.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, LiteralString
@@ -95,7 +94,7 @@ class UserQuizSink(_CopySink):
 
     table = "user_quiz"
     columns = "quiz_id, player_id, display_name, joined_at"
-    types = ("int8", "uuid", "text", "timestamptz")
+    types = ("int8", "text", "text", "timestamptz")
 
     def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
         rows = []
@@ -104,7 +103,7 @@ class UserQuizSink(_CopySink):
             rows.append(
                 (
                     event.quiz_id,
-                    uuid.UUID(event.player_id),
+                    event.player_id,
                     event.display_name,
                     _moment(event.joined_at),
                 )
@@ -117,7 +116,7 @@ class UserAnswerSink(_CopySink):
 
     table = "user_answer"
     columns = "quiz_id, player_id, question_id, answer, correct, points, answered_at, event_id"
-    types = ("int8", "uuid", "int8", "text", "bool", "int4", "timestamptz", "text")
+    types = ("int8", "text", "int8", "text", "bool", "int4", "timestamptz", "text")
 
     def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
         rows = []
@@ -126,7 +125,7 @@ class UserAnswerSink(_CopySink):
             rows.append(
                 (
                     event.quiz_id,
-                    uuid.UUID(event.player_id),
+                    event.player_id,
                     event.question_id,
                     event.answer,
                     event.correct,

@@ -48,3 +48,10 @@ def test_tampered_tokens_are_refused(tamper: object) -> None:
 )  # fmt: skip
 def test_bearer(header: str | None, token: str | None) -> None:
     assert bearer(header) == token
+
+
+@pytest.mark.parametrize("player", ["user.42", "1001", "ünï.cødé/+=", "a" * 128])
+def test_any_app_user_id_rides_in_a_player_token(player: str) -> None:
+    token = sign(b"k", PlayerClaims(3, player, 2_000_000_000))
+    assert verify(b"k", token, 0) == PlayerClaims(3, player, 2_000_000_000)
+    assert token.count(".") == 3

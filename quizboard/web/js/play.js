@@ -9,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 const quizId = quizIdFromPath();
 const playerKey = `qb:player:${quizId}`;
 const answeredKey = `qb:answered:${quizId}`;
+// An app's join link carries its user's JWT: /play/7#jwt=...
+const appJwt = new URLSearchParams(location.hash.slice(1)).get("jwt");
 
 let quiz = null;
 let me = session.get(playerKey);
@@ -33,6 +35,7 @@ async function main() {
   if (me) start();
   else {
     $("join").hidden = false;
+    if (appJwt) $("name").required = false; // the app's token may name the player
     $("name").focus();
   }
 }
@@ -41,14 +44,14 @@ $("join-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   fail("");
   const name = $("name").value.trim();
-  if (!name) return;
+  if (!name && !appJwt) return;
   const button = event.submitter || $("join-form").querySelector("button");
   button.disabled = true;
   try {
     const joined = await api(`/quizzes/${quizId}/join`, {
-      method: "POST", body: { display_name: name },
+      method: "POST", body: name ? { display_name: name } : {}, token: appJwt,
     });
-    me = { player_id: joined.player_id, token: joined.token, name };
+    me = { player_id: joined.player_id, token: joined.token, name: name || joined.player_id };
     session.set(playerKey, me);
     start();
   } catch (error) {
