@@ -301,6 +301,25 @@ def reconcile_command(ctx: click.Context, quiz_id: int, fix: bool) -> None:
     ctx.exit(_run_once(run_reconcile(_settings(ctx), quiz_id, fix=fix, echo=click.echo)))
 
 
+@main.command("export")
+@click.argument("quiz_id", type=int)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write here instead of stdout.")  # fmt: skip
+@click.pass_context
+def export_command(ctx: click.Context, quiz_id: int, fmt: str, out: str | None) -> None:
+    """A quiz's results from PostgreSQL: one row per player, and per question in JSON."""
+    from quizboard.ops.export import run_export
+
+    settings = _settings(ctx)
+    with click.open_file(out or "-", "wb") as target:
+        players = _run_once(run_export(settings, quiz_id, fmt, target))
+    if out:
+        click.echo(f"quiz {quiz_id}: {players} players written to {out}", err=True)
+
+
 @main.group()
 def dead() -> None:
     """Dead letters: entries a group gave up on after too many deliveries."""

@@ -35,6 +35,7 @@ from quizboard.core.models import (
 from quizboard.core.scoring import Verdict, judge
 from quizboard.core.tokens import PlayerClaims, bearer, sign
 from quizboard.store.leaderboard import read_standing
+from quizboard.store.results import stored_standing
 
 MAX_AROUND = 50
 JOIN_DECODER = msgspec.json.Decoder(JoinIn)
@@ -175,4 +176,7 @@ async def my_standing(request: Request) -> Response:
     standing = await read_standing(
         s.redis, s.keys, config.partition, quiz_id, claims.player_id, around
     )
+    if standing.total_players == 0 and config.ended(time.time()):
+        # An ended quiz whose Redis keys expired: PostgreSQL holds its board.
+        standing = await stored_standing(s.pool, quiz_id, claims.player_id, around)
     return json_response(standing)

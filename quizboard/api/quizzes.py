@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +14,7 @@ from quizboard.api.state import services
 from quizboard.core.models import CreatedQuiz, QuizIn, public_quiz
 from quizboard.core.tokens import HostClaims, sign_host
 from quizboard.store.leaderboard import read_snapshot
+from quizboard.store.results import stored_board
 
 QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
 MAX_PAGE = 100
@@ -55,4 +58,7 @@ async def get_leaderboard(request: Request) -> Response:
     snapshot = await read_snapshot(
         s.redis, s.keys, config.partition, config.id, limit=limit, offset=offset
     )
+    if snapshot.total_players == 0 and config.ended(time.time()):
+        # An ended quiz whose Redis keys expired: PostgreSQL holds its board.
+        snapshot = await stored_board(s.pool, config.id, limit=limit, offset=offset)
     return json_response(snapshot)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from quizboard.api import health, instrument, live, openapi, players, quizzes, web
+from quizboard.api import health, instrument, live, openapi, players, quizzes, results, web
 from quizboard.core.leaderboard import Snapshot, Standing
 from quizboard.core.live import LiveState
 from quizboard.core.models import (
@@ -30,6 +30,7 @@ from quizboard.core.models import (
     QuizIn,
     QuizSummary,
 )
+from quizboard.core.results import QuizResults
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -82,6 +83,10 @@ ROUTES: tuple[Endpoint, ...] = (
     Endpoint("GET", "/quizzes/{quiz_id}/state", live.state,
              "Where a quiz is: phase, open question, times (ms on the server's clock)", 200,
              LiveState, errors=(404,)),
+    Endpoint("GET", "/quizzes/{quiz_id}/results", results.results,
+             "Results from PostgreSQL: per player, and per question (JSON); CSV with "
+             "?format=csv or Accept: text/csv", 200, QuizResults, auth="host",
+             errors=(401, 403, 404, 422, 503), query=("format",)),
     Endpoint("GET", "/healthz", health.healthz, "Liveness", 200, dict[str, str]),
     Endpoint("GET", "/readyz", health.readyz, "Readiness: Redis, PostgreSQL and migrations",
              200, dict[str, str], errors=(503,)),

@@ -102,6 +102,9 @@ class QuizConfig(Struct, frozen=True):
     def live(self) -> bool:
         return self.mode == "live"
 
+    def ended(self, now: float) -> bool:
+        return now >= self.ends_at.timestamp()
+
     def check_open(self, now: float) -> None:
         """Raise :class:`QuizNotOpen` before the window, :class:`QuizEnded` after it."""
         if now < self.available_at.timestamp():

@@ -1,0 +1,34 @@
+"""``GET /quizzes/{id}/results``: a quiz's results from PostgreSQL, streamed as JSON or CSV."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from quizboard.api.requests import path_id, require_host
+from quizboard.api.state import services
+from quizboard.core.errors import InvalidInput
+from quizboard.store.results import csv_stream, json_stream, question_results
+
+
+async def results(request: Request) -> Response:
+    """One row per player (rank order) and, in JSON, a summary per question. CSV with
+    ``?format=csv`` or ``Accept: text/csv``."""
+    s = services(request)
+    quiz_id = path_id(request, "quiz_id")
+    require_host(request, quiz_id, s.secret, s.settings.admin_token)
+    wanted = request.query_params.get("format")
+    if wanted is None:
+        wanted = "csv" if "text/csv" in request.headers.get("accept", "") else "json"
+    if wanted not in ("csv", "json"):
+        raise InvalidInput("format must be csv or json", code="invalid_format")
+    config = await s.catalog.get(quiz_id)
+    questions = await question_results(s.pool, config)  # PostgreSQL answers before the 200
+    if wanted == "csv":
+        name = f"quiz-{quiz_id}-results.csv"
+        return StreamingResponse(
+            csv_stream(s.pool, quiz_id),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return StreamingResponse(json_stream(s.pool, config, questions), media_type="application/json")

@@ -1,0 +1,84 @@
+"""A quiz's results as exported: one row per player, and a summary per question."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from msgspec import Struct
+
+from quizboard.core.models import Question
+
+
+class PlayerResult(Struct, frozen=True):
+    """One player's line of the results, in rank order."""
+
+    rank: int
+    player_id: str
+    display_name: str
+    score: int
+    correct: int
+    answered: int
+    first_answer_at: datetime | None
+    last_answer_at: datetime | None
+
+
+class QuestionResult(Struct, frozen=True):
+    """How one question went: ``distribution`` counts per choice (in choice order), or
+    right and wrong for a typed answer."""
+
+    question_id: int
+    position: int
+    prompt: str
+    answered: int
+    correct_share: float
+    distribution: list[int] | dict[str, int]
+
+
+class QuizResults(Struct, frozen=True):
+    """``GET /quizzes/{id}/results`` as JSON (streamed in this shape)."""
+
+    quiz_id: int
+    title: str
+    mode: str
+    questions: list[QuestionResult]
+    players: list[PlayerResult]
+
+
+CSV_COLUMNS = tuple(PlayerResult.__struct_fields__)
+
+
+def question_result(question: Question, counts: Mapping[str, int], correct: int) -> QuestionResult:
+    """A question's summary from its answers counted by given answer, and the right ones."""
+    answered = sum(counts.values())
+    distribution: list[int] | dict[str, int]
+    if question.kind == "choice":
+        distribution = [counts.get(str(i), 0) for i in range(len(question.choices or []))]
+    else:
+        distribution = {"correct": correct, "wrong": answered - correct}
+    share = round(correct / answered, 4) if answered else 0.0
+    return QuestionResult(
+        question.id, question.position, question.prompt, answered, share, distribution
+    )
+
+
+def csv_lines(rows: Iterable[PlayerResult], header: bool = False) -> str:
+    """``rows`` as CSV text, after the header line when asked."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.rank, row.player_id, row.display_name, row.score, row.correct, row.answered,
+                _iso(row.first_answer_at), _iso(row.last_answer_at),
+            ]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
