@@ -27,17 +27,38 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         })  # fmt: skip
     for name in endpoint.query:
-        low = 1 if name == "limit" else 0
-        params.append({"name": name, "in": "query", "schema": {"type": "integer", "minimum": low}})
+        schema = QUERY_SCHEMAS.get(name, {"type": "integer", "minimum": 0})
+        params.append({"name": name, "in": "query", "schema": schema})
     return params
+
+
+#: Query parameters that are not counts from 0.
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1},
+    "cursor": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "status": {"type": "string", "enum": ["upcoming", "open", "ended"]},
+    "format": {"type": "string", "enum": ["csv", "json"]},
+}
+
+
+def _success(endpoint: Endpoint, schema_of: dict[int, Any]) -> dict[str, Any]:
+    if endpoint.response is None:  # 204: no body
+        return {"description": "success, no content"}
+    schema = schema_of[id(endpoint.response)]
+    return {"description": "success", "content": {"application/json": {"schema": schema}}}
+
+
+def _documented(endpoint: Endpoint) -> bool:
+    return endpoint.response is not None or endpoint.status == 204
 
 
 def build_openapi(routes: Iterable[Endpoint]) -> dict[str, Any]:
     """The whole document for the documented ``routes``, built once per process."""
-    documented = [e for e in routes if e.response is not None]
+    documented = [e for e in routes if _documented(e)]
     types: list[Any] = [ErrorBody]
     for endpoint in documented:
-        types.append(endpoint.response)
+        if endpoint.response is not None:
+            types.append(endpoint.response)
         if endpoint.body is not None:
             types.append(endpoint.body)
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
@@ -51,10 +72,7 @@ def build_openapi(routes: Iterable[Endpoint]) -> dict[str, Any]:
             "operationId": f"{method}_{endpoint.path.strip('/').replace('/', '_') or 'root'}",
             "parameters": _parameters(endpoint),
             "responses": {
-                str(endpoint.status): {
-                    "description": "success",
-                    "content": {"application/json": {"schema": schema_of[id(endpoint.response)]}},
-                },
+                str(endpoint.status): _success(endpoint, schema_of),
                 **{
                     str(code): {
                         "description": "error",

@@ -11,12 +11,15 @@ from starlette.responses import Response
 from quizboard.api.requests import decode_body, path_id, query_int, require_admin
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
-from quizboard.core.models import CreatedQuiz, QuizIn, public_quiz
+from quizboard.core.errors import InvalidInput
+from quizboard.core.models import MAX_ID, CreatedQuiz, QuizIn, QuizPatch, public_quiz
 from quizboard.core.tokens import HostClaims, sign_host
 from quizboard.store.leaderboard import read_snapshot
 from quizboard.store.results import stored_board
 
 QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
+PATCH_DECODER = msgspec.json.Decoder(QuizPatch)
+STATUSES = ("upcoming", "open", "ended")
 MAX_PAGE = 100
 
 
@@ -33,12 +36,33 @@ async def create_quiz(request: Request) -> Response:
 
 
 async def list_quizzes(request: Request) -> Response:
-    """``GET /quizzes``: quizzes, newest first."""
+    """``GET /quizzes[?status=upcoming|open|ended&limit&cursor]``: a page of quizzes,
+    newest first, and the cursor of the next."""
     s = services(request)
     require_admin(request, s.settings.admin_token)
     limit = query_int(request, "limit", 50, 1, MAX_PAGE)
-    offset = query_int(request, "offset", 0, 0, 1_000_000)
-    return json_response(await s.catalog.summaries(limit, offset))
+    cursor = query_int(request, "cursor", 0, 1, MAX_ID) or None
+    status = request.query_params.get("status")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="invalid_query")
+    return json_response(await s.catalog.page(limit, cursor, status))  # type: ignore[arg-type]
+
+
+async def update_quiz(request: Request) -> Response:
+    """``PATCH /quizzes/{id}``: change a quiz before it opens; 409 ``quiz_started`` after."""
+    s = services(request)
+    require_admin(request, s.settings.admin_token)
+    quiz_id = path_id(request, "quiz_id")
+    patch = await decode_body(request, PATCH_DECODER, s.settings.max_body_bytes)
+    return json_response(await s.catalog.update(quiz_id, patch))
+
+
+async def delete_quiz(request: Request) -> Response:
+    """``DELETE /quizzes/{id}``: remove a quiz before it opens; 409 ``quiz_started`` after."""
+    s = services(request)
+    require_admin(request, s.settings.admin_token)
+    await s.catalog.delete(path_id(request, "quiz_id"))
+    return Response(status_code=204)
 
 
 async def get_quiz(request: Request) -> Response:

@@ -27,8 +27,10 @@ from quizboard.core.models import (
     JoinIn,
     JoinOut,
     PublicQuiz,
+    QuizConfig,
     QuizIn,
-    QuizSummary,
+    QuizPage,
+    QuizPatch,
 )
 from quizboard.core.results import QuizResults
 
@@ -57,8 +59,14 @@ PAGE = ("limit", "offset")
 ROUTES: tuple[Endpoint, ...] = (
     Endpoint("POST", "/quizzes", quizzes.create_quiz, "Create a quiz", 201, CreatedQuiz,
              QuizIn, "admin", (400, 401, 403, 413, 422)),
-    Endpoint("GET", "/quizzes", quizzes.list_quizzes, "List quizzes", 200, list[QuizSummary],
-             auth="admin", errors=(401, 403, 422), query=PAGE),
+    Endpoint("GET", "/quizzes", quizzes.list_quizzes, "List quizzes, newest first, a page "
+             "at a time", 200, QuizPage, auth="admin", errors=(401, 403, 422),
+             query=("status", "limit", "cursor")),
+    Endpoint("PATCH", "/quizzes/{quiz_id}", quizzes.update_quiz,
+             "Change a quiz before it opens", 200, QuizConfig, QuizPatch, "admin",
+             (400, 401, 403, 404, 409, 413, 422)),
+    Endpoint("DELETE", "/quizzes/{quiz_id}", quizzes.delete_quiz,
+             "Remove a quiz before it opens", 204, auth="admin", errors=(401, 403, 404, 409)),
     Endpoint("GET", "/quizzes/{quiz_id}", quizzes.get_quiz, "Read a quiz without its answers",
              200, PublicQuiz, errors=(404,)),
     Endpoint("POST", "/quizzes/{quiz_id}/join", players.join, "Join a quiz", 202, JoinOut,

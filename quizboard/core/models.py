@@ -195,6 +195,54 @@ class QuizSummary(Struct, frozen=True):
     ends_at: datetime
     partition: int
     questions: int
+    mode: Mode = "open"
+
+
+class QuizPage(Struct, frozen=True):
+    """A page of the admin quiz list, newest first; ``next_cursor`` fetches the next."""
+
+    quizzes: list[QuizSummary]
+    next_cursor: str | None
+
+
+Status = Literal["upcoming", "open", "ended"]
+
+
+class QuizPatch(Struct, forbid_unknown_fields=True):
+    """The body of ``PATCH /quizzes/{id}``: what changes, before the quiz opens. New
+    ``questions`` replace them all (and get new ids)."""
+
+    title: Title | None = None
+    available_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    mode: Mode | None = None
+    questions: Annotated[list[QuestionIn], Meta(min_length=1, max_length=500)] | None = None
+
+
+def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
+    """The quiz ``config`` with ``patch`` applied, to check and store again."""
+    questions = patch.questions if patch.questions is not None else [
+        question_in(q) for q in config.questions
+    ]  # fmt: skip
+    return QuizIn(
+        title=patch.title or config.title,
+        questions=questions,
+        available_at=patch.available_at or config.available_at,
+        ends_at=patch.ends_at or config.ends_at,
+        mode=patch.mode or config.mode,
+    )
+
+
+def question_in(question: Question) -> QuestionIn:
+    """A stored question as it would be sent again."""
+    if question.kind == "choice":
+        return ChoiceQuestionIn(
+            question.prompt, list(question.choices or []), question.answer or 0,
+            question.points, question.time_limit_s,
+        )  # fmt: skip
+    return TextQuestionIn(
+        question.prompt, list(question.accepted or []), question.points, question.time_limit_s
+    )
 
 
 def check_quiz(quiz: QuizIn) -> None:

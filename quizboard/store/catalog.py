@@ -1,14 +1,17 @@
 """The quiz catalog: quizzes are written to PostgreSQL, then cached in Redis and in memory.
 
-A quiz never changes once created, so a copy in process memory stays true.
-Redis holds it until the quiz ends; past that, or when the cache was lost,
-PostgreSQL answers and the catalog fills the caches again.
+A quiz can change (or go) only before it opens. So a copy in process memory
+read once the quiz had opened stays true; a copy read before is trusted for
+:data:`FRESH_S` only, which is how every API process sees an edit within a
+second. Redis holds the config until the quiz ends; past that, or when the
+cache was lost, PostgreSQL answers and the catalog fills the caches again.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +21,7 @@ from psycopg import AsyncCursor
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from quizboard.core.errors import NotFound
+from quizboard.core.errors import Conflict, NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.models import (
     CONFIG_DECODER,
@@ -29,8 +32,12 @@ from quizboard.core.models import (
     QuestionIn,
     QuizConfig,
     QuizIn,
+    QuizPage,
+    QuizPatch,
     QuizSummary,
+    Status,
     check_quiz,
+    patched,
     question_points,
 )
 from quizboard.store.connections import Pool, Redis
@@ -38,6 +45,7 @@ from quizboard.store.connections import Pool, Redis
 log = logging.getLogger(__name__)
 
 MEMORY_LIMIT = 10_000
+FRESH_S = 1.0  # how long a copy read before the quiz opened is trusted
 
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase)
@@ -57,11 +65,24 @@ SELECT_QUESTIONS = """
 SELECT id, position, kind, prompt, points, choices, answer, accepted, time_limit_s
 FROM questions WHERE quiz_id = %s ORDER BY position
 """
-SELECT_SUMMARIES = """
+SELECT_PAGE = """
 SELECT q.id, q.title, q.available_at, q.ends_at, q.partition,
-       (SELECT count(*) FROM questions WHERE quiz_id = q.id)::int AS questions
-FROM quizzes q ORDER BY q.id DESC LIMIT %s OFFSET %s
+       (SELECT count(*) FROM questions WHERE quiz_id = q.id)::int AS questions, q.mode
+FROM quizzes q
+WHERE (%(before)s::bigint IS NULL OR q.id < %(before)s)
+  AND (%(status)s::text IS NULL
+       OR (%(status)s = 'upcoming' AND q.available_at > now())
+       OR (%(status)s = 'open' AND q.available_at <= now() AND q.ends_at > now())
+       OR (%(status)s = 'ended' AND q.ends_at <= now()))
+ORDER BY q.id DESC LIMIT %(limit)s
 """
+# Edits and removals hold only before the quiz opens, by the database's clock.
+LOCK_UNOPENED = "SELECT available_at > now() AS unopened FROM quizzes WHERE id = %s FOR UPDATE"
+UPDATE_QUIZ = """
+UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s
+WHERE id = %s
+"""
+DELETE_QUIZ = "DELETE FROM quizzes WHERE id = %s"
 
 
 def _ms(moment: datetime) -> int:
@@ -76,7 +97,7 @@ class QuizCatalog:
         self._redis = redis
         self._keys = keys
         self._partitions = partitions
-        self._memory: dict[int, QuizConfig] = {}
+        self._memory: dict[int, tuple[QuizConfig, float]] = {}  # config, when read
 
     async def create(self, quiz: QuizIn) -> QuizConfig:
         """Store a new quiz in PostgreSQL, then cache it; return it with its ids."""
@@ -90,15 +111,7 @@ class QuizCatalog:
                 (quiz.title, quiz.available_at, quiz.ends_at, partition, quiz.mode, phase),
             )
             quiz_id: int = (await _one(cursor))["id"]
-            questions: list[Question] = []
-            for position, question_in in enumerate(quiz.questions, start=1):
-                q = _question(position, quiz.mode, question_in)
-                await cursor.execute(
-                    INSERT_QUESTION,
-                    (quiz_id, q.position, q.kind, q.prompt, _json(q.choices), _json(q.accepted),
-                     q.answer, q.points, q.time_limit_s),
-                )  # fmt: skip
-                questions.append(msgspec.structs.replace(q, id=(await _one(cursor))["id"]))
+            questions = await _insert_questions(cursor, quiz_id, quiz)
         config = QuizConfig(
             id=quiz_id,
             title=quiz.title,
@@ -113,9 +126,11 @@ class QuizCatalog:
 
     async def get(self, quiz_id: int) -> QuizConfig:
         """The quiz's config, or :class:`NotFound`."""
-        config = self._memory.get(quiz_id)
-        if config is not None:
-            return config
+        held = self._memory.get(quiz_id)
+        if held is not None:
+            config, read_at = held
+            if read_at >= config.available_at.timestamp() or time.time() - read_at < FRESH_S:
+                return config
         raw = await self._redis.get(self._keys.quiz_config(quiz_id))
         if raw is not None:
             config = CONFIG_DECODER.decode(raw)
@@ -125,12 +140,41 @@ class QuizCatalog:
         self._remember(config)
         return config
 
-    async def summaries(self, limit: int, offset: int) -> list[QuizSummary]:
-        """Quizzes, newest first, for the admin list."""
+    async def page(self, limit: int, before: int | None, status: Status | None) -> QuizPage:
+        """Quizzes newest first, ``limit`` of them, older than quiz ``before``."""
+        params = {"before": before, "status": status, "limit": limit + 1}
         async with self._pool.connection() as conn:
             cursor = conn.cursor(row_factory=dict_row)
-            await cursor.execute(SELECT_SUMMARIES, (limit, offset))
-            return [QuizSummary(**row) for row in await cursor.fetchall()]
+            await cursor.execute(SELECT_PAGE, params)
+            rows = [QuizSummary(**row) for row in await cursor.fetchall()]
+        more = len(rows) > limit
+        return QuizPage(rows[:limit], str(rows[limit - 1].id) if more else None)
+
+    async def update(self, quiz_id: int, patch: QuizPatch) -> QuizConfig:
+        """Apply ``patch`` to a quiz that has not opened; 409 ``quiz_started`` once it has."""
+        current = await self._load(quiz_id)
+        quiz = patched(current, patch)
+        check_quiz(quiz)
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=dict_row)
+            await _lock_unopened(cursor, quiz_id)
+            phase = "lobby" if quiz.mode == "live" else None
+            await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
+                                               quiz.mode, phase, quiz_id))  # fmt: skip
+            await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
+            await _insert_questions(cursor, quiz_id, quiz)
+        config = await self._load(quiz_id)
+        await self._cache(config)
+        return config
+
+    async def delete(self, quiz_id: int) -> None:
+        """Remove a quiz that has not opened; 409 ``quiz_started`` once it has."""
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=dict_row)
+            await _lock_unopened(cursor, quiz_id)
+            await cursor.execute(DELETE_QUIZ, (quiz_id,))
+        self._memory.pop(quiz_id, None)
+        await self._redis.delete(self._keys.quiz_config(quiz_id))
 
     async def _load(self, quiz_id: int) -> QuizConfig:
         async with self._pool.connection() as conn:
@@ -160,7 +204,7 @@ class QuizCatalog:
     def _remember(self, config: QuizConfig) -> None:
         if len(self._memory) >= MEMORY_LIMIT:
             self._memory.pop(next(iter(self._memory)))
-        self._memory[config.id] = config
+        self._memory[config.id] = (config, time.time())
 
 
 async def _one(cursor: AsyncCursor[dict[str, Any]]) -> dict[str, Any]:
@@ -168,6 +212,30 @@ async def _one(cursor: AsyncCursor[dict[str, Any]]) -> dict[str, Any]:
     if row is None:  # pragma: no cover - INSERT ... RETURNING always returns a row
         raise RuntimeError("INSERT ... RETURNING returned no row")
     return row
+
+
+async def _lock_unopened(cursor: AsyncCursor[dict[str, Any]], quiz_id: int) -> None:
+    await cursor.execute(LOCK_UNOPENED, (quiz_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"quiz {quiz_id} does not exist", code="quiz_not_found")
+    if not row["unopened"]:
+        raise Conflict(f"quiz {quiz_id} has opened: it can no longer change", code="quiz_started")
+
+
+async def _insert_questions(
+    cursor: AsyncCursor[dict[str, Any]], quiz_id: int, quiz: QuizIn
+) -> list[Question]:
+    questions = []
+    for position, question_in in enumerate(quiz.questions, start=1):
+        q = _question(position, quiz.mode, question_in)
+        await cursor.execute(
+            INSERT_QUESTION,
+            (quiz_id, q.position, q.kind, q.prompt, _json(q.choices), _json(q.accepted),
+             q.answer, q.points, q.time_limit_s),
+        )  # fmt: skip
+        questions.append(msgspec.structs.replace(q, id=(await _one(cursor))["id"]))
+    return questions
 
 
 def _json(value: list[str] | None) -> Jsonb | None:

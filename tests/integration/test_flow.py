@@ -135,8 +135,9 @@ async def test_quiz_is_read_back_without_answers_and_listed(api: httpx.AsyncClie
     assert len(public["questions"]) == 10
     assert all("answer" not in q and "accepted" not in q for q in public["questions"])
     listed = (await api.get("/quizzes", headers=ADMIN_AUTH)).json()
-    assert [q["id"] for q in listed] == [quiz["id"]]
-    assert listed[0]["questions"] == 10
+    assert [q["id"] for q in listed["quizzes"]] == [quiz["id"]]
+    assert listed["quizzes"][0]["questions"] == 10
+    assert listed["next_cursor"] is None
 
 
 async def test_me_around_shows_the_players_neighbours(
