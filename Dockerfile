@@ -5,7 +5,8 @@ RUN pip install --no-cache-dir uv
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY quizboard ./quizboard
-RUN uv sync --locked --no-dev
+# The tracing extra: compose sends every process's spans to Jaeger.
+RUN uv sync --locked --no-dev --extra tracing
 ENV PATH="/app/.venv/bin:$PATH" \
     QUIZBOARD_API_HOST=0.0.0.0 \
     QUIZBOARD_GATEWAY_HOST=0.0.0.0

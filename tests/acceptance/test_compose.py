@@ -116,3 +116,17 @@ def test_the_cluster_profile_forms_a_cluster_and_balances_two_of_each_server() -
     assert "api-cluster:8000" in nginx
     assert "gateway-cluster:8001" in nginx
     assert "Upgrade $http_upgrade" in nginx
+
+
+def test_every_quizboard_process_sends_its_traces_to_jaeger() -> None:
+    spec: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    services = spec["services"]
+    assert services["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
+    traced = [name for name, service in services.items()
+              if (service.get("command") or [""])[0] == "quizboard"]  # fmt: skip
+    assert traced
+    for name in traced:
+        environment = services[name]["environment"]
+        assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318", name
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    assert "--extra tracing" in dockerfile  # the image can export them
