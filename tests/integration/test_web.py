@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 import httpx
+import jwt
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.browser import PHONE, Console, WebStack, screenshot
@@ -230,4 +232,32 @@ async def test_a_player_outside_the_top_10_sees_its_own_row_pinned_below(
     await expect(page.locator("#board li").nth(10)).to_contain_text("Ahead")
     await expect(page.locator("#rank")).to_contain_text("You are number 12 of 12")
     await page.close()
+    assert console.errors == []
+
+
+APP_SECRET = "app-secret-of-at-least-32-bytes!"
+
+
+@pytest.mark.parametrize("settings", [{"jwt_secret": APP_SECRET}], indirect=True)
+async def test_an_app_join_link_carries_the_user_s_jwt(web: WebStack, browser: Browser) -> None:
+    console = Console()
+    quiz = await create(web, quiz_body())
+    app_token = jwt.encode({"sub": "user.7", "name": "Jay", "exp": int(time.time()) + 600},
+                           APP_SECRET, algorithm="HS256")  # fmt: skip
+    link = f"{web.base}/play/{quiz['id']}#jwt={app_token}"
+    page = await open_page(browser, console, link)
+    await page.get_by_role("button", name="Join").click()  # no name: the token names Jay
+    await expect(page.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
+    await expect(board_row(page, "Jay (you)")).to_be_visible(timeout=WAIT_MS)
+    # The same user on another device (a fresh tab): the same player, not a second one.
+    again = await open_page(browser, console, link)
+    await again.get_by_label("Your name").fill("Jay on a phone")
+    await again.get_by_role("button", name="Join").click()
+    await expect(board_row(again, "Jay (you)")).to_be_visible(timeout=WAIT_MS)
+    for tab in (page, again):
+        player = await tab.evaluate(f"JSON.parse(sessionStorage.getItem('qb:player:{quiz['id']}'))")
+        assert player["player_id"] == "user.7"
+    assert (await leaderboard(web, quiz)) == [("Jay", 0)]
+    for tab in (page, again):
+        await tab.close()
     assert console.errors == []
