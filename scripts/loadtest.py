@@ -34,6 +34,7 @@ from loadkit.observers import Client, GroupProgress, Watchers
 from loadkit.players import Phase, closed_loop, open_loop, run_answer_share
 from loadkit.procstats import Sample, quizboard_processes, sample
 from loadkit.report import render, warnings_for
+from loadkit.target import add_target_arguments, sample_quiz
 from redis.asyncio.cluster import RedisCluster
 from rich.console import Console
 from rich.progress import (
@@ -51,26 +52,18 @@ from rich.text import Text
 from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.streams.groups import readers
 
-SAMPLE = os.path.join(
-    os.path.dirname(__file__), "..", "quizboard", "samples", "everyday-english-b1.json"
-)
 DRAIN_TIMEOUT = 120.0
-with open(SAMPLE) as _file:
-    SAMPLE_TEXT = _file.read()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the API")
-    parser.add_argument("--gateway", default="ws://127.0.0.1:8001", help="the WebSocket gateway")
-    parser.add_argument("--admin-token", default=os.environ.get("QUIZBOARD_ADMIN_TOKEN", ""))
+    add_target_arguments(parser)
     parser.add_argument("--redis-url", default=os.environ.get("QUIZBOARD_REDIS_URL"))
     parser.add_argument(
         "--redis-cluster", action="store_true", help="the Redis URL names a node of a cluster"
     )
-    parser.add_argument("--database-url", default=os.environ.get("QUIZBOARD_DATABASE_URL"))
     parser.add_argument("--key-prefix", default="qb:")
     parser.add_argument("--quiz", type=int, help="use this quiz instead of creating one")
     parser.add_argument("--players", type=int, default=1000)
@@ -159,10 +152,7 @@ async def setup_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, 
             raise SystemExit(f"quiz {args.quiz}: HTTP {status} {body[:200]!r}")
         quiz: dict[str, Any] = json.loads(body)
     else:
-        spec = json.loads(SAMPLE_TEXT)
-        now = time.time()
-        spec["available_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5))
-        spec["ends_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3 * 3600))
+        spec = sample_quiz()
         status, body = await client.request(
             "POST", "/quizzes", json.dumps(spec).encode(), args.admin_token
         )

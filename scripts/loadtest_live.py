@@ -41,22 +41,16 @@ from loadkit.httpclient import HttpClient
 from loadkit.measure import percentiles, stream_id
 from loadkit.players import Phase, guess, open_loop
 from loadkit.procstats import quizboard_processes, sample
+from loadkit.target import add_target_arguments, sample_quiz
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-SAMPLE = os.path.join(
-    os.path.dirname(__file__), "..", "quizboard", "samples", "everyday-english-b1.json"
-)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the API")
-    parser.add_argument("--gateway", default="ws://127.0.0.1:8001", help="the WebSocket gateway")
-    parser.add_argument("--admin-token", default=os.environ.get("QUIZBOARD_ADMIN_TOKEN", ""))
-    parser.add_argument("--database-url", default=os.environ.get("QUIZBOARD_DATABASE_URL"))
+    add_target_arguments(parser)
     parser.add_argument("--players", type=int, default=1000)
     parser.add_argument("--questions", type=int, default=3)
     parser.add_argument("--time-limit", type=int, default=10, help="seconds per question")
@@ -136,15 +130,8 @@ def ms(values: list[float]) -> dict[str, float]:
     return {k: (round(v * 1000, 1) if k != "count" else v) for k, v in percentiles(values).items()}
 
 
-with open(SAMPLE) as _file:
-    SAMPLE_TEXT = _file.read()
-
-
 async def create_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, Any]:
-    spec = json.loads(SAMPLE_TEXT)
-    now = time.time()
-    spec["available_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5))
-    spec["ends_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3 * 3600))
+    spec = sample_quiz()
     spec["mode"] = "live"
     spec["questions"] = spec["questions"][: args.questions]
     for question in spec["questions"]:
