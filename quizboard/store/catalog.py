@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 MEMORY_LIMIT = 10_000
 FRESH_S = 1.0  # how long a copy read before the quiz opened is trusted
+DELETED = b"deleted"  # the cached config of a quiz removed a moment ago
+TOMBSTONE_MS = 60_000
 
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase)
@@ -132,6 +134,8 @@ class QuizCatalog:
             if read_at >= config.available_at.timestamp() or time.time() - read_at < FRESH_S:
                 return config
         raw = await self._redis.get(self._keys.quiz_config(quiz_id))
+        if raw == DELETED:
+            raise NotFound(f"quiz {quiz_id} does not exist", code="quiz_not_found")
         if raw is not None:
             config = CONFIG_DECODER.decode(raw)
         else:
@@ -164,7 +168,7 @@ class QuizCatalog:
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
             await _insert_questions(cursor, quiz_id, quiz)
         config = await self._load(quiz_id)
-        await self._cache(config)
+        await self._cache(config, edited=True)
         return config
 
     async def delete(self, quiz_id: int) -> None:
@@ -174,7 +178,9 @@ class QuizCatalog:
             await _lock_unopened(cursor, quiz_id)
             await cursor.execute(DELETE_QUIZ, (quiz_id,))
         self._memory.pop(quiz_id, None)
-        await self._redis.delete(self._keys.quiz_config(quiz_id))
+        # A tombstone, not a DEL: a reader that loaded the quiz just before the delete
+        # committed caches only where nothing is (NX), so it cannot bring it back.
+        await self._redis.set(self._keys.quiz_config(quiz_id), DELETED, px=TOMBSTONE_MS)
 
     async def _load(self, quiz_id: int) -> QuizConfig:
         async with self._pool.connection() as conn:
@@ -187,8 +193,15 @@ class QuizCatalog:
             questions = [Question(**q) for q in await cursor.fetchall()]
         return QuizConfig(**row, questions=questions)
 
-    async def _cache(self, config: QuizConfig) -> None:
-        """Cache in Redis until the quiz ends; a failure only costs a later PostgreSQL read."""
+    async def _cache(self, config: QuizConfig, *, edited: bool = False) -> None:
+        """Cache in Redis until the quiz ends.
+
+        A config read from PostgreSQL is cached only where none is (``NX``): an edit
+        committed meanwhile, and cached by its editor, must not be overwritten by the
+        older copy. An edit overwrites, and its failure is the edit's: the caller
+        answers 503 and the admin retries, rather than leave the old config cached.
+        Otherwise a failure only costs a later PostgreSQL read.
+        """
         ends_ms = _ms(config.ends_at)
         try:
             if ends_ms > _ms(datetime.now(config.ends_at.tzinfo)):
@@ -196,8 +209,11 @@ class QuizCatalog:
                     self._keys.quiz_config(config.id),
                     CONFIG_ENCODER.encode(config),
                     pxat=ends_ms,
+                    nx=not edited,
                 )
         except redis.exceptions.RedisError as exc:
+            if edited:
+                raise
             log.warning("could not cache quiz %s in Redis: %s", config.id, exc)
         self._remember(config)
 

@@ -157,8 +157,12 @@ async def test_me_around_shows_the_players_neighbours(
             headers={"Authorization": f"Bearer {player['token']}"},
         )
 
-    async def settled() -> bool:
-        return (await me(players[0], "0")).json()["rank"] == 5
+    async def settled() -> bool:  # every answer applied, not only some of each player's
+        for k, player in enumerate(players):
+            wanted = sum(q["points"] for q in quiz["questions"][:k])
+            if (await me(player, "0")).json()["score"] != wanted:
+                return False
+        return True
 
     await eventually(settled, within=10)
     middle = (await me(players[2], "1")).json()
