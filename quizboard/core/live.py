@@ -86,6 +86,7 @@ class LiveState(Struct, frozen=True):
 ENCODER = msgspec.json.Encoder()
 MESSAGE_DECODER = msgspec.json.Decoder(LiveMessage)
 QUESTION_DECODER = msgspec.json.Decoder(QuestionMessage)
+RESULTS_DECODER = msgspec.json.Decoder(QuestionResults)
 
 
 def head(message: Struct) -> bytes:

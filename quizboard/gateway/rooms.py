@@ -37,11 +37,11 @@ from quizboard.core.backoff import Backoff
 from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import empty_snapshot, snapshot_message
-from quizboard.core.live import ENCODER, QUESTION_DECODER, QuestionMessage
+from quizboard.core.live import ENCODER, QUESTION_DECODER, QuestionMessage, QuizFinished
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
-from quizboard.store.live import open_question
+from quizboard.store.live import replay
 from quizboard.store.shard_pubsub import shard_listener
 
 log = logging.getLogger(__name__)
@@ -136,9 +136,9 @@ class Rooms:
             await client.send(message)
             room.clients.add(client)
             if not room.question_read:
-                question = await open_question(self._redis, self._keys, partition, quiz_id)
+                last = await replay(self._redis, self._keys, partition, quiz_id)
                 if not room.question_read:  # no message came while reading
-                    room.question, room.question_read = question, True
+                    room.question, room.question_read = last.question, True
         finally:
             room.entering -= 1
         if room.message is not None and room.version > version:
@@ -238,16 +238,26 @@ class Rooms:
             if version >= room.version:
                 room.version, room.message = version, message
                 self._broadcast(room, message)
-            await self._resend_question(room)
+            await self._catch_up(room)
 
-    async def _resend_question(self, room: Room) -> None:
-        """After a reconnect: a question opened while the subscription was down."""
+    async def _catch_up(self, room: Room) -> None:
+        """After a reconnect: what a live quiz published while the subscription was down.
+        A question that opened is sent; the question the room showed, if it closed, gets
+        its results; a quiz that finished, its end."""
         partition = (await self._quizzes.get(room.quiz_id)).partition
-        question = await open_question(self._redis, self._keys, partition, room.quiz_id)
+        last = await replay(self._redis, self._keys, partition, room.quiz_id)
         was = room.question
-        room.question, room.question_read = question, True
-        if question is not None and (was is None or was.question.id != question.question.id):
-            self._broadcast(room, _resent(question))
+        room.question, room.question_read = last.question, True
+        if last.question is not None:
+            if was is None or was.question.id != last.question.question.id:
+                self._broadcast(room, _resent(last.question))
+            return
+        if was is None:
+            return  # nothing was open here: nothing was missed
+        if last.results is not None and last.results.question_id == was.question.id:
+            self._broadcast(room, ENCODER.encode(last.results).decode())
+        if last.finished:
+            self._broadcast(room, ENCODER.encode(QuizFinished(room.quiz_id)).decode())
 
     async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:
         """The stored last snapshot, or one read from the board when none was published."""

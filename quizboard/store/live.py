@@ -28,6 +28,7 @@ from quizboard.core.events import ENCODER, FIELD, ChangeEvent, lua, wire_name
 from quizboard.core.keys import LB_CHANGES, Keys
 from quizboard.core.live import (
     QUESTION_DECODER,
+    RESULTS_DECODER,
     LiveState,
     QuestionMessage,
     QuestionResults,
@@ -77,10 +78,12 @@ local function close(live, tally, players, closing, channel, quiz, now, force)
         end
         distribution = '[' .. table.concat(counts, ',') .. ']'
     end
-    redis.call('SPUBLISH', channel, s[5] ..
+    local results = s[5] ..
         ',"{{DISTRIBUTION}}":' .. distribution ..
         ',"{{ANSWERED}}":' .. fmt(tonumber(redis.call('HGET', tally, q)) or 0) ..
-        ',"{{TOTAL}}":' .. fmt(redis.call('HLEN', players)) .. '}')
+        ',"{{TOTAL}}":' .. fmt(redis.call('HLEN', players)) .. '}'
+    redis.call('HSET', live, 'last_results', results)  -- for a gateway that missed it
+    redis.call('SPUBLISH', channel, results)
     return closed
 end
 """,
@@ -307,15 +310,25 @@ class LiveQuizzes:
         return [int(m) for m in members]
 
 
-async def open_question(
-    redis: Redis, keys: Keys, partition: int, quiz_id: int
-) -> QuestionMessage | None:
-    """The message of the quiz's open question, as published when it opened; ``None``
-    when none is open (its time may be up: the reader compares ``closes_at``)."""
-    phase, message = await redis.hmget(keys.quiz(partition, quiz_id).live, ["phase", "message"])
-    if phase != b"question" or message is None:
-        return None
-    return QUESTION_DECODER.decode(message)
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What a watcher of a live quiz should have seen last: the open question, as
+    published when it opened (its time may be up: the reader compares ``closes_at``);
+    else the results of the last question, and whether the quiz has finished."""
+
+    question: QuestionMessage | None = None
+    results: QuestionResults | None = None
+    finished: bool = False
+
+
+async def replay(redis: Redis, keys: Keys, partition: int, quiz_id: int) -> Replay:
+    """The live messages a gateway sends a newcomer, or sends again after a reconnect."""
+    live = keys.quiz(partition, quiz_id).live
+    phase, message, results = await redis.hmget(live, ["phase", "message", "last_results"])
+    if phase == b"question" and message is not None:
+        return Replay(question=QUESTION_DECODER.decode(message))
+    last = RESULTS_DECODER.decode(results) if results is not None else None
+    return Replay(results=last, finished=phase == b"finished")
 
 
 def _closed(question: bytes | str, at_ms: int) -> Closed | None:

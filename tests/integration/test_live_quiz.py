@@ -21,6 +21,7 @@ from tests.support.steps import (
     eventually,
     host,
     join,
+    kill_pubsub_clients,
 )
 from tests.support.watch import watching
 
@@ -195,3 +196,21 @@ async def test_a_client_entering_mid_question_gets_the_board_then_the_open_quest
         await join(api, quiz["id"], "Someone")  # a change: another snapshot
         await watcher.next("leaderboard", within=5)
         assert watcher.live() == []
+
+
+async def test_what_a_gateway_missed_while_redis_was_away_reaches_its_clients(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    quiz = await create_live_quiz(api)
+    await join(api, quiz["id"], "Watcher")
+    async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
+        await watcher.next("leaderboard")
+        await host(api, quiz, "next")
+        await watcher.next("question")
+        # The gateway's subscription drops; the host finishes the quiz (closing the open
+        # question) before the gateway is back (its reconnect waits at least 0.1 s).
+        assert await kill_pubsub_clients(redis) > 0
+        await host(api, quiz, "finish")
+        results = await watcher.next("question_results", within=10)
+        assert results["question_id"] == quiz["questions"][0]["id"]
+        assert (await watcher.next("quiz_finished", within=10))["quiz_id"] == quiz["id"]
