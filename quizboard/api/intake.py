@@ -118,6 +118,7 @@ local function live_answer(i, marks)
         ',"{{ANSWERED_AT}}":' .. fmt(now) .. '}')
     redis.call('HSET', marks, ARGV[i + 2], id)
     redis.call('PEXPIREAT', marks, ARGV[i + 4])
+    redis.call('HSET', live, 'last_answer', id)  -- the final board covers up to here
     if answered >= redis.call('HLEN', players) then
         close(live, tally, players, closing, ARGV[i + 17], ARGV[i + 16], now, true)
     end

@@ -60,11 +60,21 @@ class QuestionResults(ResultsHead, frozen=True, tag="question_results"):
 
 
 class QuizFinished(
-    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="quiz_finished"
+    Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    omit_defaults=True,
+    tag_field="type",
+    tag="quiz_finished",
 ):
-    """The host ended the quiz: no more answers; the final board follows."""
+    """The host ended the quiz: no more answers; the final board follows.
+
+    ``final_as_of`` is the quiz's last accepted answer: the first snapshot whose
+    ``as_of`` reaches it is the final board (none is to come when it is empty).
+    """
 
     quiz_id: int
+    final_as_of: str = ""
 
 
 LiveMessage = QuestionMessage | QuestionResults | QuizFinished
@@ -87,6 +97,7 @@ ENCODER = msgspec.json.Encoder()
 MESSAGE_DECODER = msgspec.json.Decoder(LiveMessage)
 QUESTION_DECODER = msgspec.json.Decoder(QuestionMessage)
 RESULTS_DECODER = msgspec.json.Decoder(QuestionResults)
+FINISHED_DECODER = msgspec.json.Decoder(QuizFinished)
 
 
 def head(message: Struct) -> bytes:

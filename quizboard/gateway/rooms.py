@@ -37,7 +37,7 @@ from quizboard.core.backoff import Backoff
 from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import empty_snapshot, snapshot_message
-from quizboard.core.live import ENCODER, QUESTION_DECODER, QuestionMessage, QuizFinished
+from quizboard.core.live import ENCODER, QUESTION_DECODER, QuestionMessage
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
@@ -256,8 +256,8 @@ class Rooms:
             return  # nothing was open here: nothing was missed
         if last.results is not None and last.results.question_id == was.question.id:
             self._broadcast(room, ENCODER.encode(last.results).decode())
-        if last.finished:
-            self._broadcast(room, ENCODER.encode(QuizFinished(room.quiz_id)).decode())
+        if last.finished is not None:
+            self._broadcast(room, ENCODER.encode(last.finished).decode())
 
     async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:
         """The stored last snapshot, or one read from the board when none was published."""

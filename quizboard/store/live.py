@@ -27,6 +27,7 @@ from quizboard.core.errors import Conflict
 from quizboard.core.events import ENCODER, FIELD, ChangeEvent, lua, wire_name
 from quizboard.core.keys import LB_CHANGES, Keys
 from quizboard.core.live import (
+    FINISHED_DECODER,
     QUESTION_DECODER,
     RESULTS_DECODER,
     LiveState,
@@ -34,6 +35,7 @@ from quizboard.core.live import (
     QuestionResults,
     QuizFinished,
     buckets,
+    head,
     phase_at,
     question_head,
     results_head,
@@ -146,9 +148,10 @@ return {'opened', now, closes, before, closed}
     )
 )
 
-# KEYS: live, tally, players, closing, lb-changes. ARGV: channel, quiz, the
-# quiz_finished message, a change notice. The notice makes the leaderboard workers
-# publish a snapshot after the quiz_finished message: the final board follows it.
+# KEYS: live, tally, players, closing, lb-changes. ARGV: channel, quiz, the head of the
+# quiz_finished message (the script adds the last answer's id), a change notice. The
+# notice makes the leaderboard workers publish a snapshot after the quiz_finished
+# message; the final board is the first whose as_of reaches the last answer.
 FINISH_SCRIPT = (
     NOW_MS
     + CLOSE
@@ -159,12 +162,15 @@ if redis.call('HGET', KEYS[1], 'phase') == 'finished' then return {'finished'} e
 local now = now_ms()
 close(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], now, true)
 local before, closed = previous(KEYS[1])
-redis.call('HSET', KEYS[1], 'phase', 'finished', 'finished', now)
-redis.call('SPUBLISH', ARGV[1], ARGV[3])
+local message = ARGV[3] .. ',"{{FINAL}}":"' ..
+    (redis.call('HGET', KEYS[1], 'last_answer') or '') .. '"}'
+redis.call('HSET', KEYS[1], 'phase', 'finished', 'finished', now, 'finished_message', message)
+redis.call('SPUBLISH', ARGV[1], message)
 redis.call('XADD', KEYS[5], '*', '{{FIELD}}', ARGV[4])
 return {'finished_now', now, before, closed}
 """,
         FIELD=FIELD,
+        FINAL=wire_name(QuizFinished, "final_as_of"),
     )
 )
 
@@ -267,7 +273,7 @@ class LiveQuizzes:
             args=[
                 self._channel(config),
                 config.id,
-                ENCODER.encode(QuizFinished(config.id)),
+                head(QuizFinished(config.id)),
                 ENCODER.encode(ChangeEvent(config.id)),
             ],
         )
@@ -318,17 +324,21 @@ class Replay:
 
     question: QuestionMessage | None = None
     results: QuestionResults | None = None
-    finished: bool = False
+    finished: QuizFinished | None = None
 
 
 async def replay(redis: Redis, keys: Keys, partition: int, quiz_id: int) -> Replay:
     """The live messages a gateway sends a newcomer, or sends again after a reconnect."""
     live = keys.quiz(partition, quiz_id).live
-    phase, message, results = await redis.hmget(live, ["phase", "message", "last_results"])
+    phase, message, results, finished = await redis.hmget(
+        live, ["phase", "message", "last_results", "finished_message"]
+    )
     if phase == b"question" and message is not None:
         return Replay(question=QUESTION_DECODER.decode(message))
-    last = RESULTS_DECODER.decode(results) if results is not None else None
-    return Replay(results=last, finished=phase == b"finished")
+    return Replay(
+        results=RESULTS_DECODER.decode(results) if results is not None else None,
+        finished=FINISHED_DECODER.decode(finished) if finished is not None else None,
+    )
 
 
 def _closed(question: bytes | str, at_ms: int) -> Closed | None:

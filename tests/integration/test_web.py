@@ -135,6 +135,8 @@ async def test_a_live_quiz_hosted_in_the_browser_for_ten_players(
     while await board_shows() != expected:
         assert time.monotonic() < deadline, (await board_shows(), expected)
         await board.wait_for_timeout(100)
+    final = "The quiz is over. Final board:"  # a snapshot reached the last answer
+    await expect(board.locator("#question-prompt")).to_have_text(final, timeout=WAIT_MS)
     await screenshot(host, "host")
     await screenshot(board, "board")
     for page in (host, board, *players):

@@ -2,7 +2,7 @@
 // live quiz the open question with its countdown. It watches with the host's (or the
 // admin's) token: from #token= in its address, or the host console's session.
 import {
-  api, clock, countdown, Feed, quizIdFromPath, renderBoard, renderDistribution, rightAnswer,
+  api, clock, countdown, covers, Feed, quizIdFromPath, renderBoard, renderDistribution, rightAnswer,
   session, showStatus,
 } from "/web/js/common.js";
 
@@ -13,6 +13,7 @@ const token = fromHash || session.get(`qb:host:${quizId}`) || session.get("qb:ho
 let quiz = null;
 let current = null;
 let stopCountdown = () => {};
+let finalAsOf = null; // set when the quiz ends: the board is final once a snapshot covers it
 
 async function main() {
   const link = `${location.origin}/play/${quizId}`;
@@ -38,6 +39,9 @@ async function main() {
     onSnapshot: (snapshot) => {
       $("players").textContent = `${snapshot.total_players} players`;
       renderBoard($("board"), snapshot.entries, null);
+      if (finalAsOf !== null && covers(snapshot.as_of, finalAsOf)) {
+        $("question-prompt").textContent = "The quiz is over. Final board:";
+      }
     },
     onLive: onLive,
     onStatus: (connected) => showStatus($("status"), connected),
@@ -47,7 +51,7 @@ async function main() {
     const state = await api(`/quizzes/${quizId}/state`);
     clock.learn(state.server_time);
     if (state.phase === "question" && state.question) showQuestion(state.question, state.closes_at);
-    if (state.phase === "finished") showFinished();
+    if (state.phase === "finished") showFinished("The quiz is over. Final board:");
   }
 }
 
@@ -59,7 +63,10 @@ function onLive(message) {
     $("results").hidden = false;
     $("right-answer").textContent = `Right answer: ${rightAnswer(current, message)}`;
     renderDistribution($("distribution"), current, message);
-  } else if (message.type === "quiz_finished") showFinished();
+  } else if (message.type === "quiz_finished") {
+    finalAsOf = message.final_as_of || "";
+    showFinished("The quiz is over. Counting the last answers…");
+  }
 }
 
 function showQuestion(question, closesAt) {
@@ -74,14 +81,14 @@ function showQuestion(question, closesAt) {
   stopCountdown = countdown($("countdown"), closesAt);
 }
 
-function showFinished() {
+function showFinished(text) {
   stopCountdown();
   current = null;
   $("live").hidden = false;
   $("timer").hidden = true;
   $("results").hidden = true;
   $("question-position").textContent = "";
-  $("question-prompt").textContent = "The quiz is over. Final board:";
+  $("question-prompt").textContent = text;
 }
 
 main().catch((error) => { $("error").textContent = error.message; });

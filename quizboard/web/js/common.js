@@ -173,6 +173,14 @@ export function renderBoard(list, entries, me, pinned = []) {
   }
 }
 
+/** Whether a snapshot ``as_of`` an entry id covers entry ``wanted`` (ids are "ms-seq"). */
+export function covers(asOf, wanted) {
+  if (!wanted) return true;
+  if (!asOf) return false;
+  const [a, b] = [asOf, wanted].map((id) => id.split("-").map(BigInt));
+  return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]);
+}
+
 /** The connection badge: "Live" or "Reconnecting…". */
 export function showStatus(el, connected) {
   el.textContent = connected ? "Live" : "Connection lost: reconnecting…";

@@ -1,7 +1,7 @@
 // The player's page: join, then answer (an open quiz at one's own pace, a live one as
 // the host opens each question), with the live board and one's own row.
 import {
-  api, clock, countdown, Feed, quizIdFromPath, renderBoard, renderDistribution, rightAnswer,
+  api, clock, countdown, covers, Feed, quizIdFromPath, renderBoard, renderDistribution, rightAnswer,
   session, showStatus,
 } from "/web/js/common.js";
 
@@ -19,6 +19,7 @@ let current = null; // the question on screen
 let stopCountdown = () => {};
 let lastRank = null;
 let standingDue = 0;
+let finalAsOf = null; // set when the quiz ends: my rank is final once a snapshot covers it
 
 function fail(message) { $("error").textContent = message; }
 
@@ -120,6 +121,7 @@ function onLive(message) {
   } else if (message.type === "question_results") {
     if (current && current.id === message.question_id) showResults(current, message);
   } else if (message.type === "quiz_finished") {
+    finalAsOf = message.final_as_of || "";
     finished();
   }
 }
@@ -245,6 +247,10 @@ let lastSnapshot = null;
 
 function showBoard(snapshot) {
   lastSnapshot = snapshot;
+  if (finalAsOf !== null && covers(snapshot.as_of, finalAsOf)) {
+    finalAsOf = null; // the final board: my final rank, once
+    refreshStanding(true);
+  }
   $("players").textContent = `${snapshot.total_players} players`;
   const mine = snapshot.entries.find((e) => e.player_id === me.player_id);
   if (mine) {
