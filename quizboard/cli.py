@@ -12,6 +12,7 @@ import click
 import psycopg
 
 from quizboard.core.errors import ConfigError, QuizboardError
+from quizboard.core.results import FORMATS
 from quizboard.local.lifecycle import run_until_signalled
 from quizboard.observe.logs import setup_logging
 from quizboard.observe.reporting import init_error_reporting
@@ -303,9 +304,7 @@ def reconcile_command(ctx: click.Context, quiz_id: int, fix: bool) -> None:
 
 @main.command("export")
 @click.argument("quiz_id", type=int)
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True),
               help="Write here instead of stdout.")  # fmt: skip
 @click.pass_context

@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from quizboard.api.state import services
 from quizboard.core.http import ErrorBody
-from quizboard.core.models import MAX_ID
+from quizboard.core.models import MAX_ID, STATUSES
+from quizboard.core.results import FORMATS
 
 if TYPE_CHECKING:
     from quizboard.api.routes import Endpoint
@@ -36,8 +37,8 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1},
     "cursor": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-    "status": {"type": "string", "enum": ["upcoming", "open", "ended"]},
-    "format": {"type": "string", "enum": ["csv", "json"]},
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "format": {"type": "string", "enum": list(FORMATS)},
 }
 
 

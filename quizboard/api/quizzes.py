@@ -12,14 +12,20 @@ from quizboard.api.requests import decode_body, path_id, query_int, require_admi
 from quizboard.api.responses import json_response
 from quizboard.api.state import services
 from quizboard.core.errors import InvalidInput
-from quizboard.core.models import MAX_ID, CreatedQuiz, QuizIn, QuizPatch, public_quiz
+from quizboard.core.models import (
+    MAX_ID,
+    STATUSES,
+    CreatedQuiz,
+    QuizIn,
+    QuizPatch,
+    public_quiz,
+)
 from quizboard.core.tokens import HostClaims, sign_host
 from quizboard.store.leaderboard import read_snapshot
 from quizboard.store.results import stored_board
 
 QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
 PATCH_DECODER = msgspec.json.Decoder(QuizPatch)
-STATUSES = ("upcoming", "open", "ended")
 MAX_PAGE = 100
 
 
@@ -45,7 +51,7 @@ async def list_quizzes(request: Request) -> Response:
     status = request.query_params.get("status")
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="invalid_query")
-    return json_response(await s.catalog.page(limit, cursor, status))  # type: ignore[arg-type]
+    return json_response(await s.catalog.page(limit, cursor, status))
 
 
 async def update_quiz(request: Request) -> Response:

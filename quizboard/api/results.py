@@ -8,6 +8,7 @@ from starlette.responses import Response, StreamingResponse
 from quizboard.api.requests import path_id, require_host
 from quizboard.api.state import services
 from quizboard.core.errors import InvalidInput
+from quizboard.core.results import FORMATS
 from quizboard.store.results import csv_stream, json_stream, question_results
 
 
@@ -20,7 +21,7 @@ async def results(request: Request) -> Response:
     wanted = request.query_params.get("format")
     if wanted is None:
         wanted = "csv" if "text/csv" in request.headers.get("accept", "") else "json"
-    if wanted not in ("csv", "json"):
+    if wanted not in FORMATS:
         raise InvalidInput("format must be csv or json", code="invalid_format")
     config = await s.catalog.get(quiz_id)
     questions = await question_results(s.pool, config)  # PostgreSQL answers before the 200

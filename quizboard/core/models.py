@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta, Struct
@@ -206,6 +206,7 @@ class QuizPage(Struct, frozen=True):
 
 
 Status = Literal["upcoming", "open", "ended"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 class QuizPatch(Struct, forbid_unknown_fields=True):

@@ -48,6 +48,7 @@ class QuizResults(Struct, frozen=True):
 
 
 CSV_COLUMNS = tuple(PlayerResult.__struct_fields__)
+FORMATS = ("csv", "json")  # how results are exported
 
 
 def question_result(question: Question, counts: Mapping[str, int], correct: int) -> QuestionResult:
