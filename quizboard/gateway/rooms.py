@@ -172,7 +172,7 @@ class Rooms:
                     while True:
                         self._deliver(*await self._listener.next_message())
                 except REDIS_DOWN as exc:
-                    log.warning("pub/sub connection lost, reconnecting: %r", exc)
+                    log.warning("pub/sub feed lost, subscribing again: %r", exc)
                     await backoff.wait()
                     with contextlib.suppress(*REDIS_DOWN):  # the next round tries again
                         await self._listener.reset()

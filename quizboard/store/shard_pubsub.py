@@ -6,7 +6,9 @@ that node delivers them. :func:`shard_listener` gives the gateway one interface
 for both: on one Valkey, one pub/sub connection; on a cluster, one per node
 that holds a subscribed channel, each read by a task of its own into one
 queue. Losing any connection (a node died, a failover) raises the
-server-down error from :meth:`next_message`; :meth:`reset` then drops every
+server-down error from :meth:`next_message`, and so does a channel the server
+dropped because its slot moved to another node (a resharding: Valkey then
+sends a ``sunsubscribe`` nobody asked for). :meth:`reset` then drops every
 connection and re-reads the cluster's layout, and the caller subscribes again.
 """
 
@@ -17,6 +19,7 @@ import contextlib
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+import redis.exceptions
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
@@ -44,11 +47,25 @@ class ShardListener(Protocol):
         """Close every connection."""
 
 
+class ChannelMoved(redis.exceptions.ConnectionError):
+    """The server dropped a subscribed channel: its slot now lives on another node.
+
+    A connection error, so that whoever handles a lost connection subscribes
+    again, on the node that holds the slot now, and makes up for what it missed.
+    """
+
+
 async def _next_published(pubsub: PubSub) -> Message:
     while True:
         message: Any = await pubsub.get_message(timeout=None)
-        if message is not None and message["type"] == "smessage":
+        if message is None:
+            continue
+        if message["type"] == "smessage":
             return message["channel"], message["data"]
+        # redis-py forgets a channel when the reply to our own SUNSUBSCRIBE comes;
+        # one it still holds was dropped by the server.
+        if message["type"] == "sunsubscribe" and message["channel"] in pubsub.shard_channels:
+            raise ChannelMoved(f"the server dropped {message['channel']!r}: its slot moved")
 
 
 class _OneNode:
@@ -56,7 +73,7 @@ class _OneNode:
 
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
-        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = client.pubsub()
 
     async def subscribe(self, *channels: str) -> None:
         await self._pubsub.ssubscribe(*channels)
@@ -69,7 +86,7 @@ class _OneNode:
 
     async def reset(self) -> None:
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._client.pubsub()
 
     async def aclose(self) -> None:
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -88,7 +105,7 @@ class _NodeFeed:
             socket_connect_timeout=REDIS_TIMEOUT,
             retry=Retry(NoBackoff(), 0),
         )
-        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub = self.client.pubsub()
         self._queue = queue
         self.task: asyncio.Task[None] | None = None
 

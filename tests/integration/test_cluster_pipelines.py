@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import redis.asyncio as aioredis
 
 from quizboard.local.cluster import EmbeddedCluster
 from quizboard.store.connections import redis_client
 from quizboard.store.pipelines import Call, send_calls
+from tests.support.resharding import on_node, start_moving
 
 
 async def test_calls_go_to_the_nodes_that_hold_their_keys_with_a_trailer_each(
@@ -55,26 +53,10 @@ async def test_a_call_answered_ask_goes_to_the_importing_node_after_asking(
             source = cluster.get_node_from_key(key)
             assert source is not None
             target = next(n for n in cluster.get_primaries() if n.name != source.name)
-            ids = {n.name: await by_hand(n.port, "CLUSTER", "MYID") for n in (source, target)}
             # The slot is on its way from source to target: source answers ASK for a key
             # it does not have, and target takes the call after ASKING.
-            await by_hand(target.port, "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source.name])
-            await by_hand(source.port, "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.name])
+            await start_moving(slot, int(source.port), int(target.port))
             sent = await send_calls(cluster, [Call(key, ("INCR", key))])
             assert sent[0].reply == 1
-            assert await by_hand(target.port, "EXISTS", key, asking=True) == 1
-            assert await by_hand(source.port, "CLUSTER", "COUNTKEYSINSLOT", slot) == 0
-
-
-async def by_hand(port: int, *command: Any, asking: bool = False) -> Any:
-    """One command straight to the node on ``port``, after ASKING if asked."""
-    client = aioredis.Redis(host="127.0.0.1", port=port)
-    try:
-        if asking:
-            async with client.pipeline(transaction=False) as pipe:
-                pipe.execute_command("ASKING")
-                pipe.execute_command(*command)
-                return (await pipe.execute())[1]
-        return await client.execute_command(*command)
-    finally:
-        await client.aclose()
+            assert await on_node(target.port, "EXISTS", key, asking=True) == 1
+            assert await on_node(source.port, "CLUSTER", "COUNTKEYSINSLOT", slot) == 0

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from quizboard.local.cluster import EmbeddedCluster
 from quizboard.settings import Settings
 from tests.support.processes import quizboard
 from tests.support.stack import Workers, api_client
-from tests.support.steps import create_quiz, eventually, join, right_answer
+from tests.support.steps import Tally, answer_retrying, create_quiz, eventually, join
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -38,12 +38,9 @@ PLAYERS = 40
 
 
 @dataclass
-class Run:
-    """What the clients saw."""
+class Run(Tally):
+    """What the clients saw, and when."""
 
-    accepted: dict[tuple[str, int], int] = field(default_factory=dict)  # (player, q) -> points
-    unavailable: int = 0  # 503s, each retried
-    repeats: int = 0  # a retry that found its first copy (409)
     killed_at: float = 0.0
     promoted_s: float = 0.0  # from the kill to the replica serving the partition
     recovered_at: float = 0.0  # the first 202 after the kill
@@ -58,29 +55,10 @@ def cluster(tmp_path: Path) -> Iterator[EmbeddedCluster]:
 async def play(api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any], run: Run,
                kill_after: asyncio.Event) -> None:  # fmt: skip
     """Answer every question, retrying a 503 until it is a 202 or a 409."""
-    headers = {"Authorization": f"Bearer {player['token']}"}
     for question in quiz["questions"]:
-        body = {"question_id": question["id"], "answer": right_answer(question)}
-        retried = False
-        while True:
-            try:
-                reply = await api.post(f"/quizzes/{quiz['id']}/answers", json=body,
-                                       headers=headers)  # fmt: skip
-                status = reply.status_code
-            except httpx.TransportError:
-                status = 503
-            if status == 202:
-                run.accepted[(player["player_id"], question["id"])] = reply.json()["points"]
-                if run.killed_at and not run.recovered_at:
-                    run.recovered_at = time.monotonic()
-                break
-            if status == 409 and retried:
-                run.repeats += 1
-                break
-            assert status == 503, reply.text
-            run.unavailable += 1
-            retried = True
-            await asyncio.sleep(0.2)
+        accepted = await answer_retrying(api, quiz, player, question, run)
+        if accepted and run.killed_at and not run.recovered_at:
+            run.recovered_at = time.monotonic()
         if len(run.accepted) >= PLAYERS * 2:
             kill_after.set()
         await asyncio.sleep(0.05)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -92,6 +93,45 @@ async def answer(
     assert response.status_code == 202, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+@dataclass
+class Tally:
+    """What clients that retry saw: each accepted answer's points, and their retries."""
+
+    accepted: dict[tuple[str, int], int] = field(default_factory=dict)  # (player, q) -> points
+    unavailable: int = 0  # 503s and lost connections, each retried
+    repeats: int = 0  # a retry that found its first copy stored (409)
+
+
+async def answer_retrying(
+    api: httpx.AsyncClient,
+    quiz: dict[str, Any],
+    player: dict[str, Any],
+    question: dict[str, Any],
+    tally: Tally,
+) -> bool:
+    """Answer rightly, retrying a 503 until a 202 (True) or, for a retry whose first
+    copy was stored after all, a 409 (False)."""
+    body = {"question_id": question["id"], "answer": right_answer(question)}
+    headers = {"Authorization": f"Bearer {player['token']}"}
+    retried = False
+    while True:
+        try:
+            reply = await api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=headers)
+            status = reply.status_code
+        except httpx.TransportError:
+            status = 503
+        if status == 202:
+            tally.accepted[(player["player_id"], question["id"])] = reply.json()["points"]
+            return True
+        if status == 409 and retried:
+            tally.repeats += 1
+            return False
+        assert status == 503, reply.text
+        tally.unavailable += 1
+        retried = True
+        await asyncio.sleep(0.2)
 
 
 async def answer_all(

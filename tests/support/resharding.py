@@ -1,0 +1,48 @@
+"""Moving a slot between a cluster's masters by hand, as ``valkey-cli --cluster reshard`` does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from quizboard.local.embedded import HOST
+
+
+async def on_node(port: int, *command: Any, asking: bool = False) -> Any:
+    """One command straight to the node on ``port``, after ASKING if asked."""
+    client = aioredis.Redis(host=HOST, port=port)
+    try:
+        if asking:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.execute_command("ASKING")
+                pipe.execute_command(*command)
+                return (await pipe.execute())[1]
+        return await client.execute_command(*command)
+    finally:
+        await client.aclose()
+
+
+async def start_moving(slot: int, source: int, target: int) -> None:
+    """Mark ``slot`` as leaving ``source`` for ``target``: the source answers ASK for a
+    key it does not have, and the target takes it after ASKING."""
+    source_id, target_id = (
+        await on_node(source, "CLUSTER", "MYID"),
+        await on_node(target, "CLUSTER", "MYID"),
+    )
+    await on_node(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+    await on_node(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+
+
+async def move_slot(slot: int, source: int, target: int, masters: list[int]) -> int:
+    """Move ``slot`` and its keys from ``source`` to ``target``; the keys moved."""
+    await start_moving(slot, source, target)
+    moved = 0
+    while keys := await on_node(source, "CLUSTER", "GETKEYSINSLOT", slot, 100):
+        await on_node(source, "MIGRATE", HOST, target, "", 0, 5000, "KEYS", *keys)
+        moved += len(keys)
+    target_id = await on_node(target, "CLUSTER", "MYID")
+    # The target first, then the source, then the rest: the order the reshard tool uses.
+    for port in [target, source, *(p for p in masters if p not in (source, target))]:
+        await on_node(port, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+    return moved
