@@ -26,7 +26,10 @@ class Snapshot(Struct, frozen=True):
     entries: list[LeaderboardEntry]
 
 
-class LeaderboardMessage(Snapshot, frozen=True, tag_field="type", tag="leaderboard"):
+SNAPSHOT_TYPE = "leaderboard"  # a snapshot message's ``type``
+
+
+class LeaderboardMessage(Snapshot, frozen=True, tag_field="type", tag=SNAPSHOT_TYPE):
     """A snapshot as the gateway sends it: the same object with ``"type": "leaderboard"``."""
 
 

@@ -23,15 +23,20 @@ from quizboard.core.models import PublicQuestion, Question, QuizConfig, public_q
 Phase = Literal["lobby", "question", "results", "finished"]
 PHASES: tuple[Phase, ...] = ("lobby", "question", "results", "finished")
 
+# The messages' ``type``s, as clients and the gateway tell them apart.
+QUESTION_TYPE = "question"
+RESULTS_TYPE = "question_results"
+FINISHED_TYPE = "quiz_finished"
+
 
 class QuestionHead(
-    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="question"
+    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag=QUESTION_TYPE
 ):
     quiz_id: int
     question: PublicQuestion
 
 
-class QuestionMessage(QuestionHead, frozen=True, tag="question"):
+class QuestionMessage(QuestionHead, frozen=True, tag=QUESTION_TYPE):
     """A question opened: every watcher shows it and counts down to ``closes_at``."""
 
     opened_at: int
@@ -40,14 +45,14 @@ class QuestionMessage(QuestionHead, frozen=True, tag="question"):
 
 
 class ResultsHead(
-    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="question_results"
+    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag=RESULTS_TYPE
 ):
     quiz_id: int
     question_id: int
     answer: int | list[str]  # the right choice's index, or the accepted spellings
 
 
-class QuestionResults(ResultsHead, frozen=True, tag="question_results"):
+class QuestionResults(ResultsHead, frozen=True, tag=RESULTS_TYPE):
     """A question closed: its right answer and how everyone answered.
 
     ``distribution`` counts the answers per choice (a list, in choice order) or,
@@ -65,7 +70,7 @@ class QuizFinished(
     forbid_unknown_fields=True,
     omit_defaults=True,
     tag_field="type",
-    tag="quiz_finished",
+    tag=FINISHED_TYPE,
 ):
     """The host ended the quiz: no more answers; the final board follows.
 

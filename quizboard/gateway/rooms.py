@@ -36,8 +36,8 @@ from websockets.asyncio.server import ServerConnection
 from quizboard.core.backoff import Backoff
 from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
-from quizboard.core.leaderboard import empty_snapshot, snapshot_message
-from quizboard.core.live import ENCODER, QUESTION_DECODER, QuestionMessage
+from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
+from quizboard.core.live import ENCODER, QUESTION_DECODER, QUESTION_TYPE, QuestionMessage
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
@@ -55,7 +55,6 @@ class _Header(msgspec.Struct):
 
 
 HEADER_DECODER = msgspec.json.Decoder(_Header)
-SNAPSHOT = "leaderboard"
 
 
 def header(data: bytes) -> tuple[str, _Header] | None:
@@ -69,7 +68,7 @@ def header(data: bytes) -> tuple[str, _Header] | None:
 def versioned(data: bytes) -> tuple[str, int] | None:
     """A snapshot's text and version; ``None`` for anything that is not a snapshot."""
     read = header(data)
-    if read is None or read[1].type != SNAPSHOT:
+    if read is None or read[1].type != SNAPSHOT_TYPE:
         return None
     return read[0], read[1].version
 
@@ -194,7 +193,7 @@ class Rooms:
             log.warning("dropped a message on %r that is not JSON: %r", channel, data[:100])
             return
         message, head = read
-        if head.type != SNAPSHOT:
+        if head.type != SNAPSHOT_TYPE:
             self._live(room, head.type, message, data)
             return
         if head.version <= room.version:
@@ -204,7 +203,7 @@ class Rooms:
 
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
         """A live quiz's message: kept if it opens a question, and sent at once."""
-        if kind == "question":
+        if kind == QUESTION_TYPE:
             try:
                 room.question = QUESTION_DECODER.decode(data)
             except msgspec.DecodeError:
