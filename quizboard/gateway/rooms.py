@@ -37,7 +37,13 @@ from quizboard.core.backoff import Backoff
 from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
-from quizboard.core.live import ENCODER, QUESTION_DECODER, QUESTION_TYPE, QuestionMessage
+from quizboard.core.live import (
+    ENCODER,
+    FINISHED_TYPE,
+    QUESTION_DECODER,
+    QUESTION_TYPE,
+    QuestionMessage,
+)
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
@@ -89,6 +95,7 @@ class Room:
     entering: int = 0  # clients on their way in: the room must outlive their first snapshot
     question: QuestionMessage | None = None  # a live quiz's open question
     question_read: bool = False  # whether the open question was read from Redis yet
+    finished: bool = False  # whether the room knows its live quiz has finished
 
 
 class Rooms:
@@ -138,6 +145,7 @@ class Rooms:
                 last = await replay(self._redis, self._keys, partition, quiz_id)
                 if not room.question_read:  # no message came while reading
                     room.question, room.question_read = last.question, True
+                    room.finished = last.finished is not None
         finally:
             room.entering -= 1
         if room.message is not None and room.version > version:
@@ -212,6 +220,7 @@ class Rooms:
         else:
             room.question = None
         room.question_read = True
+        room.finished = room.finished or kind == FINISHED_TYPE
         self._broadcast(room, message)
 
     def _broadcast(self, room: Room, message: str) -> None:
@@ -242,7 +251,7 @@ class Rooms:
     async def _catch_up(self, room: Room) -> None:
         """After a reconnect: what a live quiz published while the subscription was down.
         A question that opened is sent; the question the room showed, if it closed, gets
-        its results; a quiz that finished, its end."""
+        its results; a quiz that finished since the room knew, its end."""
         partition = (await self._quizzes.get(room.quiz_id)).partition
         last = await replay(self._redis, self._keys, partition, room.quiz_id)
         was = room.question
@@ -251,11 +260,11 @@ class Rooms:
             if was is None or was.question.id != last.question.question.id:
                 self._broadcast(room, _resent(last.question))
             return
-        if was is None:
-            return  # nothing was open here: nothing was missed
-        if last.results is not None and last.results.question_id == was.question.id:
+        shown = was.question.id if was is not None else None
+        if last.results is not None and shown is not None and last.results.question_id == shown:
             self._broadcast(room, ENCODER.encode(last.results).decode())
-        if last.finished is not None:
+        if last.finished is not None and not room.finished:
+            room.finished = True
             self._broadcast(room, ENCODER.encode(last.finished).decode())
 
     async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:

@@ -210,19 +210,30 @@ async def test_a_client_entering_mid_question_gets_the_board_then_the_open_quest
         assert watcher.live() == []
 
 
+@pytest.mark.parametrize("revealed", [False, True], ids=["mid-question", "after-results"])
 async def test_what_a_gateway_missed_while_redis_was_away_reaches_its_clients(
-    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
-) -> None:
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis,
+    revealed: bool,
+) -> None:  # fmt: skip
     quiz = await create_live_quiz(api)
     await join(api, quiz["id"], "Watcher")
     async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
         await watcher.next("leaderboard")
         await host(api, quiz, "next")
         await watcher.next("question")
+        if revealed:
+            await host(api, quiz, "reveal")
+            await watcher.next("question_results")
         # The gateway's subscription drops; the host finishes the quiz (closing the open
-        # question) before the gateway is back (its reconnect waits at least 0.1 s).
+        # question, if any) before the gateway is back (its reconnect waits at least 0.1 s).
         assert await kill_pubsub_clients(redis) > 0
         await host(api, quiz, "finish")
-        results = await watcher.next("question_results", within=10)
-        assert results["question_id"] == quiz["questions"][0]["id"]
+        if not revealed:
+            results = await watcher.next("question_results", within=10)
+            assert results["question_id"] == quiz["questions"][0]["id"]
         assert (await watcher.next("quiz_finished", within=10))["quiz_id"] == quiz["id"]
+        assert [m["type"] for m in watcher.live()] == [
+            "question",
+            "question_results",
+            "quiz_finished",
+        ]
