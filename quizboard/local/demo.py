@@ -170,19 +170,23 @@ class LiveDemo:
         return closed
 
     async def forever(self, stop: asyncio.Event, first: dict[str, Any]) -> None:
-        """Run ``first``, then new live quizzes one after another, until ``stop``."""
-        quiz = first
+        """Run ``first``, then new live quizzes one after another, until ``stop``. A quiz
+        cut short (the API went away a moment) is left as it is; a new one follows."""
+        quiz: dict[str, Any] | None = first
         while not stop.is_set():
+            pause = 10.0
             try:
+                if quiz is None:
+                    quiz = await self.create()
+                    log.info("demo: live quiz %s starts", quiz["id"])
                 await self.run(quiz)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 10.0)
-                quiz = await self.create()
-                log.info("demo: live quiz %s starts", quiz["id"])
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                log.warning("demo live quiz %s stopped: %s", quiz["id"], exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 2.0)
+            # A question's answers run in a task group: an error comes wrapped in a group.
+            except* (urllib.error.URLError, OSError, TimeoutError) as group:
+                log.warning("demo live quiz stopped: %s", group.exceptions[0])
+                pause = 2.0
+            quiz = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
 
     async def _move(self, url: str, quiz: dict[str, Any], move: str) -> dict[str, Any]:
         state: dict[str, Any] = await asyncio.to_thread(

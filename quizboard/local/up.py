@@ -174,7 +174,9 @@ async def serve_all(
                 f"  board: {api_url}/board/{quiz['id']}#token={quiz['host_token']}\n"
                 f"  host:  {api_url}/host/{quiz['id']}  (token: {quiz['host_token']})"
             )
-            tasks.create_task(demo.simulate_players(api_url, quiz, stop), name="demo-players")
+            players = tasks.create_task(
+                demo.simulate_players(api_url, quiz, stop), name="demo-players"
+            )
             live = demo.LiveDemo(api_url, settings.admin_token)
             first = await live.create()
             click.echo(
@@ -183,7 +185,11 @@ async def serve_all(
                 f"  play:  {api_url}/play/{first['id']}\n"
                 f"  board: {api_url}/board/{first['id']}#token={first['host_token']}"
             )
-            tasks.create_task(live.forever(stop, first), name="demo-live-quiz")
+            host = tasks.create_task(live.forever(stop, first), name="demo-live-quiz")
+            # The simulation ends with the system, mid-request or not: its servers go.
+            await stop.wait()
+            players.cancel()
+            host.cancel()
 
 
 def run_up(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -105,6 +106,47 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
     assert code == 0
     # Every child and both servers carry the data dir in their command line or environment.
     assert processes_mentioning(str(data_dir)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_the_demo_outlives_an_api_restart_and_stops_on_ctrl_c_mid_question(
+    tmp_path: Path,
+) -> None:
+    api_port = free_port()
+    env = quizboard_env(QUIZBOARD_DATA_DIR=str(tmp_path / "data"))
+    log = tmp_path / "up.log"
+    up, banner = await start_up(
+        env, api_port, free_port(frozenset({api_port})), "--demo", stderr=log
+    )
+    token = re.search(r"admin token: (\S+)", banner)
+    assert token is not None, banner
+    admin = {"Authorization": f"Bearer {token.group(1)}"}
+
+    async def question_open(api: httpx.AsyncClient, quiz_id: int) -> None:
+        """Wait until the live demo's quiz ``quiz_id`` has a question open."""
+        deadline = time.monotonic() + 40
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                state = await api.get(f"/quizzes/{quiz_id}/state", headers=admin)
+                if state.status_code == 200 and state.json()["phase"] == "question":
+                    return
+            assert time.monotonic() < deadline, f"quiz {quiz_id} opened no question"
+            await asyncio.sleep(0.1)
+
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api:
+            await question_open(api, 2)  # the first live demo quiz
+            # The API dies mid-question; the supervisor starts it again, and the demo
+            # leaves that quiz and runs a new one.
+            os.kill(int(re.findall(r"api=(\d+)", banner)[0]), signal.SIGKILL)
+            await question_open(api, 3)
+    finally:
+        up.send_signal(signal.SIGINT)  # as Ctrl-C does: the children have sessions of their own
+        code = await asyncio.wait_for(up.wait(), 60)
+    errors = log.read_text()
+    assert "Traceback" not in errors, errors[-3000:]
+    assert code == 0
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -99,13 +100,24 @@ READY = "Ctrl-C stops everything"
 
 
 async def start_up(
-    env: dict[str, str], api_port: int, gateway_port: int, within: float = 90
+    env: dict[str, str],
+    api_port: int,
+    gateway_port: int,
+    *options: str,
+    stderr: Path | None = None,
+    within: float = 90,
 ) -> tuple[asyncio.subprocess.Process, str]:
-    """Start ``quizboard up`` and wait for its banner; the process and the banner."""
-    up = await asyncio.create_subprocess_exec(
-        *quizboard_argv("up", "--api-port", str(api_port), "--gateway-port", str(gateway_port)),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    """Start ``quizboard up`` with ``options`` and wait for its banner; the process and
+    the banner. Its standard error (every process's logs) goes to ``stderr`` if given."""
+    ports = ("--api-port", str(api_port), "--gateway-port", str(gateway_port))
+    errors = os.open(stderr or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        up = await asyncio.create_subprocess_exec(
+            *quizboard_argv("up", *ports, *options),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=errors,
+        )  # fmt: skip
+    finally:
+        os.close(errors)  # the child holds its own copy
     assert up.stdout is not None
     banner = ""
     try:
