@@ -32,7 +32,7 @@ from quizboard.local.embedded import EmbeddedPostgres, EmbeddedValkey, free_port
 from quizboard.local.fleet import server_specs, worker_specs
 from quizboard.local.lifecycle import run_until_signalled
 from quizboard.local.supervisor import Supervisor, child_env
-from quizboard.settings import Settings
+from quizboard.settings import ENV_PREFIX, Settings
 from quizboard.store.migrations import migrate
 from quizboard.streams.groups import GROUPS
 
@@ -164,6 +164,8 @@ async def serve_all(
             + ", ".join(f"{n}=" + ",".join(f":{p}" for p in ps) for n, ps in ports.items())
             + "\n"
             f"  processes:   {', '.join(f'{n}={p}' for n, p in supervisor.pids().items())}\n"
+            f"  operate:     {_operator_env(settings)} uv run quizboard status"
+            "   (or reconcile, export, dead)\n"
             "Ctrl-C stops everything."
         )
         if with_demo:
@@ -190,6 +192,13 @@ async def serve_all(
             await stop.wait()
             players.cancel()
             host.cancel()
+
+
+def _operator_env(settings: Settings) -> str:
+    """The variables the operator commands need to reach this system's servers."""
+    wanted = ["redis_url", "database_url"] + (["redis_cluster"] if settings.redis_cluster else [])
+    env = settings.to_env()
+    return " ".join(f"{name}={env[name]}" for name in (ENV_PREFIX + f.upper() for f in wanted))
 
 
 def run_up(

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from quizboard.local.embedded import free_port
-from tests.support.processes import quizboard_env, start_up
+from tests.support.processes import quizboard_argv, quizboard_env, start_up
 from tests.support.quizzes import quiz_body
 
 
@@ -84,6 +85,17 @@ async def test_up_serves_a_round_trip_and_stops_cleanly(tmp_path: Path) -> None:
                         break
             assert snapshot["entries"][0]["display_name"] == "Newcomer"
             assert snapshot["entries"][0]["score"] == 100
+
+            # The operator commands reach the same servers through the line up printed.
+            operate = re.search(r"operate: +(.*) uv run quizboard status", banner)
+            assert operate is not None, banner
+            variables = dict(pair.split("=", 1) for pair in operate.group(1).split())
+            reconciled = await asyncio.to_thread(
+                subprocess.run, quizboard_argv("reconcile", str(quiz["id"])),
+                env=quizboard_env(**variables), capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+            assert "1 accepted answers, 1 user_answer rows" in reconciled.stdout
 
             # A child that dies is started again.
             api_pid = int(re.findall(r"api=(\d+)", banner)[0])
