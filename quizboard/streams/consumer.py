@@ -1,6 +1,7 @@
 """A consumer-group reader with manual acks, batching, reclaim and dead letters.
 
-The consumer reads every partition's stream of one kind in one XREADGROUP. On
+The consumer reads its streams (a worker gives each one partition's stream:
+see :mod:`quizboard.streams.worker`) in one XREADGROUP. On
 start it re-reads its own pending entries (id ``0``), then new ones (``>``). A
 batch closes at ``batch_size`` entries or ``batch_interval_ms`` after its first
 entry, whichever comes first, and goes to a :class:`Sink`. Entries are acked
