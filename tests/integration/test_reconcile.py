@@ -62,3 +62,36 @@ async def test_reconcile_reports_and_fixes(
     lost = quizboard(settings, "reconcile", str(quiz["id"]))
     assert lost.returncode == 1
     assert "3 accepted answers have no user_answer row" in lost.stdout
+
+
+async def test_answers_still_queued_are_in_flight_and_a_loss_behind_them_is_still_found(
+    api: httpx.AsyncClient,
+    workers: Workers,
+    settings: Settings,
+    redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+) -> None:
+    workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
+    quiz = await create_quiz(api)
+    ann, bo = [await join(api, quiz["id"], name) for name in ("Ann", "Bo")]
+    for index in range(3):
+        await answer(api, quiz, ann, index)
+
+    async def stored() -> bool:
+        return await count(db, "SELECT count(*) FROM user_answer") == 3
+
+    await eventually(stored, within=5)
+    await workers.close()  # from here on, answers queue in the stream
+    for index in range(3):
+        await answer(api, quiz, bo, index)
+    queued = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    assert "still to apply: answers-db 3, answers-redis 3" in queued.stdout
+    assert "in flight: 3 answers of 1 players" in queued.stdout
+    assert "consistent so far" in queued.stdout
+
+    await db.execute("DELETE FROM user_answer WHERE player_id = %s", (ann["player_id"],))
+    lost = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert lost.returncode == 1
+    assert "DIFFERENCE: 3 accepted answers have no user_answer row" in lost.stdout
+    assert bo["player_id"] not in lost.stdout.split("in flight")[1]
