@@ -27,7 +27,6 @@ every request still waiting gets :class:`Unavailable`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -47,6 +46,7 @@ from quizboard.core.events import (
 )
 from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.core.scoring import MAX_STREAK_BONUS, STREAK_STEP
+from quizboard.core.tasks import stop_task
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.store.connections import Redis, text
 from quizboard.store.live import CLOSE, NOW_MS
@@ -256,10 +256,7 @@ class Intake:
         tb: TracebackType | None,
     ) -> None:
         self._closed = True
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        await stop_task(self._flusher)
         # The server drains its requests before its lifespan ends, so this is rare: a
         # request still here may have been sent, and is told to retry (a retried
         # answer then gets 409 if its first copy went in).

@@ -15,7 +15,6 @@ connection and re-reads the cluster's layout, and the caller subscribes again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -25,6 +24,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from quizboard.core.tasks import stop_task
 from quizboard.store.connections import REDIS_TIMEOUT, Redis
 
 Message = tuple[bytes, bytes]  # channel, data
@@ -122,10 +122,7 @@ class _NodeFeed:
             self._queue.put_nowait(exc)
 
     async def aclose(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await stop_task(self.task)
         await self.pubsub.aclose()  # type: ignore[no-untyped-call]
         await self.client.aclose()
 

@@ -11,13 +11,13 @@ same partitions publish each question's results once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from types import TracebackType
 from typing import Self
 
 from quizboard.core.backoff import Backoff
+from quizboard.core.tasks import stop_task
 from quizboard.store.connections import SERVER_DOWN
 from quizboard.store.live import SWEEP_S, LiveQuizzes
 
@@ -43,10 +43,7 @@ class QuestionCloser:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     async def sweep(self) -> int:
         """Close what is due now in every partition; how many quizzes were due."""
