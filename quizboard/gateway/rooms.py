@@ -118,6 +118,7 @@ class Rooms:
         self._closing: set[asyncio.Task[None]] = set()
         self.slow_clients_closed = 0
         self.messages_sent = 0
+        self.feed_losses = 0
 
     @property
     def connections(self) -> int:
@@ -179,6 +180,7 @@ class Rooms:
                     while True:
                         self._deliver(*await self._listener.next_message())
                 except REDIS_DOWN as exc:
+                    self.feed_losses += 1
                     log.warning("pub/sub feed lost, subscribing again: %r", exc)
                     await backoff.wait()
                     with contextlib.suppress(*REDIS_DOWN):  # the next round tries again

@@ -178,6 +178,10 @@ class RoomCounts(Protocol):
     def slow_clients_closed(self) -> int:
         """Clients closed so far for falling behind."""
 
+    @property
+    def feed_losses(self) -> int:
+        """Times the pub/sub feed was lost and subscribed again."""
+
 
 class GatewayMetrics:
     """What the WebSocket gateway counts, read from its rooms at scrape time."""
@@ -208,4 +212,10 @@ class _RoomsCollector(Collector):
             "quizboard_gateway_slow_clients_closed",
             "Clients closed for falling behind",
             value=rooms.slow_clients_closed,
+        )
+        yield CounterMetricFamily(
+            "quizboard_gateway_feed_losses",
+            "Times the pub/sub feed was lost (a dropped connection, a failover, a resharding)"
+            " and subscribed again, each room sent what it missed",
+            value=rooms.feed_losses,
         )

@@ -22,7 +22,7 @@ SUFFIXES = {
 
 
 class NoRooms:
-    connections = count = slow_clients_closed = messages_sent = 0
+    connections = count = slow_clients_closed = messages_sent = feed_losses = 0
 
 
 def exported() -> set[str]:

@@ -112,6 +112,9 @@ async def test_a_quiz_whose_slot_moves_mid_load_loses_nothing_and_its_board_goes
             return len(shown) == settings.top_n and all(totals[p] == s for p, s in shown.items())
 
         await eventually(final_board_seen, within=10)
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://127.0.0.1:{gateway.port}/metrics")).text
+        assert "quizboard_gateway_feed_losses_total 1.0" in metrics  # the slot moved once
     reconcile = await asyncio.to_thread(quizboard, settings, "reconcile", str(quiz["id"]))
     assert reconcile.returncode == 0, reconcile.stdout
     print(
