@@ -18,10 +18,16 @@ from typing import Literal
 import msgspec
 from msgspec import Struct
 
-from quizboard.core.models import PublicQuestion, Question, QuizConfig, public_question
+from quizboard.core.models import Mode, PublicQuestion, Question, QuizConfig, public_question
 
 Phase = Literal["lobby", "question", "results", "finished"]
 PHASES: tuple[Phase, ...] = ("lobby", "question", "results", "finished")
+
+
+def starting_phase(mode: Mode) -> Phase | None:
+    """Where a new quiz stands: a live one in its lobby; an open one has no phases."""
+    return "lobby" if mode == "live" else None
+
 
 # The messages' ``type``s, as clients and the gateway tell them apart.
 QUESTION_TYPE = "question"

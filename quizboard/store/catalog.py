@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 
 from quizboard.core.errors import Conflict, NotFound
 from quizboard.core.keys import Keys
+from quizboard.core.live import starting_phase
 from quizboard.core.models import (
     CONFIG_DECODER,
     CONFIG_ENCODER,
@@ -107,7 +108,7 @@ class QuizCatalog:
         partition = random.randrange(self._partitions)
         async with self._pool.connection() as conn, conn.transaction():
             cursor = conn.cursor(row_factory=dict_row)
-            phase = "lobby" if quiz.mode == "live" else None
+            phase = starting_phase(quiz.mode)
             await cursor.execute(
                 INSERT_QUIZ,
                 (quiz.title, quiz.available_at, quiz.ends_at, partition, quiz.mode, phase),
@@ -162,7 +163,7 @@ class QuizCatalog:
         async with self._pool.connection() as conn, conn.transaction():
             cursor = conn.cursor(row_factory=dict_row)
             await _lock_unopened(cursor, quiz_id)
-            phase = "lobby" if quiz.mode == "live" else None
+            phase = starting_phase(quiz.mode)
             await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
                                                quiz.mode, phase, quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
