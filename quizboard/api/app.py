@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from quizboard.api.errors import exception_handlers
 from quizboard.api.hot_path import HotPath
 from quizboard.api.instrument import RequestMetrics
-from quizboard.api.intake import Intake, Limits
+from quizboard.api.intake import Intake
 from quizboard.api.openapi import build_openapi
 from quizboard.api.responses import json_response
 from quizboard.api.routes import ROUTES, starlette_routes
@@ -25,6 +25,7 @@ from quizboard.observe.metrics import ApiMetrics
 from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
+from quizboard.store.accept import Limits
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import pg_pool, redis_for
 from quizboard.store.live import LiveQuizzes

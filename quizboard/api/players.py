@@ -10,7 +10,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from quizboard.api.intake import Intake, LiveAnswer
+from quizboard.api.intake import Intake
 from quizboard.api.requests import (
     client_address,
     decode_body,
@@ -34,6 +34,7 @@ from quizboard.core.models import (
 )
 from quizboard.core.scoring import Verdict, judge
 from quizboard.core.tokens import PlayerClaims, bearer, sign
+from quizboard.store.accept import LiveAnswer
 from quizboard.store.leaderboard import read_standing
 from quizboard.store.results import stored_standing
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from redis.exceptions import ResponseError
 
-from quizboard.api.intake import parse_result, unconfirmed
+from quizboard.api.intake import unconfirmed
 from quizboard.core.errors import RateLimited, Unavailable
+from quizboard.store.accept import parse_result
 
 
 def test_an_entry_id_is_accepted_and_empty_is_a_repeat() -> None:
