@@ -33,6 +33,7 @@ def starting_phase(mode: Mode) -> Phase | None:
 QUESTION_TYPE = "question"
 RESULTS_TYPE = "question_results"
 FINISHED_TYPE = "quiz_finished"
+LIVE_TYPES = frozenset({QUESTION_TYPE, RESULTS_TYPE, FINISHED_TYPE})
 
 
 class QuestionHead(

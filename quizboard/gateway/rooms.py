@@ -16,7 +16,9 @@ a stale board.
 
 A live quiz's messages (``question``, ``question_results``, ``quiz_finished``)
 come on the same channel and go out as they come: they have no version and no
-throttle. The room keeps the open question, so a client that enters
+throttle. Each goes out once: after a reconnect the catch-up may send one before
+the subscription delivers it, and a question older than the room's last is
+stale. The room keeps the open question, so a client that enters
 mid-question gets the snapshot, then the question, with ``server_time`` set to
 when it is sent.
 """
@@ -39,10 +41,10 @@ from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
 from quizboard.core.live import (
     ENCODER,
-    FINISHED_TYPE,
-    QUESTION_DECODER,
-    QUESTION_TYPE,
+    LIVE_TYPES,
+    MESSAGE_DECODER,
     QuestionMessage,
+    QuestionResults,
 )
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
@@ -95,6 +97,8 @@ class Room:
     entering: int = 0  # clients on their way in: the room must outlive their first snapshot
     question: QuestionMessage | None = None  # a live quiz's open question
     question_read: bool = False  # whether the open question was read from Redis yet
+    question_position: int = 0  # the position of the last question the room knows of
+    results_for: int | None = None  # the question whose results the room was sent last
     finished: bool = False  # whether the room knows its live quiz has finished
 
 
@@ -147,6 +151,8 @@ class Rooms:
                 if not room.question_read:  # no message came while reading
                     room.question, room.question_read = last.question, True
                     room.finished = last.finished is not None
+                    if last.question is not None:
+                        room.question_position = last.question.question.position
         finally:
             room.entering -= 1
         if room.message is not None and room.version > version:
@@ -212,17 +218,33 @@ class Rooms:
         self._broadcast(room, message)
 
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
-        """A live quiz's message: kept if it opens a question, and sent at once."""
-        if kind == QUESTION_TYPE:
-            try:
-                room.question = QUESTION_DECODER.decode(data)
-            except msgspec.DecodeError:
-                log.warning("dropped a question message that does not decode: %r", data[:100])
+        """A live quiz's message, sent at once unless the room has had it (the catch-up
+        after a reconnect may have sent it first). An open question is kept; a message
+        of a type this gateway does not know goes out as it came."""
+        if kind not in LIVE_TYPES:
+            self._broadcast(room, message)
+            return
+        try:
+            live = MESSAGE_DECODER.decode(data)
+        except msgspec.DecodeError:
+            log.warning("dropped a %s message that does not decode: %r", kind, data[:100])
+            return
+        room.question_read = True
+        if isinstance(live, QuestionMessage):
+            if live.question.position <= room.question_position:
+                return  # had, or overtaken by a later question
+            room.question, room.question_position = live, live.question.position
+        elif isinstance(live, QuestionResults):
+            if room.question is not None and room.question.question.id == live.question_id:
+                room.question = None
+            if room.results_for == live.question_id:
                 return
+            room.results_for = live.question_id
         else:
             room.question = None
-        room.question_read = True
-        room.finished = room.finished or kind == FINISHED_TYPE
+            if room.finished:
+                return
+            room.finished = True
         self._broadcast(room, message)
 
     def _broadcast(self, room: Room, message: str) -> None:
@@ -260,10 +282,12 @@ class Rooms:
         room.question, room.question_read = last.question, True
         if last.question is not None:
             if was is None or was.question.id != last.question.question.id:
+                room.question_position = last.question.question.position
                 self._broadcast(room, _resent(last.question))
             return
         shown = was.question.id if was is not None else None
         if last.results is not None and shown is not None and last.results.question_id == shown:
+            room.results_for = shown
             self._broadcast(room, ENCODER.encode(last.results).decode())
         if last.finished is not None and not room.finished:
             room.finished = True

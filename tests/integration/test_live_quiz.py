@@ -237,3 +237,31 @@ async def test_what_a_gateway_missed_while_redis_was_away_reaches_its_clients(
             "question_results",
             "quiz_finished",
         ]
+
+
+async def test_a_live_message_a_room_already_had_goes_out_once(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
+) -> None:
+    quiz = await create_live_quiz(api)
+    await join(api, quiz["id"], "Once")
+    channel = KEYS.channel(quiz["partition"], quiz["id"])
+    async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
+        await watcher.next("leaderboard")
+        for move, kind in [("next", "question"), ("reveal", "question_results"),
+                           ("finish", "quiz_finished")]:  # fmt: skip
+            await host(api, quiz, move)
+            await watcher.next(kind)
+        # The same messages again, as when a catch-up after a reconnect sent them first
+        # and the subscription then delivers them too; then a probe of a type the
+        # gateway passes on as it comes, to know the repeats were read.
+        for raw, message in list(zip(watcher.raw, watcher.log, strict=True)):
+            if message["type"] != "leaderboard":
+                await redis.spublish(channel, raw)
+        await redis.spublish(channel, b'{"type": "probe"}')
+        await watcher.next("probe")
+        assert [m["type"] for m in watcher.live()] == [
+            "question",
+            "question_results",
+            "quiz_finished",
+            "probe",
+        ]
