@@ -12,7 +12,7 @@ being silently starved or slowing the others.
 
 When Redis goes away the reader reconnects with backoff, subscribes again to
 every room's channel and sends each room its last snapshot, so no client keeps
-a stale board.
+a stale board, and what a live quiz published meanwhile (see :meth:`Rooms._catch_up`).
 
 A live quiz's messages (``question``, ``question_results``, ``quiz_finished``)
 come on the same channel and go out as they come: they have no version and no
@@ -151,8 +151,11 @@ class Rooms:
                 if not room.question_read:  # no message came while reading
                     room.question, room.question_read = last.question, True
                     room.finished = last.finished is not None
-                    if last.question is not None:
-                        room.question_position = last.question.question.position
+                    # What the quiz showed before the room opened is not the room's to
+                    # catch up on after a reconnect.
+                    shown = last.question or last.closed
+                    room.question_position = shown.question.position if shown else 0
+                    room.results_for = last.results.question_id if last.results else None
         finally:
             room.entering -= 1
         if room.message is not None and room.version > version:
@@ -274,8 +277,9 @@ class Rooms:
 
     async def _catch_up(self, room: Room) -> None:
         """After a reconnect: what a live quiz published while the subscription was down.
-        A question that opened is sent; the question the room showed, if it closed, gets
-        its results; a quiz that finished since the room knew, its end."""
+        A question that opened is sent. A question that closed gets its results, after
+        the question itself if the room missed its opening too (clients then show it
+        closed). A quiz that finished gets its end."""
         partition = (await self._quizzes.get(room.quiz_id)).partition
         last = await replay(self._redis, self._keys, partition, room.quiz_id)
         was = room.question
@@ -285,10 +289,16 @@ class Rooms:
                 room.question_position = last.question.question.position
                 self._broadcast(room, _resent(last.question))
             return
-        shown = was.question.id if was is not None else None
-        if last.results is not None and shown is not None and last.results.question_id == shown:
-            room.results_for = shown
-            self._broadcast(room, ENCODER.encode(last.results).decode())
+        results, closed = last.results, last.closed
+        if results is not None and results.question_id != room.results_for:
+            shown = was is not None and was.question.id == results.question_id
+            missed = closed is not None and closed.question.position > room.question_position
+            if closed is not None and missed:
+                room.question_position = closed.question.position
+                self._broadcast(room, _resent(closed))
+            if shown or missed:
+                room.results_for = results.question_id
+                self._broadcast(room, ENCODER.encode(results).decode())
         if last.finished is not None and not room.finished:
             room.finished = True
             self._broadcast(room, ENCODER.encode(last.finished).decode())

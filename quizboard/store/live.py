@@ -320,10 +320,12 @@ class LiveQuizzes:
 class Replay:
     """What a watcher of a live quiz should have seen last: the open question, as
     published when it opened (its time may be up: the reader compares ``closes_at``);
-    else the results of the last question, and whether the quiz has finished."""
+    else the results of the last question, that question as published when it opened
+    (``closed``), and whether the quiz has finished."""
 
     question: QuestionMessage | None = None
     results: QuestionResults | None = None
+    closed: QuestionMessage | None = None
     finished: QuizFinished | None = None
 
 
@@ -335,8 +337,11 @@ async def replay(redis: Redis, keys: Keys, partition: int, quiz_id: int) -> Repl
     )
     if phase == b"question" and message is not None:
         return Replay(question=QUESTION_DECODER.decode(message))
+    if results is None:
+        return Replay(finished=FINISHED_DECODER.decode(finished) if finished else None)
     return Replay(
-        results=RESULTS_DECODER.decode(results) if results is not None else None,
+        results=RESULTS_DECODER.decode(results),
+        closed=QUESTION_DECODER.decode(message) if message is not None else None,
         finished=FINISHED_DECODER.decode(finished) if finished is not None else None,
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -210,33 +213,57 @@ async def test_a_client_entering_mid_question_gets_the_board_then_the_open_quest
         assert watcher.live() == []
 
 
-@pytest.mark.parametrize("revealed", [False, True], ids=["mid-question", "after-results"])
+@pytest.mark.parametrize("shown", ["question", "results", "lobby"])
 async def test_what_a_gateway_missed_while_redis_was_away_reaches_its_clients(
     api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis,
-    revealed: bool,
+    shown: str,
 ) -> None:  # fmt: skip
+    """The room showed an open question, its results, or the lobby; then its gateway's
+    subscription dropped, and the host moved on before it was back."""
     quiz = await create_live_quiz(api)
     await join(api, quiz["id"], "Watcher")
     async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
         await watcher.next("leaderboard")
-        await host(api, quiz, "next")
-        await watcher.next("question")
-        if revealed:
+        if shown != "lobby":
+            await host(api, quiz, "next")
+            await watcher.next("question")
+        if shown == "results":
             await host(api, quiz, "reveal")
             await watcher.next("question_results")
-        # The gateway's subscription drops; the host finishes the quiz (closing the open
-        # question, if any) before the gateway is back (its reconnect waits at least 0.1 s).
-        assert await kill_pubsub_clients(redis) > 0
-        await host(api, quiz, "finish")
-        if not revealed:
-            results = await watcher.next("question_results", within=10)
-            assert results["question_id"] == quiz["questions"][0]["id"]
+        # Keep the gateway unsubscribed (it resubscribes within 0.1 s) while the host
+        # finishes the quiz, from the lobby opening and revealing a whole question first.
+        async with dropping_subscriptions(redis):
+            if shown == "lobby":
+                await host(api, quiz, "next")
+                await host(api, quiz, "reveal")
+            await host(api, quiz, "finish")
+        if shown != "results":
+            await watcher.next("question_results", within=10)
         assert (await watcher.next("quiz_finished", within=10))["quiz_id"] == quiz["id"]
-        assert [m["type"] for m in watcher.live()] == [
-            "question",
-            "question_results",
-            "quiz_finished",
-        ]
+        # A missed question is shown closed, then its results: each message once.
+        live = watcher.live()
+        assert [m["type"] for m in live] == ["question", "question_results", "quiz_finished"]
+        first = quiz["questions"][0]["id"]
+        assert live[0]["question"]["id"] == live[1]["question_id"] == first
+
+
+@contextlib.asynccontextmanager
+async def dropping_subscriptions(redis: aioredis.Redis) -> AsyncIterator[None]:
+    """Kill every pub/sub connection at once and every 5 ms until the block ends."""
+    assert await kill_pubsub_clients(redis) > 0
+
+    async def keep_killing() -> None:
+        while True:
+            await asyncio.sleep(0.005)
+            await kill_pubsub_clients(redis)
+
+    task = asyncio.create_task(keep_killing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_a_live_message_a_room_already_had_goes_out_once(
