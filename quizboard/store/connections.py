@@ -25,8 +25,10 @@ REDIS_TIMEOUT = 5.0
 
 # The errors that mean "a server cannot serve right now": unreachable, loading its
 # data, full (maxmemory with noeviction refuses writes), a replica after a failover,
-# or a cluster with a slot no master serves (CLUSTERDOWN, or none known yet while a
-# replica takes over). Retry, do not give up.
+# a cluster with a slot no master serves (CLUSTERDOWN, or none known yet while a
+# replica takes over), or a cluster that kept redirecting a call until redis-py gave
+# up (ClusterError "TTL exhausted": a resharding still moving the call's keys, its
+# TRYAGAIN repeated). Retry, do not give up.
 REDIS_DOWN: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
@@ -34,7 +36,7 @@ REDIS_DOWN: tuple[type[Exception], ...] = (
     redis.exceptions.TryAgainError,
     redis.exceptions.OutOfMemoryError,
     redis.exceptions.ReadOnlyError,
-    redis.exceptions.ClusterDownError,
+    redis.exceptions.ClusterError,  # with ClusterDownError, its subclass
     redis.exceptions.SlotNotCoveredError,
 )
 POSTGRES_DOWN: tuple[type[Exception], ...] = (

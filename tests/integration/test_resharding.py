@@ -1,12 +1,13 @@
 """A resharding moves a quiz's slot to another master while its players answer.
 
-The keys move with MIGRATE, slot by hand, as ``valkey-cli --cluster reshard``
-moves them. Meanwhile the API follows ASK and MOVED (and a TRYAGAIN is a 503
-that the player retries), the workers follow the stream to its new master, and
-the gateway, whose channel the old master drops with a ``sunsubscribe`` nobody
-asked for, subscribes again on the new one. Afterwards every 202 is one row
-with its points, the board agrees with PostgreSQL, and the watcher that stayed
-connected throughout sees the final board.
+The keys move with MIGRATE, as ``valkey-cli --cluster reshard`` moves them, and
+the slot stays half moved for 1.5 s, as a large one would. Meanwhile the API
+follows ASK and MOVED (a TRYAGAIN is a 503 that the player retries), the
+workers retry the calls redis-py gives up redirecting and follow the stream to
+its new master, and the gateway, whose channel the old master drops with a
+``sunsubscribe`` nobody asked for, subscribes again on the new one. Afterwards
+every 202 is one row with its points, the board agrees with PostgreSQL, and the
+watcher that stayed connected throughout sees the final board.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ async def test_a_quiz_whose_slot_moves_mid_load_loses_nothing_and_its_board_goes
             return len(tally.accepted) >= PLAYERS
 
         await eventually(under_way, within=30)
-        moved = await move_slot(slot, source, target, list(cluster.nodes))
+        moved = await move_slot(slot, source, target, list(cluster.nodes), linger_s=1.5)
         await asyncio.wait_for(asyncio.gather(*load), 60)
         assert cluster.master_of(stream) == target
         assert moved > 0

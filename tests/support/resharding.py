@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -34,13 +35,20 @@ async def start_moving(slot: int, source: int, target: int) -> None:
     await on_node(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
 
 
-async def move_slot(slot: int, source: int, target: int, masters: list[int]) -> int:
-    """Move ``slot`` and its keys from ``source`` to ``target``; the keys moved."""
+async def move_slot(
+    slot: int, source: int, target: int, masters: list[int], *, linger_s: float = 0.0
+) -> int:
+    """Move ``slot`` and its keys from ``source`` to ``target``, one key at a time; the
+    keys moved. With ``linger_s`` the slot stays half moved that long after its first
+    key, as a large slot does: a call on keys on both sides gets TRYAGAIN meanwhile."""
     await start_moving(slot, source, target)
     moved = 0
     while keys := await on_node(source, "CLUSTER", "GETKEYSINSLOT", slot, 100):
-        await on_node(source, "MIGRATE", HOST, target, "", 0, 5000, "KEYS", *keys)
-        moved += len(keys)
+        for key in keys:
+            await on_node(source, "MIGRATE", HOST, target, key, 0, 5000)
+            moved += 1
+            if moved == 1:
+                await asyncio.sleep(linger_s)
     target_id = await on_node(target, "CLUSTER", "MYID")
     # The target first, then the source, then the rest: the order the reshard tool uses.
     for port in [target, source, *(p for p in masters if p not in (source, target))]:
