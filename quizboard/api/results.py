@@ -22,7 +22,7 @@ async def results(request: Request) -> Response:
     if wanted is None:
         wanted = "csv" if "text/csv" in request.headers.get("accept", "") else "json"
     if wanted not in FORMATS:
-        raise InvalidInput("format must be csv or json", code="invalid_format")
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", code="invalid_format")
     config = await s.catalog.get(quiz_id)
     questions = await question_results(s.pool, config)  # PostgreSQL answers before the 200
     if wanted == "csv":

@@ -6,8 +6,10 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from msgspec import Struct
+from msgspec.structs import astuple, fields
 
 from quizboard.core.models import Question
 
@@ -48,6 +50,8 @@ class QuizResults(Struct, frozen=True):
 
 
 CSV_COLUMNS = tuple(PlayerResult.__struct_fields__)
+# The columns that hold a time, written in ISO 8601.
+_TIMES = tuple(i for i, f in enumerate(fields(PlayerResult)) if f.type == datetime | None)
 FORMATS = ("csv", "json")  # how results are exported
 
 
@@ -72,14 +76,9 @@ def csv_lines(rows: Iterable[PlayerResult], header: bool = False) -> str:
     if header:
         writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow(
-            [
-                row.rank, row.player_id, row.display_name, row.score, row.correct, row.answered,
-                _iso(row.first_answer_at), _iso(row.last_answer_at),
-            ]
-        )  # fmt: skip
+        cells: list[Any] = list(astuple(row))  # in CSV_COLUMNS' order; None is written ""
+        for i in _TIMES:
+            if cells[i] is not None:
+                cells[i] = cells[i].isoformat()
+        writer.writerow(cells)
     return out.getvalue()
-
-
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat() if moment is not None else ""

@@ -21,13 +21,13 @@ async def run_export(settings: Settings, quiz_id: int, fmt: str, out: IO[bytes])
     async with redis_for(settings) as redis, pg_pool(settings.database_url) as pool:
         config = await QuizCatalog(pool, redis, keys, settings.partitions).get(quiz_id)
         total = await count_players(pool, quiz_id)
-        questions = await question_results(pool, config)
         with click.progressbar(
             length=total, label=f"quiz {quiz_id}", file=sys.stderr, show_pos=True
         ) as bar:
             if fmt == "csv":
                 chunks = csv_stream(pool, quiz_id, bar.update)
-            else:
+            else:  # the per-question summary is JSON's only
+                questions = await question_results(pool, config)
                 chunks = json_stream(pool, config, questions, bar.update)
             async for chunk in chunks:
                 out.write(chunk)

@@ -337,13 +337,11 @@ async def replay(redis: Redis, keys: Keys, partition: int, quiz_id: int) -> Repl
     )
     if phase == b"question" and message is not None:
         return Replay(question=QUESTION_DECODER.decode(message))
+    done = FINISHED_DECODER.decode(finished) if finished is not None else None
     if results is None:
-        return Replay(finished=FINISHED_DECODER.decode(finished) if finished else None)
-    return Replay(
-        results=RESULTS_DECODER.decode(results),
-        closed=QUESTION_DECODER.decode(message) if message is not None else None,
-        finished=FINISHED_DECODER.decode(finished) if finished is not None else None,
-    )
+        return Replay(finished=done)
+    closed = QUESTION_DECODER.decode(message) if message is not None else None
+    return Replay(results=RESULTS_DECODER.decode(results), closed=closed, finished=done)
 
 
 def _closed(question: bytes | str, at_ms: int) -> Closed | None:

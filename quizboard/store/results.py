@@ -56,6 +56,7 @@ COUNTS = """
 SELECT question_id, answer, count(*)::int, count(*) FILTER (WHERE correct)::int
 FROM user_answer WHERE quiz_id = %s GROUP BY question_id, answer
 """
+COUNT_PLAYERS = f"SELECT count(*) FROM ({PLAYERS}) p"
 LAST_EVENT = """
 SELECT event_id FROM user_answer WHERE quiz_id = %s
 ORDER BY split_part(event_id, '-', 1)::bigint DESC, split_part(event_id, '-', 2)::bigint DESC
@@ -95,7 +96,7 @@ async def stored_board(pool: Pool, quiz_id: int, *, limit: int, offset: int = 0)
             {"quiz": quiz_id, "limit": limit, "offset": offset},
         )
         rows = await page.fetchall()
-        total = await _one(conn, f"SELECT count(*) FROM ({PLAYERS}) p", {"quiz": quiz_id})
+        total = await _one(conn, COUNT_PLAYERS, {"quiz": quiz_id})
         last = await (await conn.execute(LAST_EVENT, (quiz_id,))).fetchone()
     entries = [LeaderboardEntry(rank, player, name, int(score))
                for rank, player, name, score, *_ in rows]  # fmt: skip
@@ -108,7 +109,7 @@ async def stored_standing(pool: Pool, quiz_id: int, player_id: str, around: int)
     async with pool.connection() as conn:
         rows = await (await conn.execute(STANDING, params)).fetchall()
         if not rows:
-            total = await _one(conn, f"SELECT count(*) FROM ({PLAYERS}) p", {"quiz": quiz_id})
+            total = await _one(conn, COUNT_PLAYERS, {"quiz": quiz_id})
             return Standing(rank=None, score=0, total_players=int(total))
     me = next(row for row in rows if row[4])
     neighbours = [LeaderboardEntry(r[0], r[1], r[2], int(r[3])) for r in rows] if around else []
@@ -118,7 +119,7 @@ async def stored_standing(pool: Pool, quiz_id: int, player_id: str, around: int)
 async def count_players(pool: Pool, quiz_id: int) -> int:
     """How many players the results list."""
     async with pool.connection() as conn:
-        return int(await _one(conn, f"SELECT count(*) FROM ({PLAYERS}) p", {"quiz": quiz_id}))
+        return int(await _one(conn, COUNT_PLAYERS, {"quiz": quiz_id}))
 
 
 async def _one(conn: Any, sql: str, params: Any) -> Any:
