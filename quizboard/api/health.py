@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
 
+from quizboard.api.endpoint import Call
 from quizboard.api.responses import error_response, json_response
-from quizboard.api.state import services
 from quizboard.store.connections import SERVER_DOWN
 from quizboard.store.migrations import pending
 
 
-async def healthz(request: Request) -> Response:
+async def healthz(call: Call[None]) -> Response:
     """Alive: the process answers."""
     return json_response({"status": "ok"})
 
 
-async def readyz(request: Request) -> Response:
+async def readyz(call: Call[None]) -> Response:
     """Ready: Redis and PostgreSQL answer, and every migration is applied."""
-    s = services(request)
+    s = call.services
     try:
         await s.redis.ping()
         async with s.pool.connection(timeout=2.0) as conn:

@@ -4,9 +4,9 @@ A profile of the answer route under load put about half of the API's CPU in
 Starlette's generic layers: the exception middleware, the router, the
 ``request_response`` wrappers, and a metrics middleware, each wrapping
 ``send`` again. This middleware matches the routes marked ``hot`` in the route
-table itself and calls the same endpoint functions, maps errors with the same
-handlers, and records the same metrics. Every other request goes down the
-usual stack unchanged.
+table itself and calls the same dispatch (:meth:`Endpoint.serve`, which checks the
+route's auth), maps errors with the same handlers, and records the same metrics.
+Every other request goes down the usual stack unchanged.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from quizboard.api.endpoint import Endpoint
 from quizboard.api.errors import quizboard_error, server_down, unexpected
-from quizboard.api.routes import ROUTES, Endpoint
+from quizboard.api.routes import ROUTES
 from quizboard.core.errors import QuizboardError
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.store.connections import SERVER_DOWN
@@ -45,10 +47,10 @@ class HotRoutes:
     (about 0.5 µs), not a walk over the templates.
     """
 
-    def __init__(self, endpoints: Iterable[Endpoint]) -> None:
+    def __init__(self, endpoints: Iterable[Endpoint[Any]]) -> None:
         by_method: dict[str, list[str]] = defaultdict(list)
         # Per route's group name: the endpoint, and each parameter with its group's name.
-        self._routes: dict[str, tuple[Endpoint, tuple[tuple[str, str], ...]]] = {}
+        self._routes: dict[str, tuple[Endpoint[Any], tuple[tuple[str, str], ...]]] = {}
         for number, endpoint in enumerate(e for e in endpoints if e.hot):
             name = f"r{number}"
             params = re.findall(r"{(\w+)}", endpoint.path)
@@ -56,7 +58,7 @@ class HotRoutes:
             by_method[endpoint.method].append(pattern(endpoint.path, name))
         self._patterns = {m: re.compile("|".join(ps)) for m, ps in by_method.items()}
 
-    def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    def match(self, method: str, path: str) -> tuple[Endpoint[Any], dict[str, str]] | None:
         """The hot endpoint for ``method path`` and its path parameters, else ``None``."""
         compiled = self._patterns.get(method)
         found = compiled.fullmatch(path) if compiled is not None else None
@@ -83,7 +85,7 @@ class HotPath:
         endpoint, scope["path_params"] = hot
         request = Request(scope, receive)
         try:
-            response = await endpoint.handler(request)
+            response = await endpoint.serve(request)
         except QuizboardError as exc:
             response = await quizboard_error(request, exc)
         except SERVER_DOWN as exc:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quizboard.api.state import services
+from quizboard.api.endpoint import Call
 from quizboard.observe.metrics import CONTENT_TYPE, ApiMetrics, render
 
 
@@ -43,6 +42,6 @@ class RequestMetrics:
             self.metrics.observe_request(template, scope["method"], status, elapsed)
 
 
-async def metrics_text(request: Request) -> Response:
+async def metrics_text(call: Call[None]) -> Response:
     """``GET /metrics``: this process's metrics in the Prometheus text format."""
-    return Response(render(services(request).metrics.registry), media_type=CONTENT_TYPE)
+    return Response(render(call.services.metrics.registry), media_type=CONTENT_TYPE)

@@ -36,7 +36,7 @@ from quizboard.store.accept import (
     Limits,
     LiveAnswer,
     LiveVerdict,
-    Request,
+    Pending,
     Result,
     accept_call,
     parse_result,
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 WAIT_TIMEOUT_MS = 1000
 WAITAOF = ("WAITAOF", 1, 0, WAIT_TIMEOUT_MS)  # the local fsync of everything written before it
 
-_Waiting = list[tuple[Request, asyncio.Future[Result]]]
+_Waiting = list[tuple[Pending, asyncio.Future[Result]]]
 
 
 class Intake:
@@ -110,7 +110,7 @@ class Intake:
     async def join(self, partition: int, event: JoinEvent, address: str) -> str | None:
         """Append a join event; return its entry id, or ``None`` when this player had
         joined before (no event then). Raises :class:`RateLimited`."""
-        entry_id = await self._submit(Request(partition, event, address))
+        entry_id = await self._submit(Pending(partition, event, address))
         return None if entry_id == REJOINED else entry_id
 
     async def answer(
@@ -122,7 +122,7 @@ class Intake:
         The answered-marks live until ``keep_until_ms``, after the quiz has ended.
         Raises :class:`RateLimited` when the player or the address sends too fast.
         """
-        return await self._submit(Request(partition, event, address, keep_until_ms))
+        return await self._submit(Pending(partition, event, address, keep_until_ms))
 
     async def live_answer(
         self, partition: int, answer: LiveAnswer, keep_until_ms: int, address: str
@@ -133,12 +133,12 @@ class Intake:
         Raises :class:`Conflict` (``question_closed``, ``question_not_open``) and
         :class:`RateLimited`.
         """
-        reply = await self._submit(Request(partition, answer, address, keep_until_ms))
+        reply = await self._submit(Pending(partition, answer, address, keep_until_ms))
         if reply is None:
             return None
         return LiveVerdict.read(reply)
 
-    async def _submit(self, request: Request) -> str | None:
+    async def _submit(self, request: Pending) -> str | None:
         if self._closed:
             raise Unavailable("the API is shutting down; retry")
         if self._flusher is None:
@@ -178,7 +178,7 @@ class Intake:
                         future.set_result(result)
                 self._in_hand = []
 
-    async def _send(self, requests: list[Request]) -> list[Result]:
+    async def _send(self, requests: list[Pending]) -> list[Result]:
         """One round trip for ``requests``; the result of each, in order."""
         by_partition: dict[int, list[int]] = defaultdict(list)
         for index, request in enumerate(requests):

@@ -2,55 +2,47 @@
 
 from __future__ import annotations
 
-import time
-
-from starlette.requests import Request
 from starlette.responses import Response
 
-from quizboard.api.requests import path_id, require_host
+from quizboard.api.auth import Host
+from quizboard.api.endpoint import Call
 from quizboard.api.responses import json_response
-from quizboard.api.state import Services, services
 from quizboard.core.live import open_state
-from quizboard.core.models import QuizConfig
 
 
-async def _hosted(request: Request) -> tuple[Services, QuizConfig]:
-    s = services(request)
-    quiz_id = path_id(request, "quiz_id")
-    require_host(request, quiz_id, s.secret, s.settings.admin_token)
-    return s, await s.catalog.get(quiz_id)
-
-
-async def next_question(request: Request) -> Response:
+async def next_question(call: Call[Host]) -> Response:
     """``POST /quizzes/{id}/next``: close the open question, if any, and open the next."""
-    s, config = await _hosted(request)
+    s = call.services
+    config = await s.catalog.get(call.quiz_id)
     move = await s.live.next(config)
     await s.history.moved(config.id, move, "question")
     return json_response(await s.live.state(config))
 
 
-async def reveal(request: Request) -> Response:
+async def reveal(call: Call[Host]) -> Response:
     """``POST /quizzes/{id}/reveal``: close the open question now and publish its results."""
-    s, config = await _hosted(request)
+    s = call.services
+    config = await s.catalog.get(call.quiz_id)
     closed = await s.live.reveal(config)
     if closed is not None:
         await s.history.closed(config.id, closed)
     return json_response(await s.live.state(config))
 
 
-async def finish(request: Request) -> Response:
+async def finish(call: Call[Host]) -> Response:
     """``POST /quizzes/{id}/finish``: end the quiz; the final board follows."""
-    s, config = await _hosted(request)
+    s = call.services
+    config = await s.catalog.get(call.quiz_id)
     move = await s.live.finish(config)
     if move is not None:
         await s.history.moved(config.id, move, "finished")
     return json_response(await s.live.state(config))
 
 
-async def state(request: Request) -> Response:
+async def state(call: Call[None]) -> Response:
     """``GET /quizzes/{id}/state``: the phase, the open question and the server's time."""
-    s = services(request)
-    config = await s.catalog.get(path_id(request, "quiz_id"))
+    s = call.services
+    config = await s.catalog.get(call.quiz_id)
     if config.live:
         return json_response(await s.live.state(config))
-    return json_response(open_state(config, int(time.time() * 1000)))
+    return json_response(open_state(config, int(call.now * 1000)))

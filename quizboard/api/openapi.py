@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
-from starlette.requests import Request
 from starlette.responses import Response
 
-from quizboard.api.state import services
+from quizboard.api.auth import SCHEMES, Auth
+from quizboard.api.endpoint import Call, Endpoint
 from quizboard.core.http import ErrorBody
 from quizboard.core.models import MAX_ID, STATUSES
 from quizboard.core.results import FORMATS
 
-if TYPE_CHECKING:
-    from quizboard.api.routes import Endpoint
-
 REF = "#/components/schemas/{name}"
 
 
-def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
+def _parameters(endpoint: Endpoint[Any]) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     if "{quiz_id}" in endpoint.path:
         params.append({
@@ -42,18 +39,36 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def _success(endpoint: Endpoint, schema_of: dict[int, Any]) -> dict[str, Any]:
+def _success(endpoint: Endpoint[Any], schema_of: dict[int, Any]) -> dict[str, Any]:
     if endpoint.response is None:  # 204: no body
         return {"description": "success, no content"}
     schema = schema_of[id(endpoint.response)]
     return {"description": "success", "content": {"application/json": {"schema": schema}}}
 
 
-def _documented(endpoint: Endpoint) -> bool:
+def _error_statuses(endpoint: Endpoint[Any]) -> list[int]:
+    """The route's own error statuses and its auth's refusals."""
+    return sorted({*endpoint.errors, *(status for _, status, _ in endpoint.auth.refusals)})
+
+
+def _documented(endpoint: Endpoint[Any]) -> bool:
     return endpoint.response is not None or endpoint.status == 204
 
 
-def build_openapi(routes: Iterable[Endpoint]) -> dict[str, Any]:
+def _security_scheme(auth: Auth[Any]) -> dict[str, Any]:
+    """A bearer scheme, with what it refuses each kind of caller (``x-refusals``)."""
+    return {
+        "type": "http",
+        "scheme": "bearer",
+        "description": auth.description,
+        "x-refusals": [
+            {"caller": caller, "status": status, "code": code}
+            for caller, status, code in auth.refusals
+        ],
+    }
+
+
+def build_openapi(routes: Iterable[Endpoint[Any]]) -> dict[str, Any]:
     """The whole document for the documented ``routes``, built once per process."""
     documented = [e for e in routes if _documented(e)]
     types: list[Any] = [ErrorBody]
@@ -79,12 +94,12 @@ def build_openapi(routes: Iterable[Endpoint]) -> dict[str, Any]:
                         "description": "error",
                         "content": {"application/json": {"schema": error_schema}},
                     }
-                    for code in endpoint.errors
+                    for code in _error_statuses(endpoint)
                 },
             },
         }
-        if endpoint.auth is not None:
-            operation["security"] = [{endpoint.auth: []}]
+        if (scheme := endpoint.auth.scheme) is not None:
+            operation["security"] = [{scheme: []}, {}] if endpoint.auth.optional else [{scheme: []}]
         if endpoint.body is not None:
             operation["requestBody"] = {
                 "required": True,
@@ -98,18 +113,12 @@ def build_openapi(routes: Iterable[Endpoint]) -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "admin": {"type": "http", "scheme": "bearer", "description": "the admin token"},
-                "player": {"type": "http", "scheme": "bearer", "description": "a player token"},
-                "host": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "the quiz's host token (from its creation) or the admin token",
-                },
+                auth.scheme: _security_scheme(auth) for auth in SCHEMES if auth.scheme
             },
         },
     }
 
 
-async def openapi_json(request: Request) -> Response:
+async def openapi_json(call: Call[None]) -> Response:
     """``GET /openapi.json``: the document, encoded once when the app was built."""
-    return services(request).openapi
+    return call.services.openapi

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
 import msgspec
-from starlette.requests import Request
 from starlette.responses import Response
 
+from quizboard.api.endpoint import Call
+from quizboard.api.inputs import client_address, decode_body, query_int
 from quizboard.api.intake import Intake
-from quizboard.api.requests import (
-    client_address,
-    decode_body,
-    path_id,
-    player_claims,
-    query_int,
-)
 from quizboard.api.responses import json_response
-from quizboard.api.state import Services, services
-from quizboard.core.errors import AlreadyAnswered, InvalidInput, NotFound, Unauthorized
+from quizboard.core.errors import AlreadyAnswered, InvalidInput, NotFound
 from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
-from quizboard.core.identity import AppUser, verify_app_jwt
+from quizboard.core.identity import AppUser
 from quizboard.core.live import bucket
 from quizboard.core.models import (
     AnswerIn,
@@ -33,7 +25,7 @@ from quizboard.core.models import (
     clean_display_name,
 )
 from quizboard.core.scoring import Verdict, judge
-from quizboard.core.tokens import PlayerClaims, bearer, sign
+from quizboard.core.tokens import PlayerClaims, sign
 from quizboard.store.accept import LiveAnswer
 from quizboard.store.leaderboard import read_standing
 from quizboard.store.results import stored_standing
@@ -43,59 +35,35 @@ JOIN_DECODER = msgspec.json.Decoder(JoinIn)
 ANSWER_DECODER = msgspec.json.Decoder(AnswerIn)
 
 
-async def join(request: Request) -> Response:
+async def join(call: Call[AppUser | None]) -> Response:
     """``POST /quizzes/{id}/join``: a player id and token; 202 once enqueued.
 
     With the app's JWT the player is its ``sub``: joining again answers 200 with the
     same player and a fresh token, and adds no event.
     """
-    s = services(request)
-    quiz_id = path_id(request, "quiz_id")
-    user = _app_user(request, s)
-    body = await decode_body(request, JOIN_DECODER, s.settings.max_body_bytes)
+    s, user, quiz_id = call.services, call.who, call.quiz_id
+    body = await decode_body(call.request, JOIN_DECODER, s.settings.max_body_bytes)
     named = body.display_name or (user.name or user.sub if user else None)
     if named is None:
         raise InvalidInput("display_name is required", code="invalid_display_name")
     display_name = clean_display_name(named)
     config = await s.catalog.get(quiz_id)
-    now = time.time()
-    config.check_open(now)
+    config.check_open(call.now)
     player_id = user.sub if user else str(uuid.uuid4())
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
-    event = JoinEvent(quiz_id, player_id, display_name, int(now * 1000))
-    address = client_address(request, s.trusted_proxies)
+    event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000))
+    address = client_address(call.request, s.trusted_proxies)
     if await s.intake.join(config.partition, event, address) is None:
         return json_response(JoinOut(player_id, token, quiz_id), 200)  # joined before
     s.metrics.joins_accepted.inc()
     return json_response(JoinOut(player_id, token, quiz_id), 202)
 
 
-def _app_user(request: Request, s: Services) -> AppUser | None:
-    """The app's user named by the join's JWT; ``None`` for an anonymous join."""
-    token = bearer(request.headers.get("authorization"))
-    if token is None:
-        if not s.settings.anonymous_join:
-            raise Unauthorized(
-                "joining takes the app's token: Authorization: Bearer <JWT>",
-                code="identity_required",
-            )
-        return None
-    if not s.jwt.enabled:
-        raise Unauthorized(
-            "this server takes no app tokens: join without Authorization",
-            code="jwt_not_accepted",
-        )
-    return verify_app_jwt(token, s.jwt)
-
-
-async def answer(request: Request) -> Response:
+async def answer(call: Call[PlayerClaims]) -> Response:
     """``POST /quizzes/{id}/answers``: score an answer and enqueue it, once per question."""
-    s = services(request)
-    quiz_id = path_id(request, "quiz_id")
-    now = time.time()
-    claims = player_claims(request, quiz_id, s.secret, now)
-    body = await decode_body(request, ANSWER_DECODER, s.settings.max_body_bytes)
+    s, claims, quiz_id, now = call.services, call.who, call.quiz_id, call.now
+    body = await decode_body(call.request, ANSWER_DECODER, s.settings.max_body_bytes)
     config = await s.catalog.get(quiz_id)
     config.check_open(now)
     question = config.question(body.question_id)
@@ -108,7 +76,7 @@ async def answer(request: Request) -> Response:
     taken = _Taken(
         quiz_id, claims.player_id, question, str(body.answer), verdict,
         keep_until_ms=(claims.expires_at + s.settings.token_grace_s) * 1000,
-        address=client_address(request, s.trusted_proxies), at_ms=int(now * 1000),
+        address=client_address(call.request, s.trusted_proxies), at_ms=int(now * 1000),
     )  # fmt: skip
     accept = _accept_live if config.live else _accept_open
     with s.tracing.span("accept answer", quiz_id=quiz_id, mode=config.mode) as traceparent:
@@ -166,18 +134,14 @@ async def _accept_live(
     return AnswerOut(correct, decided.points, decided.event_id, decided.streak)
 
 
-async def my_standing(request: Request) -> Response:
+async def my_standing(call: Call[PlayerClaims]) -> Response:
     """``GET /quizzes/{id}/leaderboard/me[?around=N]``: the caller's rank and score, and
     with ``around`` the entries just above and below."""
-    s = services(request)
-    quiz_id = path_id(request, "quiz_id")
-    claims = player_claims(request, quiz_id, s.secret, time.time())
-    around = query_int(request, "around", 0, 0, MAX_AROUND)
+    s, quiz_id, player_id = call.services, call.quiz_id, call.who.player_id
+    around = query_int(call.request, "around", 0, 0, MAX_AROUND)
     config = await s.catalog.get(quiz_id)
-    standing = await read_standing(
-        s.redis, s.keys, config.partition, quiz_id, claims.player_id, around
-    )
-    if standing.total_players == 0 and config.ended(time.time()):
+    standing = await read_standing(s.redis, s.keys, config.partition, quiz_id, player_id, around)
+    if standing.total_players == 0 and config.ended(call.now):
         # An ended quiz whose Redis keys expired: PostgreSQL holds its board.
-        standing = await stored_standing(s.pool, quiz_id, claims.player_id, around)
+        standing = await stored_standing(s.pool, quiz_id, player_id, around)
     return json_response(standing)

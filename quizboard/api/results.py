@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from quizboard.api.requests import path_id, require_host
-from quizboard.api.state import services
+from quizboard.api.auth import Host
+from quizboard.api.endpoint import Call
 from quizboard.core.errors import InvalidInput
 from quizboard.core.results import FORMATS
 from quizboard.store.results import csv_stream, json_stream, question_results
 
 
-async def results(request: Request) -> Response:
+async def results(call: Call[Host]) -> Response:
     """One row per player (rank order) and, in JSON, a summary per question. CSV with
     ``?format=csv`` or ``Accept: text/csv``."""
-    s = services(request)
-    quiz_id = path_id(request, "quiz_id")
-    require_host(request, quiz_id, s.secret, s.settings.admin_token)
+    s, request, quiz_id = call.services, call.request, call.quiz_id
     wanted = request.query_params.get("format")
     if wanted is None:
         wanted = "csv" if "text/csv" in request.headers.get("accept", "") else "json"

@@ -1,8 +1,9 @@
 """The web client's pages, and where they find the gateway.
 
 The pages are static files in ``quizboard/web`` (no build step). Each page route
-answers the same HTML whatever its quiz id: the page's script reads the id from
-its own address. The scripts and styles are served under ``/web/``.
+answers the same HTML whatever its quiz id (the dispatch refuses an id that names
+no quiz): the page's script reads the id from its own address. The scripts and
+styles are served under ``/web/``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from quizboard.api.requests import path_id
+from quizboard.api.endpoint import Call
 from quizboard.api.responses import json_response
-from quizboard.api.state import services
 
 NO_STORE = {"Cache-Control": "no-cache"}
 
@@ -25,34 +24,30 @@ def _page(name: str) -> str:
     return resources.files("quizboard.web").joinpath(name).read_text()
 
 
-async def index(request: Request) -> Response:
+async def index(call: Call[None]) -> Response:
     """``GET /``: join a quiz by its id."""
     return HTMLResponse(_page("index.html"), headers=NO_STORE)
 
 
-async def play(request: Request) -> Response:
+async def play(call: Call[None]) -> Response:
     """``GET /play/{id}``: join and play."""
-    path_id(request, "quiz_id")
     return HTMLResponse(_page("play.html"), headers=NO_STORE)
 
 
-async def board(request: Request) -> Response:
+async def board(call: Call[None]) -> Response:
     """``GET /board/{id}``: the big-screen board."""
-    path_id(request, "quiz_id")
     return HTMLResponse(_page("board.html"), headers=NO_STORE)
 
 
-async def host(request: Request) -> Response:
+async def host(call: Call[None]) -> Response:
     """``GET /host`` and ``GET /host/{id}``: the host console."""
-    if "quiz_id" in request.path_params:
-        path_id(request, "quiz_id")
     return HTMLResponse(_page("host.html"), headers=NO_STORE)
 
 
-async def client_config(request: Request) -> Response:
+async def client_config(call: Call[None]) -> Response:
     """``GET /client-config.json``: where the pages reach the gateway. Without a public
     URL, the pages use the gateway's port on their own host."""
-    settings = services(request).settings
+    settings = call.services.settings
     return json_response(
         {"gateway_url": settings.public_gateway_url, "gateway_port": settings.gateway_port}
     )

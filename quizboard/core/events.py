@@ -7,13 +7,13 @@ the same score.
 
 This module is the one definition of each event's wire shape. The Lua scripts
 that write an event themselves (the intake's XADD, the change notices of the
-Redis sinks) spell its field names through :func:`lua`, so a renamed field
-changes them too, or fails at import.
+Redis sinks) spell its field names as ``{{Type.field}}``, filled from
+:func:`wire_name` when they load (:mod:`quizboard.store.scripts`), so a renamed
+field changes them too, or fails at load.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import msgspec
@@ -98,16 +98,3 @@ def wire_name(event: type[Struct], field: str) -> str:
         if info.name == field:
             return info.encode_name
     raise KeyError(f"{event.__name__} has no field {field!r}")
-
-
-_PLACEHOLDER = re.compile(r"{{(\w+)}}")
-
-
-def lua(source: str, **names: str) -> str:
-    """``source`` with every ``{{NAME}}`` replaced by ``names[NAME]``.
-
-    For Lua scripts that write events: their field names come from :func:`wire_name`
-    and :data:`FIELD` instead of being typed into the script. A placeholder with no
-    name given is a :class:`KeyError`, so no script runs half-filled.
-    """
-    return _PLACEHOLDER.sub(lambda m: names[m.group(1)], source)

@@ -12,15 +12,10 @@ being silently starved or slowing the others.
 
 When Redis goes away the reader reconnects with backoff, subscribes again to
 every room's channel and sends each room its last snapshot, so no client keeps
-a stale board, and what a live quiz published meanwhile (see :meth:`Rooms._catch_up`).
+a stale board, and what a live quiz published meanwhile.
 
-A live quiz's messages (``question``, ``question_results``, ``quiz_finished``)
-come on the same channel and go out as they come: they have no version and no
-throttle. Each goes out once: after a reconnect the catch-up may send one before
-the subscription delivers it, and a question older than the room's last is
-stale. The room keeps the open question, so a client that enters
-mid-question gets the snapshot, then the question, with ``server_time`` set to
-when it is sent.
+A live quiz's messages come on the same channel; which of them a room's clients
+still need is its :class:`~quizboard.gateway.live_view.LiveView`'s to decide.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 
 import msgspec
@@ -39,17 +33,12 @@ from quizboard.core.backoff import Backoff
 from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
-from quizboard.core.live import (
-    ENCODER,
-    LIVE_TYPES,
-    MESSAGE_DECODER,
-    QuestionMessage,
-    QuestionResults,
-)
+from quizboard.core.live import LIVE_TYPES, MESSAGE_DECODER
+from quizboard.gateway.live_view import LiveView
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
-from quizboard.store.live import replay
+from quizboard.store.live_replay import replay
 from quizboard.store.shard_pubsub import shard_listener
 
 log = logging.getLogger(__name__)
@@ -81,10 +70,6 @@ def versioned(data: bytes) -> tuple[str, int] | None:
     return read[0], read[1].version
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 @dataclass(slots=True)
 class Room:
     """The clients of one quiz and the newest snapshot they were sent."""
@@ -95,11 +80,7 @@ class Room:
     version: int = -1
     message: str | None = None
     entering: int = 0  # clients on their way in: the room must outlive their first snapshot
-    question: QuestionMessage | None = None  # a live quiz's open question
-    question_read: bool = False  # whether the open question was read from Redis yet
-    question_position: int = 0  # the position of the last question the room knows of
-    results_for: int | None = None  # the question whose results the room was sent last
-    finished: bool = False  # whether the room knows its live quiz has finished
+    live: LiveView = field(default_factory=LiveView)  # its live quiz, as its clients saw it
 
 
 class Rooms:
@@ -146,22 +127,16 @@ class Rooms:
             message, version = await self._last_snapshot(quiz_id)
             await client.send(message)
             room.clients.add(client)
-            if not room.question_read:
+            if not room.live.read:
                 last = await replay(self._redis, self._keys, partition, quiz_id)
-                if not room.question_read:  # no message came while reading
-                    room.question, room.question_read = last.question, True
-                    room.finished = last.finished is not None
-                    # What the quiz showed before the room opened is not the room's to
-                    # catch up on after a reconnect.
-                    shown = last.question or last.closed
-                    room.question_position = shown.question.position if shown else 0
-                    room.results_for = last.results.question_id if last.results else None
+                if not room.live.read:  # no message came while reading
+                    room.live.seed(last)
         finally:
             room.entering -= 1
         if room.message is not None and room.version > version:
             await client.send(room.message)  # one went out while we were reading
-        if room.question is not None and room.question.closes_at > now_ms():
-            await client.send(_resent(room.question))
+        if (question := room.live.open_question()) is not None:
+            await client.send(question)
 
     async def leave(self, quiz_id: int, client: ServerConnection) -> None:
         """Remove ``client``; drop the room and its subscription once it is empty."""
@@ -221,9 +196,8 @@ class Rooms:
         self._broadcast(room, message)
 
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
-        """A live quiz's message, sent at once unless the room has had it (the catch-up
-        after a reconnect may have sent it first). An open question is kept; a message
-        of a type this gateway does not know goes out as it came."""
+        """A live quiz's message, sent at once if the room's view admits it; a message of
+        a type this gateway does not know goes out as it came."""
         if kind not in LIVE_TYPES:
             self._broadcast(room, message)
             return
@@ -232,23 +206,8 @@ class Rooms:
         except msgspec.DecodeError:
             log.warning("dropped a %s message that does not decode: %r", kind, data[:100])
             return
-        room.question_read = True
-        if isinstance(live, QuestionMessage):
-            if live.question.position <= room.question_position:
-                return  # had, or overtaken by a later question
-            room.question, room.question_position = live, live.question.position
-        elif isinstance(live, QuestionResults):
-            if room.question is not None and room.question.question.id == live.question_id:
-                room.question = None
-            if room.results_for == live.question_id:
-                return
-            room.results_for = live.question_id
-        else:
-            room.question = None
-            if room.finished:
-                return
-            room.finished = True
-        self._broadcast(room, message)
+        if room.live.admit(live):
+            self._broadcast(room, message)
 
     def _broadcast(self, room: Room, message: str) -> None:
         for client in [c for c in room.clients if self._behind(c)]:
@@ -276,32 +235,11 @@ class Rooms:
             await self._catch_up(room)
 
     async def _catch_up(self, room: Room) -> None:
-        """After a reconnect: what a live quiz published while the subscription was down.
-        A question that opened is sent. A question that closed gets its results, after
-        the question itself if the room missed its opening too (clients then show it
-        closed). A quiz that finished gets its end."""
+        """After a reconnect: what a live quiz published while the subscription was down."""
         partition = (await self._quizzes.get(room.quiz_id)).partition
         last = await replay(self._redis, self._keys, partition, room.quiz_id)
-        was = room.question
-        room.question, room.question_read = last.question, True
-        if last.question is not None:
-            if was is None or was.question.id != last.question.question.id:
-                room.question_position = last.question.question.position
-                self._broadcast(room, _resent(last.question))
-            return
-        results, closed = last.results, last.closed
-        if results is not None and results.question_id != room.results_for:
-            shown = was is not None and was.question.id == results.question_id
-            missed = closed is not None and closed.question.position > room.question_position
-            if closed is not None and missed:
-                room.question_position = closed.question.position
-                self._broadcast(room, _resent(closed))
-            if shown or missed:
-                room.results_for = results.question_id
-                self._broadcast(room, ENCODER.encode(results).decode())
-        if last.finished is not None and not room.finished:
-            room.finished = True
-            self._broadcast(room, ENCODER.encode(last.finished).decode())
+        for message in room.live.catch_up(last):
+            self._broadcast(room, message)
 
     async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:
         """The stored last snapshot, or one read from the board when none was published."""
@@ -319,8 +257,3 @@ class Rooms:
             self._redis, self._keys, partition, quiz_id, limit=self._top_n
         )
         return snapshot_message(snapshot).decode(), snapshot.version
-
-
-def _resent(question: QuestionMessage) -> str:
-    """An open question sent again, its ``server_time`` now."""
-    return ENCODER.encode(msgspec.structs.replace(question, server_time=now_ms())).decode()

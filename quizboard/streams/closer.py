@@ -2,8 +2,9 @@
 
 A question closes for answers at its ``closes_at`` by itself (the accepting
 script checks the time). What nobody asks for is its results message: this
-sweep, run by every ``leaderboard`` worker, looks every :data:`SWEEP_S` for the
-questions due in each partition and closes them. The close script checks the
+sweep, a task of its own in every worker of a group marked ``closes_questions``
+(``leaderboard``; see :mod:`quizboard.streams.groups`), looks every
+:data:`SWEEP_S` for the questions due in each partition and closes them. The close script checks the
 time again on Valkey's clock and publishes once, so many workers sweeping the
 same partitions publish each question's results once.
 """
@@ -11,13 +12,11 @@ same partitions publish each question's results once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from types import TracebackType
-from typing import Self
 
 from quizboard.core.backoff import Backoff
-from quizboard.core.tasks import stop_task
 from quizboard.store.connections import SERVER_DOWN
 from quizboard.store.live import SWEEP_S, LiveQuizzes
 
@@ -25,25 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class QuestionCloser:
-    """Sweeps the partitions for questions whose time is up; owns its task."""
+    """Sweeps the partitions for questions whose time is up."""
 
     def __init__(self, live: LiveQuizzes, partitions: int, interval_s: float = SWEEP_S) -> None:
         self._live = live
         self._partitions = partitions
         self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self._run(), name="question-closer")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await stop_task(self._task)
 
     async def sweep(self) -> int:
         """Close what is due now in every partition; how many quizzes were due."""
@@ -55,13 +41,21 @@ class QuestionCloser:
             due += len(quiz_ids)
         return due
 
-    async def _run(self) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep every interval until ``stop`` is set; retry with backoff while Redis is
+        down."""
         backoff = Backoff()
-        while True:
+        while not stop.is_set():
             try:
                 await self.sweep()
                 backoff.reset()
-                await asyncio.sleep(self._interval_s)
+                await _wait(stop, self._interval_s)
             except SERVER_DOWN as exc:
                 log.warning("closing live questions: %r; retrying", exc)
                 await backoff.wait()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less when ``stop`` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -55,6 +55,9 @@ class Group:
     postgres: bool = False
     # The leaderboard group must not hold changes back: the throttle does the pacing.
     batch_interval_ms: int | None = None
+    # Its workers also run the closing sweep of live quizzes (streams/closer.py): the
+    # results of a question whose time ran out, which no stream entry asks for.
+    closes_questions: bool = False
 
 
 def _snapshots(c: SinkContext) -> SnapshotPublisher:
@@ -67,7 +70,6 @@ def _snapshots(c: SinkContext) -> SnapshotPublisher:
         failpoints=c.failpoints,
         metrics=c.metrics,
         tracing=c.tracing,
-        partitions=c.settings.partitions,
     )
 
 
@@ -96,7 +98,7 @@ GROUPS: Mapping[str, Group] = {
             ANSWERS,
             lambda c: LeaderboardAnswerSink(c.redis, c.keys, c.failpoints),
         ),
-        Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0),
+        Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0, closes_questions=True),
     )
 }
 

@@ -7,131 +7,22 @@ not at all, so a crash, a redelivery or a second re-drive never counts an answer
 twice. Valkey does not roll a script back when a command fails half-way, so each
 script first checks the type of every key it will write and refuses the whole
 batch before any write. One call handles a whole batch of one partition, so all
-its keys share one hash tag.
+its keys share one hash tag. The scripts are ``lua/apply_answers.lua`` and
+``lua/apply_joins.lua``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
-from quizboard.core.events import (
-    ANSWER_DECODER,
-    FIELD,
-    JOIN_DECODER,
-    ChangeEvent,
-    lua,
-    wire_name,
-)
+from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
 from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import LB_CHANGES, Keys
 from quizboard.observe import tracing
 from quizboard.store.connections import Redis
+from quizboard.store.scripts import ApplyHead, ApplyItem, ApplyKeys, flat, source
 from quizboard.streams.entries import Entry
-
-
-def _change_notices(source: str) -> str:
-    """A script that XADDs :class:`ChangeEvent` notices, spelled from the type itself."""
-    return lua(
-        source,
-        FIELD=FIELD,
-        QUIZ_ID=wire_name(ChangeEvent, "quiz_id"),
-        AS_OF=wire_name(ChangeEvent, "as_of"),
-        TRACE=wire_name(ChangeEvent, "trace"),
-    )
-
-
-# Shared by both scripts. ARGV[1]: group, ARGV[2]: 'ack' or 'redrive', ARGV[3]: quiz
-# count nq, ARGV[4]: the batch's traceparent or '', then the nq quiz ids, then per entry:
-# gate id, event id, quiz number, player, value. KEYS[1]: the stream the gate acts on,
-# KEYS[2]: lb-changes, then the same keys for each quiz: one per type check_types names.
-_PRELUDE = """
-local function newer(a, b)
-    if not b then return true end
-    local am, as = string.match(a, '^(%d+)-(%d+)$')
-    local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-    if not bm then return true end
-    am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
-    return am > bm or (am == bm and as > bs)
-end
-local function check_types(types)
-    for k = 3, #KEYS, #types do
-        for offset, wanted in ipairs(types) do
-            local kind = redis.call('TYPE', KEYS[k + offset - 1])['ok']
-            if kind ~= 'none' and kind ~= wanted then
-                return redis.error_reply('WRONGTYPE ' .. KEYS[k + offset - 1] .. ' is a ' .. kind)
-            end
-        end
-    end
-end
-local group, mode, nq, trace = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local traced = ''
-if trace ~= '' then traced = ',"{{TRACE}}":"' .. trace .. '"' end
-local function gate(id)
-    if mode == 'ack' then
-        return redis.call('XACK', KEYS[1], group, id) == 1
-    end
-    return redis.call('XDEL', KEYS[1], id) == 1
-end
-"""
-
-APPLY_ANSWERS = _change_notices(
-    _PRELUDE
-    + """
-local refused = check_types({'zset', 'string'})
-if refused then return refused end
-local last = {}
-local applied = 0
-for i = 5 + nq, #ARGV, 5 do
-    local q = tonumber(ARGV[i + 2])
-    if gate(ARGV[i]) then
-        redis.call('ZINCRBY', KEYS[1 + 2 * q], ARGV[i + 4], ARGV[i + 3])
-        if newer(ARGV[i + 1], last[q]) then last[q] = ARGV[i + 1] end
-        applied = applied + 1
-    end
-end
-for q = 1, nq do
-    if last[q] then
-        local as_of = KEYS[2 + 2 * q]
-        local current = redis.call('GET', as_of)
-        if newer(last[q], current) then
-            redis.call('SET', as_of, last[q])
-        else
-            last[q] = current
-        end
-        redis.call('XADD', KEYS[2], '*', '{{FIELD}}',
-            '{"{{QUIZ_ID}}":' .. ARGV[4 + q] .. ',"{{AS_OF}}":"' .. last[q] .. '"' .. traced .. '}')
-    end
-end
-return applied
-"""
-)
-
-APPLY_JOINS = _change_notices(
-    _PRELUDE
-    + """
-local refused = check_types({'zset'})
-if refused then return refused end
-local touched = {}
-local applied = 0
-for i = 5 + nq, #ARGV, 5 do
-    local q = tonumber(ARGV[i + 2])
-    if gate(ARGV[i]) then
-        redis.call('ZADD', KEYS[2 + q], 'NX', 0, ARGV[i + 3])
-        touched[q] = true
-        applied = applied + 1
-    end
-end
-for q = 1, nq do
-    if touched[q] then
-        redis.call('XADD', KEYS[2], '*', '{{FIELD}}',
-            '{"{{QUIZ_ID}}":' .. ARGV[4 + q] .. traced .. '}')
-    end
-end
-return applied
-"""
-)
 
 # One row of script arguments per entry: (quiz id, player, value).
 Row = tuple[int, str, str | int]
@@ -141,13 +32,13 @@ class _ScriptSink:
     """Group a batch by stream and apply each part with one script call."""
 
     acks = True
-    script_source = ""
+    script_name = ""  # its file in quizboard/store/lua
 
     def __init__(self, redis: Redis, keys: Keys, failpoints: Failpoints = UNARMED) -> None:
         self._redis = redis
         self._keys = keys
         self._failpoints = failpoints
-        self._script = redis.register_script(self.script_source)
+        self._script = redis.register_script(source(self.script_name))
 
     def row(self, entry: Entry) -> Row:
         raise NotImplementedError
@@ -178,12 +69,13 @@ class _ScriptSink:
             for _, _, (quiz_id, _, _) in part:
                 quizzes.setdefault(quiz_id, len(quizzes) + 1)
             gate_stream = part[0][0].stream if mode == "ack" else self._keys.dead(partition)
-            keys = [gate_stream, self._keys.stream(partition, LB_CHANGES)]
+            keys = flat(ApplyKeys(gate_stream, self._keys.stream(partition, LB_CHANGES)))
             for quiz_id in quizzes:
                 keys.extend(self.quiz_keys(partition, quiz_id))
-            args: list[Any] = [group, mode, len(quizzes), tracing.CURRENT.get(), *quizzes]
+            args = flat(ApplyHead(group, mode, len(quizzes), tracing.CURRENT.get()))
+            args.extend(quizzes)
             for entry, gate_id, (quiz_id, player, value) in part:
-                args += [gate_id, entry.id, quizzes[quiz_id], player, value]
+                args += flat(ApplyItem(gate_id, entry.id, quizzes[quiz_id], player, value))
             await self._script(keys=keys, args=args)
 
 
@@ -193,7 +85,7 @@ class LeaderboardJoinSink(_ScriptSink):
     The API recorded their display name when it accepted the join.
     """
 
-    script_source = APPLY_JOINS
+    script_name = "apply_joins.lua"
 
     def row(self, entry: Entry) -> Row:
         event = JOIN_DECODER.decode(entry.fields[FIELD.encode()])
@@ -206,7 +98,7 @@ class LeaderboardJoinSink(_ScriptSink):
 class LeaderboardAnswerSink(_ScriptSink):
     """``answers-redis``: each answer's points go onto the board, exactly once."""
 
-    script_source = APPLY_ANSWERS
+    script_name = "apply_answers.lua"
 
     def row(self, entry: Entry) -> Row:
         event = ANSWER_DECODER.decode(entry.fields[FIELD.encode()])

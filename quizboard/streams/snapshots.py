@@ -28,26 +28,10 @@ from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.store.connections import SERVER_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
-from quizboard.store.live import LiveQuizzes
-from quizboard.streams.closer import QuestionCloser
+from quizboard.store.scripts import SnapshotArgs, SnapshotKeys, flat, source
 from quizboard.streams.entries import Entry
 
 log = logging.getLogger(__name__)
-
-# KEYS: last snapshot. ARGV: version, snapshot, channel.
-# Keeps the newest snapshot only, and publishes it along with storing it.
-STORE_AND_PUBLISH = """
-local current = redis.call('GET', KEYS[1])
-if current then
-    local ok, last = pcall(cjson.decode, current)
-    if ok and tonumber(last['version']) and tonumber(last['version']) >= tonumber(ARGV[1]) then
-        return 0
-    end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-redis.call('SPUBLISH', ARGV[3], ARGV[2])
-return 1
-"""
 
 
 def _trace_of(entry: Entry) -> str:
@@ -83,7 +67,6 @@ class SnapshotPublisher:
         failpoints: Failpoints = UNARMED,
         metrics: WorkerMetrics | None = None,
         tracing: Tracing | None = None,
-        partitions: int = 0,
     ) -> None:
         self._tracing = tracing or Tracing()
         self._failpoints = failpoints
@@ -96,14 +79,10 @@ class SnapshotPublisher:
         self._clock = clock
         self._quizzes: dict[int, _Quiz] = {}
         self._tasks = asyncio.TaskGroup()
-        self._store_and_publish = redis.register_script(STORE_AND_PUBLISH)
-        # What goes to the watchers of a live quiz without a change to wait for: the
-        # results of a question whose time ran out.
-        self._closer = QuestionCloser(LiveQuizzes(redis, keys), partitions)
+        self._store_and_publish = redis.register_script(source("store_snapshot.lua"))
 
     async def __aenter__(self) -> Self:
         await self._tasks.__aenter__()
-        await self._closer.__aenter__()
         return self
 
     async def __aexit__(
@@ -112,7 +91,6 @@ class SnapshotPublisher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._closer.__aexit__(exc_type, exc, tb)
         await self._tasks.__aexit__(exc_type, exc, tb)
 
     async def apply(self, group: str, entries: Sequence[Entry]) -> None:
@@ -173,13 +151,11 @@ class SnapshotPublisher:
         snapshot = await read_snapshot(
             self._redis, self._keys, partition, quiz_id, limit=self._top_n, new_version=True
         )
+        channel = self._keys.channel(partition, quiz_id)
+        message = snapshot_message(snapshot)
         await self._store_and_publish(
-            keys=[self._keys.quiz(partition, quiz_id).lb_last],
-            args=[
-                snapshot.version,
-                snapshot_message(snapshot),
-                self._keys.channel(partition, quiz_id),
-            ],
+            keys=flat(SnapshotKeys(self._keys.quiz(partition, quiz_id).lb_last)),
+            args=flat(SnapshotArgs(snapshot.version, message, channel)),
         )
         self._metrics.published.inc()
         self._metrics.observe_freshness(snapshot.as_of)

@@ -23,6 +23,8 @@ from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
 from quizboard.store.connections import Reconnecting, Redis, redis_for
+from quizboard.store.live import LiveQuizzes
+from quizboard.streams.closer import QuestionCloser
 from quizboard.streams.consumer import Consumer, ConsumerConfig
 from quizboard.streams.groups import Group, SinkContext, group, readers
 from quizboard.streams.postgres_sinks import create_staging_tables
@@ -124,4 +126,7 @@ async def run_worker(
             for consumer in consumers:
                 stream = consumer.config.streams[0]
                 tasks.create_task(consumer.run(stop), name=f"{spec.name}-{stream}")
+            if spec.closes_questions:
+                closer = QuestionCloser(LiveQuizzes(redis, keys), settings.partitions)
+                tasks.create_task(closer.run(stop), name=f"{spec.name}-question-closer")
     return WorkerResult(sum(c.acked for c in consumers), sum(c.dead for c in consumers))

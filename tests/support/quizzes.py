@@ -20,7 +20,7 @@ def live_body(picks: tuple[int, ...] = (0, 1, 3), time_limit_s: int = 20) -> dic
     ``time_limit_s`` per question."""
     body = quiz_body()
     body["mode"] = "live"
-    body["questions"] = [body["questions"][i] for i in picks]
+    body["questions"] = [dict(body["questions"][i]) for i in picks]
     for question in body["questions"]:
         del question["points"]
         question["time_limit_s"] = time_limit_s

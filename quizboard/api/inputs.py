@@ -1,9 +1,8 @@
-"""Reading requests: bounded bodies, typed decoding, path ids and tokens."""
+"""Reading a request's input: bounded bodies, typed decoding, path ids, query integers and
+the client's address. Tokens are read by :mod:`quizboard.api.auth`."""
 
 from __future__ import annotations
 
-import hmac
-import time
 from typing import TypeVar
 
 import msgspec
@@ -14,14 +13,11 @@ from quizboard.core.addresses import client_address as client_address_behind
 from quizboard.core.errors import (
     BodyTooLarge,
     ClientGone,
-    Forbidden,
     InvalidInput,
     MalformedJson,
     NotFound,
-    Unauthorized,
 )
 from quizboard.core.models import MAX_ID
-from quizboard.core.tokens import PlayerClaims, bearer, verify, verify_host
 
 T = TypeVar("T")
 
@@ -73,38 +69,6 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not raw.lstrip("-").isdigit() or len(raw) > 19 or not low <= int(raw) <= high:
         raise InvalidInput(f"{name} must be an integer from {low} to {high}", code="invalid_query")
     return int(raw)
-
-
-def player_claims(request: Request, quiz_id: int, secret: bytes, now: float) -> PlayerClaims:
-    """The claims of the request's player token, which must be for ``quiz_id``."""
-    token = bearer(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthorized("a player token is required: Authorization: Bearer <token>")
-    claims = verify(secret, token, now)
-    if claims.quiz_id != quiz_id:
-        raise Forbidden("this token belongs to another quiz", code="wrong_quiz")
-    return claims
-
-
-def require_host(request: Request, quiz_id: int, secret: bytes, admin_token: str) -> None:
-    """Refuse the request unless it carries this quiz's host token or the admin token."""
-    token = bearer(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthorized("a host token is required: Authorization: Bearer <token>")
-    if hmac.compare_digest(token.encode(), admin_token.encode()):
-        return
-    claims = verify_host(secret, token, time.time())
-    if claims.quiz_id != quiz_id:
-        raise Forbidden("this host token belongs to another quiz", code="wrong_quiz")
-
-
-def require_admin(request: Request, admin_token: str) -> None:
-    """Refuse the request unless it carries the admin token."""
-    token = bearer(request.headers.get("authorization"))
-    if token is None:
-        raise Unauthorized("the admin token is required: Authorization: Bearer <token>")
-    if not hmac.compare_digest(token.encode(), admin_token.encode()):
-        raise Forbidden("this token is not the admin token", code="not_admin")
 
 
 def client_address(request: Request, trusted: tuple[Network, ...]) -> str:

@@ -1,0 +1,118 @@
+-- The accepting script: one call takes a batch of one partition's joins and answers.
+-- Each request is first counted against the rate limits (per player, and per client
+-- address and quiz), then checked, marked and XADDed, with no window in which two
+-- requests can both pass the check.
+--
+-- KEYS (AcceptKeys): joins, answers (the partition's streams), then every other key
+--   the requests use, which they name by number (an index into KEYS; 0 for none).
+-- ARGV: AcceptHead (player_limit, address_limit, window), then per request an
+--   AcceptItem (kind, hash, field, event, value, player_key, address_key) and, after
+--   an item of kind 'l', a LiveItem.
+--   'j', a join: players[field: the player] = value (its display name), unless the
+--     player joined before: then '=' and no event (an app's user joining again).
+--   'a', an answer: answered[field: player:question] = its entry id; value is when
+--     the marks expire (ms).
+--   'l', a live answer: as 'a', timed on Valkey's clock; its event is a head (see
+--     LiveAnswerHead) that the script completes with the points, the streak and the
+--     time. The answer that completes the count of joined players closes the
+--     question and publishes its results.
+-- Returns per request: the new entry id, '' for an answer already given, '!' and the
+--   ms until the limit resets; for a live answer 'id points streak', '#closed' or
+--   '#not_open'.
+--#include clock.lua
+--#include close.lua
+local joins, answers = unpack(KEYS, 1, 2)  -- AcceptKeys
+local player_limit, address_limit, window = unpack(ARGV, 1, 3)  -- AcceptHead
+player_limit, address_limit = tonumber(player_limit), tonumber(address_limit)
+
+local function over(k, limit)
+    if k == 0 or limit <= 0 then return false end
+    local n = redis.call('INCR', KEYS[k])
+    if n == 1 then redis.call('PEXPIRE', KEYS[k], window) end
+    return n > limit
+end
+
+-- Speed points and the streak bonus: core/scoring.py is the model, held to this by
+-- a test on a real Valkey.
+local function live_points(correct, streak, now, opened, limit, points)
+    if not correct then return 0 end
+    local t = math.max(now - opened, 0)
+    return math.floor((1 - (t / limit) / 2) * points + 0.5)
+        + math.min({{STREAK_STEP}} * (streak - 1), {{MAX_STREAK_BONUS}})
+end
+
+local function live_answer(i, marks, field, head, keep_until)
+    local live, tally, streaks, players, closing, position, correct, bucket, player, quiz,
+        channel = unpack(ARGV, i + 7, i + 17)  -- LiveItem
+    live, tally, streaks = KEYS[tonumber(live)], KEYS[tonumber(tally)], KEYS[tonumber(streaks)]
+    players, closing = KEYS[tonumber(players)], KEYS[tonumber(closing)]
+    position, correct = tonumber(position), correct == '1'
+    local s = redis.call('HMGET', live, 'phase', 'question', 'position', 'opened', 'closes',
+        'limit', 'points')
+    local current = tonumber(s[3]) or 0
+    if s[1] == 'finished' or position < current then return '#closed' end
+    if s[1] ~= 'question' and s[1] ~= 'results' or position > current then
+        return '#not_open'
+    end
+    local now = now_ms()
+    if s[1] == 'results' or now > tonumber(s[5]) then return '#closed' end
+    if redis.call('HEXISTS', marks, field) == 1 then return '' end
+    local streak, last = 0, -1
+    local held = redis.call('HGET', streaks, player)
+    if held then
+        local a, b = string.match(held, '^(%d+):(%-?%d+)$')
+        streak, last = tonumber(a), tonumber(b)
+    end
+    if correct then
+        if last == position - 1 then streak = streak + 1 else streak = 1 end
+        last = position
+    else
+        streak = 0
+    end
+    local points = live_points(correct, streak, now, tonumber(s[4]), tonumber(s[6]),
+        tonumber(s[7]))
+    redis.call('HSET', streaks, player, fmt(streak) .. ':' .. fmt(last))
+    local answered = redis.call('HINCRBY', tally, s[2], 1)
+    redis.call('HINCRBY', tally, s[2] .. ':' .. bucket, 1)
+    local id = redis.call('XADD', answers, '*', '{{FIELD}}', head ..
+        ',"{{AnswerEvent.points}}":' .. fmt(points) ..
+        ',"{{AnswerEvent.streak}}":' .. fmt(streak) ..
+        ',"{{AnswerEvent.answered_at}}":' .. fmt(now) .. '}')
+    redis.call('HSET', marks, field, id)
+    redis.call('PEXPIREAT', marks, keep_until)
+    redis.call('HSET', live, 'last_answer', id)  -- the final board covers up to here
+    if answered >= redis.call('HLEN', players) then
+        close(live, tally, players, closing, channel, quiz, now, true)
+    end
+    return id .. ' ' .. fmt(points) .. ' ' .. fmt(streak)
+end
+
+local results = {}
+local i = 4
+while i <= #ARGV do
+    local kind, hash, field, event, value, player_key, address_key =
+        unpack(ARGV, i, i + 6)  -- AcceptItem
+    hash, player_key, address_key = tonumber(hash), tonumber(player_key), tonumber(address_key)
+    if over(address_key, address_limit) then
+        results[#results + 1] = '!' .. redis.call('PTTL', KEYS[address_key])
+    elseif over(player_key, player_limit) then
+        results[#results + 1] = '!' .. redis.call('PTTL', KEYS[player_key])
+    elseif kind == 'j' then
+        if redis.call('HSETNX', KEYS[hash], field, value) == 1 then
+            results[#results + 1] = redis.call('XADD', joins, '*', '{{FIELD}}', event)
+        else
+            results[#results + 1] = '='
+        end
+    elseif kind == 'l' then
+        results[#results + 1] = live_answer(i, KEYS[hash], field, event, value)
+    elseif redis.call('HEXISTS', KEYS[hash], field) == 1 then
+        results[#results + 1] = ''
+    else
+        local id = redis.call('XADD', answers, '*', '{{FIELD}}', event)
+        redis.call('HSET', KEYS[hash], field, id)
+        redis.call('PEXPIREAT', KEYS[hash], value)
+        results[#results + 1] = id
+    end
+    if kind == 'l' then i = i + 18 else i = i + 7 end
+end
+return results

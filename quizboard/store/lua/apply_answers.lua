@@ -1,0 +1,34 @@
+-- answers-redis: each answer's points onto its quiz's board, exactly once, with one
+-- change notice per quiz naming the newest answer applied (as_of).
+--
+-- KEYS and ARGV: apply_prelude.lua's layout; per quiz, KEYS holds its board and its
+-- as_of, and each entry's value is its points.
+-- Returns how many entries it applied.
+--#include apply_prelude.lua
+local refused = check_types({'zset', 'string'})
+if refused then return refused end
+local last = {}
+local applied = 0
+for i = first, #ARGV, 5 do
+    local gate_id, id, q, player, value = unpack(ARGV, i, i + 4)  -- ApplyItem
+    q = tonumber(q)
+    if gate(gate_id) then
+        redis.call('ZINCRBY', KEYS[1 + 2 * q], value, player)
+        if newer(id, last[q]) then last[q] = id end
+        applied = applied + 1
+    end
+end
+for q = 1, nq do
+    if last[q] then
+        local as_of = KEYS[2 + 2 * q]
+        local current = redis.call('GET', as_of)
+        if newer(last[q], current) then
+            redis.call('SET', as_of, last[q])
+        else
+            last[q] = current
+        end
+        redis.call('XADD', changes, '*', '{{FIELD}}', '{"{{ChangeEvent.quiz_id}}":' ..
+            ARGV[4 + q] .. ',"{{ChangeEvent.as_of}}":"' .. last[q] .. '"' .. traced .. '}')
+    end
+end
+return applied
