@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Coroutine
+from dataclasses import fields
 from typing import Any, TypeVar
 
 import click
@@ -17,7 +18,7 @@ from quizboard.local.lifecycle import run_until_signalled
 from quizboard.observe.logs import setup_logging
 from quizboard.observe.reporting import init_error_reporting
 from quizboard.observe.tracing import from_environment
-from quizboard.settings import Settings
+from quizboard.settings import ENV_PREFIX, Settings
 from quizboard.store.connections import SERVER_DOWN
 from quizboard.store.migrations import migrate
 from quizboard.streams.groups import GROUPS
@@ -27,10 +28,46 @@ log = logging.getLogger("quizboard")
 T = TypeVar("T")
 
 
+Command = Callable[..., None]
+SETTINGS = {f.name: f for f in fields(Settings)}
+
+
+def options(*names: str, **flags: str) -> Callable[[Command], Command]:
+    """Click options for the settings ``names``, each ``--name-with-dashes`` unless
+    ``flags`` spells it (``api_host="--host"``), typed and explained by its field.
+
+    No envvar and no default: :meth:`Settings.from_env` has read ``QUIZBOARD_<NAME>``,
+    and a flag given overrides it (:func:`_given`).
+    """
+
+    def add(command: Command) -> Command:
+        for name in reversed(names):
+            field = SETTINGS[name]
+            flag = flags.get(name, "--" + name.replace("_", "-"))
+            help = f"{field.metadata['help']} [{ENV_PREFIX}{name.upper()}]"
+            kind = str(field.type)
+            if kind == "bool":
+                option = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help)
+            else:
+                option = click.option(flag, name, type=int if "int" in kind else str, help=help)
+            command = option(command)
+        return command
+
+    return add
+
+
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_object(Settings)
     assert settings is not None
     return settings
+
+
+def _given(ctx: click.Context, flags: dict[str, Any]) -> Settings:
+    """The command's settings with the flags it was given."""
+    try:
+        return _settings(ctx).replace(**flags)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from None
 
 
 def _run_once(main: Coroutine[Any, Any, T]) -> T:
@@ -44,29 +81,20 @@ def _run_once(main: Coroutine[Any, Any, T]) -> T:
         raise click.ClickException(f"a server is unreachable: {reason}") from None
 
 
-def _setup_logging(role: str) -> None:
-    setup_logging(role, os.environ.get("QUIZBOARD_LOG_LEVEL", "INFO"))
+def _setup_logging(role: str, settings: Settings) -> None:
+    setup_logging(role, settings.log_level)
     init_error_reporting(role, os.environ)
 
 
-def _server_options(role: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """``--workers``, ``--metrics-port`` and the children's ``--reuse-port``."""
+def _server_options(role: str) -> Callable[[Command], Command]:
+    """A server's ``--host``, ``--port``, ``--workers`` and ``--metrics-port`` (from the
+    settings ``ROLE_host`` ...), and the children's hidden ``--reuse-port``."""
+    own = ("host", "port", "workers", "metrics_port")
+    spelled = {f"{role}_{name}": "--" + name.replace("_", "-") for name in own}
 
-    def add(command: Callable[..., None]) -> Callable[..., None]:
-        for option in (
-            click.option(
-                "--workers", type=click.IntRange(1), default=1, show_default=True,
-                envvar=f"QUIZBOARD_{role}_WORKERS",
-                help="Processes on the one port (SO_REUSEPORT); each is restarted if it dies.",
-            ),
-            click.option(
-                "--metrics-port", type=int, envvar=f"QUIZBOARD_{role}_METRICS_PORT",
-                help="Also serve /metrics here; with --workers N, process i on this port + i.",
-            ),
-            click.option("--reuse-port", is_flag=True, hidden=True),
-        ):  # fmt: skip
-            command = option(command)
-        return command
+    def add(command: Command) -> Command:
+        command = click.option("--reuse-port", is_flag=True, hidden=True)(command)
+        return options(*spelled, **spelled)(command)
 
     return add
 
@@ -83,37 +111,15 @@ def _run_copies(settings: Settings, role: str, count: int, metrics_port: int | N
 
 
 @click.group()
-@click.option("--redis-url", envvar="QUIZBOARD_REDIS_URL", help="Redis or Valkey URL.")
-@click.option("--database-url", envvar="QUIZBOARD_DATABASE_URL", help="PostgreSQL URL.")
-@click.option("--partitions", type=int, envvar="QUIZBOARD_PARTITIONS", help="Stream partitions.")
-@click.option("--key-prefix", envvar="QUIZBOARD_KEY_PREFIX", help="Prefix of every Redis key.")
-@click.option(
-    "--redis-cluster/--no-redis-cluster",
-    default=None,
-    envvar="QUIZBOARD_REDIS_CLUSTER",
-    help="The Redis URL names a node of a Valkey or Redis Cluster.",
-)
+@options("redis_url", "database_url", "partitions", "key_prefix", "redis_cluster", "log_level")
 @click.pass_context
-def main(
-    ctx: click.Context,
-    redis_url: str | None,
-    database_url: str | None,
-    partitions: int | None,
-    key_prefix: str | None,
-    redis_cluster: bool | None,
-) -> None:
+def main(ctx: click.Context, /, **flags: Any) -> None:
     """quizboard: a real-time quiz backend."""
-    _setup_logging(ctx.invoked_subcommand or "quizboard")
     try:
-        settings = Settings.from_env(os.environ).replace(
-            redis_url=redis_url,
-            database_url=database_url,
-            partitions=partitions,
-            key_prefix=key_prefix,
-            redis_cluster=redis_cluster,
-        )
+        settings = Settings.from_env(os.environ).replace(**flags)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
+    _setup_logging(ctx.invoked_subcommand or "quizboard", settings)
     ctx.obj = settings
 
 
@@ -134,31 +140,22 @@ def migrate_command(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--host", envvar="QUIZBOARD_API_HOST", help="Address to listen on.")
-@click.option("--port", type=int, envvar="QUIZBOARD_API_PORT", help="Port to listen on.")
-@_server_options("API")
+@_server_options("api")
 @click.pass_context
-def api(
-    ctx: click.Context,
-    host: str | None,
-    port: int | None,
-    workers: int,
-    metrics_port: int | None,
-    reuse_port: bool,
-) -> None:
+def api(ctx: click.Context, /, reuse_port: bool, **flags: Any) -> None:
     """Serve the HTTP API with uvicorn."""
     from quizboard.api.server import serve_api
 
-    settings = _settings(ctx).replace(api_host=host, api_port=port)
-    if workers > 1:
-        _run_copies(settings, "api", workers, metrics_port)
+    settings = _given(ctx, flags)
+    if settings.api_workers > 1:
+        _run_copies(settings, "api", settings.api_workers, settings.api_metrics_port)
         return
     try:
         serve_api(
             settings,
             from_environment("api", os.environ),
             reuse_port=reuse_port,
-            metrics_port=metrics_port,
+            metrics_port=settings.api_metrics_port,
         )
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
@@ -172,28 +169,18 @@ def api(
     type=click.Choice(sorted([*GROUPS, "trimmer"])),
     help="The consumer group to run, or the stream trimmer.",
 )
-@click.option(
-    "--consumer", envvar="QUIZBOARD_CONSUMER", help="Stable consumer name (default: HOST-0)."
-)
+@options("consumer", "metrics_port")
 @click.pass_context
-@click.option(
-    "--metrics-port",
-    type=int,
-    envvar="QUIZBOARD_METRICS_PORT",
-    help="Serve /metrics and /readyz on this port.",
-)
-def worker(
-    ctx: click.Context, group_name: str, consumer: str | None, metrics_port: int | None
-) -> None:
+def worker(ctx: click.Context, /, group_name: str, **flags: Any) -> None:
     """Run one consumer-group worker until SIGTERM."""
-    settings = _settings(ctx)
-    _setup_logging(f"worker:{group_name}")
+    settings = _given(ctx, flags)
+    _setup_logging(f"worker:{group_name}", settings)
     if group_name == "trimmer":
         from quizboard.streams.trimmer import run_trimmer
 
         run_until_signalled(lambda stop: run_trimmer(settings, stop))
         return
-    name = consumer or default_consumer_name()
+    name = settings.consumer or default_consumer_name()
     log.info("worker %s starting as consumer %s", group_name, name)
     result = run_until_signalled(
         lambda stop: run_worker(
@@ -201,7 +188,7 @@ def worker(
             group_name,
             name,
             stop,
-            metrics_port,
+            settings.metrics_port,
             from_environment(f"worker:{group_name}", os.environ),
         )
     )
@@ -209,84 +196,40 @@ def worker(
 
 
 @main.command()
-@click.option("--host", envvar="QUIZBOARD_GATEWAY_HOST", help="Address to listen on.")
-@click.option("--port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="Port to listen on.")
-@_server_options("GATEWAY")
+@_server_options("gateway")
 @click.pass_context
-def gateway(
-    ctx: click.Context,
-    host: str | None,
-    port: int | None,
-    workers: int,
-    metrics_port: int | None,
-    reuse_port: bool,
-) -> None:
+def gateway(ctx: click.Context, /, reuse_port: bool, **flags: Any) -> None:
     """Serve the WebSocket gateway until SIGTERM, then close clients with 1001."""
     from quizboard.gateway.server import serve_gateway
 
-    settings = _settings(ctx).replace(gateway_host=host, gateway_port=port)
+    settings = _given(ctx, flags)
     if not settings.secret:
         raise click.UsageError("QUIZBOARD_SECRET must be set")
-    if workers > 1:
-        _run_copies(settings, "gateway", workers, metrics_port)
+    if settings.gateway_workers > 1:
+        _run_copies(settings, "gateway", settings.gateway_workers, settings.gateway_metrics_port)
         return
     run_until_signalled(
-        lambda stop: serve_gateway(settings, stop, reuse_port=reuse_port, metrics_port=metrics_port)
+        lambda stop: serve_gateway(
+            settings, stop, reuse_port=reuse_port, metrics_port=settings.gateway_metrics_port
+        )
     )
 
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also open a sample quiz with simulated players.")
-@click.option(
-    "--data-dir",
-    envvar="QUIZBOARD_DATA_DIR",
-    help="Where the embedded servers keep their data (default: ./.quizboard).",
-)
-@click.option("--api-port", type=int, envvar="QUIZBOARD_API_PORT", help="The API's port.")
-@click.option(
-    "--gateway-port", type=int, envvar="QUIZBOARD_GATEWAY_PORT", help="The gateway's port."
-)
-@click.option(
-    "--cluster", is_flag=True, envvar="QUIZBOARD_UP_CLUSTER",
-    help="Run on a local Valkey cluster of 3 masters and 3 replicas (embedded).",
-)  # fmt: skip
-@click.option(
-    "--api-workers", type=click.IntRange(1), default=1, show_default=True,
-    envvar="QUIZBOARD_API_WORKERS", help="API processes on the one port.",
-)  # fmt: skip
-@click.option(
-    "--gateway-workers", type=click.IntRange(1), default=1, show_default=True,
-    envvar="QUIZBOARD_GATEWAY_WORKERS", help="Gateway processes on the one port.",
-)  # fmt: skip
-@click.option(
-    "--consumers", type=click.IntRange(1), default=1, show_default=True,
-    envvar="QUIZBOARD_CONSUMERS", help="Workers per consumer group.",
+@options(
+    "data_dir", "api_port", "gateway_port", "up_cluster", "api_workers", "gateway_workers",
+    "consumers", up_cluster="--cluster",
 )  # fmt: skip
 @click.pass_context
-def up(
-    ctx: click.Context,
-    demo: bool,
-    data_dir: str | None,
-    api_port: int | None,
-    gateway_port: int | None,
-    cluster: bool,
-    api_workers: int,
-    gateway_workers: int,
-    consumers: int,
-) -> None:
+def up(ctx: click.Context, /, demo: bool, **flags: Any) -> None:
     """Run the whole system; embedded Valkey and PostgreSQL unless URLs are set."""
     from quizboard.local.up import Fleet, run_up
 
-    settings = _settings(ctx).replace(
-        data_dir=data_dir, api_port=api_port, gateway_port=gateway_port
-    )
+    settings = _given(ctx, flags)
+    fleet = Fleet(settings.api_workers, settings.gateway_workers, settings.consumers)
     try:
-        run_up(
-            settings,
-            with_demo=demo,
-            fleet=Fleet(api_workers, gateway_workers, consumers),
-            cluster=cluster,
-        )
+        run_up(settings, with_demo=demo, fleet=fleet, cluster=settings.up_cluster)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
 

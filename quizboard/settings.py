@@ -1,13 +1,14 @@
 """One frozen settings object, read once from ``QUIZBOARD_*`` environment variables.
 
 Every field has a variable named after it (``redis_url`` is ``QUIZBOARD_REDIS_URL``),
-a default, and a cast. CLI flags override fields with :func:`dataclasses.replace`.
+a default, and a cast. A field made with :func:`flag` is also a CLI flag: the CLI
+derives the option (its name, type and help) from the field, and a flag given
+overrides the variable (:meth:`Settings.replace`). So a setting is written once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -19,16 +20,22 @@ from quizboard.core.failpoints import Failpoints
 ENV_PREFIX = "QUIZBOARD_"
 
 
+def flag(default: Any, help: str) -> Any:
+    """A setting that a CLI flag may set too; ``help`` is the flag's help."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a quizboard process may be configured with."""
 
-    redis_url: str | None = None
-    database_url: str | None = None
+    redis_url: str | None = flag(None, "Redis or Valkey URL.")
+    database_url: str | None = flag(None, "PostgreSQL URL.")
     admin_token: str = ""
     secret: str = ""
-    key_prefix: str = "qb:"
-    partitions: int = 6  # a multiple of 6 spreads evenly over 2, 3 or 6 masters
+    key_prefix: str = flag("qb:", "Prefix of every Redis key.")
+    # a multiple of 6 spreads evenly over 2, 3 or 6 masters
+    partitions: int = flag(6, "Stream partitions.")
     batch_size: int = 1000
     batch_interval_ms: int = 500
     block_ms: int = 1000
@@ -40,7 +47,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     wait_aof: bool = False
     wait_replicas: int = 0  # replicas that must confirm an event before its 202 (WAIT)
-    redis_cluster: bool = False  # QUIZBOARD_REDIS_URL names a node of a Valkey/Redis Cluster
+    redis_cluster: bool = flag(False, "The Redis URL names a node of a Valkey or Redis Cluster.")
     coalesce: bool = True
     player_rate: int = 20  # answers per player per second; 0: no limit
     address_rate: int = 1000  # requests per client address per quiz per second; 0: no limit
@@ -61,11 +68,26 @@ class Settings:
     allowed_origins: str = ""
     quiz_retention_s: int = 86_400  # Redis keys of an ended quiz live this long
     test_pause: str = ""  # a failpoint: see quizboard/core/failpoints.py
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    gateway_host: str = "127.0.0.1"
-    gateway_port: int = 8001
-    data_dir: str = ".quizboard"
+    log_level: str = flag("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+    api_host: str = flag("127.0.0.1", "Address the API listens on.")
+    api_port: int = flag(8000, "The API's port.")
+    api_workers: int = flag(1, "API processes on the one port (SO_REUSEPORT).")
+    api_metrics_port: int | None = flag(
+        None, "The API also serves /metrics here; with N processes, process i on this + i."
+    )
+    gateway_host: str = flag("127.0.0.1", "Address the gateway listens on.")
+    gateway_port: int = flag(8001, "The gateway's port.")
+    gateway_workers: int = flag(1, "Gateway processes on the one port (SO_REUSEPORT).")
+    gateway_metrics_port: int | None = flag(
+        None, "The gateway also serves /metrics here; with N processes, process i on this + i."
+    )
+    consumer: str = flag("", "A worker's stable consumer name (default: HOST-0).")
+    metrics_port: int | None = flag(None, "A worker serves /metrics and /readyz here.")
+    consumers: int = flag(1, "Workers per consumer group, as `up` runs them.")
+    up_cluster: bool = flag(
+        False, "Run on a local Valkey cluster of 3 masters and 3 replicas (embedded)."
+    )
+    data_dir: str = flag(".quizboard", "Where the embedded servers keep their data.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -100,13 +122,6 @@ class Settings:
         settings.check()
         return settings
 
-    def with_secrets(self) -> Settings:
-        """Fill an empty admin token or signing secret with a fresh random one."""
-        return self.replace(
-            admin_token=self.admin_token or secrets.token_urlsafe(24),
-            secret=self.secret or secrets.token_urlsafe(32),
-        )
-
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first value out of range."""
         positive = (
@@ -120,6 +135,9 @@ class Settings:
             "top_n",
             "max_body_bytes",
             "gateway_max_connections",
+            "api_workers",
+            "gateway_workers",
+            "consumers",
         )
         for name in positive:
             if getattr(self, name) < 1:
@@ -143,7 +161,7 @@ class Settings:
 
 def _cast(name: str, raw: str, kind: object) -> Any:
     kind = str(kind)
-    if kind == "int":
+    if kind in {"int", "int | None"}:
         try:
             return int(raw)
         except ValueError:

@@ -130,50 +130,39 @@ def _is_admin(token: str, services: Services) -> bool:
 
 _NO_TOKEN = ("no token", 401, "unauthorized")
 _FORGED = ("not a token", 401, "invalid_token")
+_PLAYERS = ("a player of the quiz", "a player of another quiz")
+_OTHERS = ("the host of another quiz", "the host of the quiz", "the admin")
+
+
+def _each(callers: tuple[str, ...], status: int, code: str) -> tuple[tuple[str, int, str], ...]:
+    return tuple((caller, status, code) for caller in callers)
+
 
 ANYONE: Auth[None] = Auth(None, _anyone)
-
 ADMIN: Auth[Admin] = Auth(
-    "admin",
-    _admin,
-    "the admin token",
-    (_NO_TOKEN, *((caller, 403, "not_admin") for caller in CALLERS[1:-1])),
+    "admin", _admin, "the admin token", (_NO_TOKEN, *_each(CALLERS[1:-1], 403, "not_admin"))
 )
-
 HOST: Auth[Host] = Auth(
     "host",
     _host,
     "the quiz's host token (from its creation) or the admin token",
-    (
-        _NO_TOKEN,
-        _FORGED,
-        ("a player of the quiz", 401, "invalid_token"),
-        ("a player of another quiz", 401, "invalid_token"),
-        ("the host of another quiz", 403, "wrong_quiz"),
-    ),
-)
-
+    (_NO_TOKEN, _FORGED, *_each(_PLAYERS, 401, "invalid_token"),
+     ("the host of another quiz", 403, "wrong_quiz")),
+)  # fmt: skip
 PLAYER: Auth[PlayerClaims] = Auth(
     "player",
     _player,
     "a player token of the quiz (from its join)",
-    (
-        _NO_TOKEN,
-        _FORGED,
-        ("a player of another quiz", 403, "wrong_quiz"),
-        ("the host of another quiz", 401, "invalid_token"),
-        ("the host of the quiz", 401, "invalid_token"),
-        ("the admin", 401, "invalid_token"),
-    ),
-)
-
+    (_NO_TOKEN, _FORGED, ("a player of another quiz", 403, "wrong_quiz"),
+     *_each(_OTHERS, 401, "invalid_token")),
+)  # fmt: skip
 APP_USER: Auth[AppUser | None] = Auth(
     "app",
     _app_user,
     "optional: the app's own JWT, whose sub is the player (QUIZBOARD_JWT_SECRET or "
     "QUIZBOARD_JWT_PUBLIC_KEY); refused as documented while no key is configured, and "
     "required when QUIZBOARD_ANONYMOUS_JOIN=false",
-    tuple((caller, 401, "jwt_not_accepted") for caller in CALLERS[1:]),
+    _each(CALLERS[1:], 401, "jwt_not_accepted"),
     optional=True,
 )
 

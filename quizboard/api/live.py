@@ -12,37 +12,30 @@ from quizboard.core.live import open_state
 
 async def next_question(call: Call[Host]) -> Response:
     """``POST /quizzes/{id}/next``: close the open question, if any, and open the next."""
-    s = call.services
-    config = await s.catalog.get(call.quiz_id)
-    move = await s.live.next(config)
-    await s.history.moved(config.id, move, "question")
+    s, config = call.services, await call.services.catalog.get(call.quiz_id)
+    await s.history.moved(config.id, await s.live.next(config), "question")
     return json_response(await s.live.state(config))
 
 
 async def reveal(call: Call[Host]) -> Response:
     """``POST /quizzes/{id}/reveal``: close the open question now and publish its results."""
-    s = call.services
-    config = await s.catalog.get(call.quiz_id)
-    closed = await s.live.reveal(config)
-    if closed is not None:
+    s, config = call.services, await call.services.catalog.get(call.quiz_id)
+    if (closed := await s.live.reveal(config)) is not None:
         await s.history.closed(config.id, closed)
     return json_response(await s.live.state(config))
 
 
 async def finish(call: Call[Host]) -> Response:
     """``POST /quizzes/{id}/finish``: end the quiz; the final board follows."""
-    s = call.services
-    config = await s.catalog.get(call.quiz_id)
-    move = await s.live.finish(config)
-    if move is not None:
+    s, config = call.services, await call.services.catalog.get(call.quiz_id)
+    if (move := await s.live.finish(config)) is not None:
         await s.history.moved(config.id, move, "finished")
     return json_response(await s.live.state(config))
 
 
 async def state(call: Call[None]) -> Response:
     """``GET /quizzes/{id}/state``: the phase, the open question and the server's time."""
-    s = call.services
-    config = await s.catalog.get(call.quiz_id)
+    config = await call.services.catalog.get(call.quiz_id)
     if config.live:
-        return json_response(await s.live.state(config))
+        return json_response(await call.services.live.state(config))
     return json_response(open_state(config, int(call.now * 1000)))

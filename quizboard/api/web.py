@@ -1,6 +1,8 @@
 """The web client's pages, and where they find the gateway.
 
-The pages are static files in ``quizboard/web`` (no build step). Each page route
+The pages are static files in ``quizboard/web`` (no build step): each page's
+``<main>`` in a file of its own, inside the chrome every page shares
+(``chrome.html``: the head, the header bar, the script). Each page route
 answers the same HTML whatever its quiz id (the dispatch refuses an id that names
 no quiz): the page's script reads the id from its own address. The scripts and
 styles are served under ``/web/``.
@@ -8,8 +10,10 @@ styles are served under ``/web/``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from string import Template
 
 from starlette.responses import HTMLResponse, Response
 
@@ -19,35 +23,65 @@ from quizboard.api.responses import json_response
 NO_STORE = {"Cache-Control": "no-cache"}
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page: its ``<main>`` (a file in ``quizboard/web``), its tab title, its script
+    (in ``web/js``) and its body's class. The chrome around it is ``chrome.html``."""
+
+    main: str
+    title: str
+    script: str
+    body_class: str = ""
+
+
+INDEX = Page("index.html", "quizboard", "index.js")
+PLAY = Page("play.html", "Play · quizboard", "play.js")
+BOARD = Page("board.html", "Board · quizboard", "board.js", "big")
+HOST = Page("host.html", "Host · quizboard", "host.js")
+
+
 @cache
-def _page(name: str) -> str:
-    return resources.files("quizboard.web").joinpath(name).read_text()
+def _html(page: Page) -> str:
+    files = resources.files("quizboard.web")
+    chrome = Template(files.joinpath("chrome.html").read_text())
+    main = files.joinpath(page.main).read_text().rstrip("\n")
+    return chrome.substitute(
+        title=page.title, body_class=page.body_class, main=main, script=page.script
+    )
+
+
+def _respond(page: Page) -> Response:
+    return HTMLResponse(_html(page), headers=NO_STORE)
 
 
 async def index(call: Call[None]) -> Response:
     """``GET /``: join a quiz by its id."""
-    return HTMLResponse(_page("index.html"), headers=NO_STORE)
+    return _respond(INDEX)
 
 
 async def play(call: Call[None]) -> Response:
     """``GET /play/{id}``: join and play."""
-    return HTMLResponse(_page("play.html"), headers=NO_STORE)
+    return _respond(PLAY)
 
 
 async def board(call: Call[None]) -> Response:
     """``GET /board/{id}``: the big-screen board."""
-    return HTMLResponse(_page("board.html"), headers=NO_STORE)
+    return _respond(BOARD)
 
 
 async def host(call: Call[None]) -> Response:
     """``GET /host`` and ``GET /host/{id}``: the host console."""
-    return HTMLResponse(_page("host.html"), headers=NO_STORE)
+    return _respond(HOST)
 
 
 async def client_config(call: Call[None]) -> Response:
-    """``GET /client-config.json``: where the pages reach the gateway. Without a public
-    URL, the pages use the gateway's port on their own host."""
+    """``GET /client-config.json``: where the pages reach the gateway (without a public
+    URL, the gateway's port on their own host), and how many rows a board shows."""
     settings = call.services.settings
     return json_response(
-        {"gateway_url": settings.public_gateway_url, "gateway_port": settings.gateway_port}
+        {
+            "gateway_url": settings.public_gateway_url,
+            "gateway_port": settings.gateway_port,
+            "top_n": settings.top_n,
+        }
     )

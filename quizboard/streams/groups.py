@@ -60,6 +60,18 @@ class Group:
     closes_questions: bool = False
 
 
+def _copied_by(sink: type[UserQuizSink | UserAnswerSink]) -> Callable[[SinkContext], Sink]:
+    """A group whose sink copies batches into PostgreSQL."""
+    return lambda c: sink(c.postgres(), c.redis, c.keys, c.failpoints)
+
+
+def _scripted_by(
+    sink: type[LeaderboardJoinSink | LeaderboardAnswerSink],
+) -> Callable[[SinkContext], Sink]:
+    """A group whose sink applies batches to the boards with a Lua script."""
+    return lambda c: sink(c.redis, c.keys, c.failpoints)
+
+
 def _snapshots(c: SinkContext) -> SnapshotPublisher:
     return SnapshotPublisher(
         c.redis,
@@ -76,28 +88,10 @@ def _snapshots(c: SinkContext) -> SnapshotPublisher:
 GROUPS: Mapping[str, Group] = {
     group.name: group
     for group in (
-        Group(
-            "joins-db",
-            JOINS,
-            lambda c: UserQuizSink(c.postgres(), c.redis, c.keys, c.failpoints),
-            postgres=True,
-        ),
-        Group(
-            "joins-redis",
-            JOINS,
-            lambda c: LeaderboardJoinSink(c.redis, c.keys, c.failpoints),
-        ),
-        Group(
-            "answers-db",
-            ANSWERS,
-            lambda c: UserAnswerSink(c.postgres(), c.redis, c.keys, c.failpoints),
-            postgres=True,
-        ),
-        Group(
-            "answers-redis",
-            ANSWERS,
-            lambda c: LeaderboardAnswerSink(c.redis, c.keys, c.failpoints),
-        ),
+        Group("joins-db", JOINS, _copied_by(UserQuizSink), postgres=True),
+        Group("joins-redis", JOINS, _scripted_by(LeaderboardJoinSink)),
+        Group("answers-db", ANSWERS, _copied_by(UserAnswerSink), postgres=True),
+        Group("answers-redis", ANSWERS, _scripted_by(LeaderboardAnswerSink)),
         Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0, closes_questions=True),
     )
 }

@@ -97,18 +97,8 @@ class UserQuizSink(_CopySink):
     types = ("int8", "text", "text", "timestamptz")
 
     def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
-        rows = []
-        for entry in entries:
-            event = JOIN_DECODER.decode(entry.fields[FIELD.encode()])
-            rows.append(
-                (
-                    event.quiz_id,
-                    event.player_id,
-                    event.display_name,
-                    _moment(event.joined_at),
-                )
-            )
-        return rows
+        events = [JOIN_DECODER.decode(entry.fields[FIELD.encode()]) for entry in entries]
+        return [(e.quiz_id, e.player_id, e.display_name, _moment(e.joined_at)) for e in events]
 
 
 class UserAnswerSink(_CopySink):

@@ -29,6 +29,7 @@ from quizboard.core.keys import ANSWERS, Keys
 from quizboard.local.cluster import EmbeddedCluster
 from quizboard.settings import Settings
 from tests.support.processes import quizboard
+from tests.support.resharding import master_of
 from tests.support.stack import Workers, api_client
 from tests.support.steps import Tally, answer_retrying, create_quiz, eventually, join
 
@@ -85,7 +86,7 @@ async def failover_run(settings: Settings, cluster: EmbeddedCluster, wait: int) 
     async with api_client(settings) as api:
         workers.start()
         quiz = await create_quiz(api)
-        master = cluster.master_of(keys.stream(quiz["partition"], ANSWERS))
+        master = master_of(cluster, keys.stream(quiz["partition"], ANSWERS))
         players = [await join(api, quiz["id"], f"F{i}") for i in range(PLAYERS)]
         kill_after = asyncio.Event()
         load = [asyncio.create_task(play(api, quiz, p, run, kill_after)) for p in players]
@@ -96,7 +97,7 @@ async def failover_run(settings: Settings, cluster: EmbeddedCluster, wait: int) 
         stream = keys.stream(quiz["partition"], ANSWERS)
 
         async def promoted() -> bool:
-            return await asyncio.to_thread(cluster.master_of, stream) != master
+            return await asyncio.to_thread(master_of, cluster, stream) != master
 
         await eventually(promoted, within=30)
         run.promoted_s = round(time.monotonic() - run.killed_at, 2)

@@ -19,9 +19,9 @@ import pytest
 import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 
-from quizboard.local.embedded import free_port, free_port_run
+from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
-from tests.support.processes import spawn, terminate
+from tests.support.processes import free_port_run, spawn, terminate
 from tests.support.quizzes import ADMIN
 from tests.support.stack import Workers
 from tests.support.steps import (

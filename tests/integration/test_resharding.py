@@ -25,7 +25,7 @@ from quizboard.local.cluster import EmbeddedCluster
 from quizboard.settings import Settings
 from tests.support.processes import quizboard
 from tests.support.quizzes import ADMIN
-from tests.support.resharding import move_slot, on_node
+from tests.support.resharding import master_of, move_slot, on_node
 from tests.support.stack import Gateway, Workers
 from tests.support.steps import Tally, answer_retrying, create_quiz, eventually, join
 from tests.support.watch import watching
@@ -79,7 +79,7 @@ async def test_a_quiz_whose_slot_moves_mid_load_loses_nothing_and_its_board_goes
     workers.start()
     quiz = await create_quiz(api)
     stream = Keys(settings.key_prefix).stream(quiz["partition"], ANSWERS)
-    source = cluster.master_of(stream)
+    source = master_of(cluster, stream)
     target = next(port for port in cluster.nodes if port != source)
     slot = int(await on_node(source, "CLUSTER", "KEYSLOT", stream))
     players = [await join(api, quiz["id"], f"R{i}") for i in range(PLAYERS)]
@@ -94,7 +94,7 @@ async def test_a_quiz_whose_slot_moves_mid_load_loses_nothing_and_its_board_goes
         await eventually(under_way, within=30)
         moved = await move_slot(slot, source, target, list(cluster.nodes), linger_s=1.5)
         await asyncio.wait_for(asyncio.gather(*load), 60)
-        assert cluster.master_of(stream) == target
+        assert master_of(cluster, stream) == target
         assert moved > 0
 
         async def drained() -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 
 from quizboard.core.failpoints import MARKER
-from quizboard.local.embedded import free_port
+from quizboard.local.embedded import HOST, free_port
 from quizboard.settings import Settings
 
 
@@ -152,3 +153,21 @@ async def api_process(settings: Settings) -> AsyncIterator[str]:
     finally:
         # uvicorn stops gracefully, then re-raises the SIGTERM it caught
         assert terminate(process, timeout=20) in (0, -signal.SIGTERM)
+
+
+def free_port_run(count: int, avoid: frozenset[int] = frozenset()) -> int:
+    """The first of ``count`` consecutive loopback ports that are all free now."""
+    while True:
+        first = free_port(avoid)
+        run = range(first, first + count)
+        if not avoid.intersection(run) and all(_bindable(port) for port in run[1:]):
+            return first
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 
+from quizboard.local.cluster import EmbeddedCluster
 from quizboard.local.embedded import HOST
 
 
@@ -54,3 +56,17 @@ async def move_slot(
     for port in [target, source, *(p for p in masters if p not in (source, target))]:
         await on_node(port, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
     return moved
+
+
+def master_of(cluster: EmbeddedCluster, key: str) -> int:
+    """The port of the master that holds ``key`` now."""
+    any_port = next(p for p, n in cluster.nodes.items() if n.pid)
+    client = redis.Redis(host=HOST, port=any_port)
+    try:
+        slot = int(client.cluster("KEYSLOT", key))
+        for start, end, master, *_ in client.cluster("SLOTS"):
+            if start <= slot <= end:
+                return int(master[1])
+    finally:
+        client.close()
+    raise AssertionError(f"no master holds {key!r}")

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
 import msgspec
 import pytest
 
 from quizboard.core.errors import InvalidInput, Unauthorized
-from quizboard.core.events import (
-    ANSWER_DECODER,
-    LIVE_ANSWER_TAIL,
-    AnswerEvent,
-    LiveAnswerHead,
-    wire_name,
-)
+from quizboard.core.events import ANSWER_DECODER, AnswerEvent, LiveAnswerHead, wire_name
 from quizboard.core.live import (
     QUESTION_DECODER,
     QuestionResults,
@@ -120,14 +116,16 @@ def test_a_question_head_finished_as_the_script_does_decodes() -> None:
     assert msgspec.json.decode(results, type=QuestionResults).answer == 1
 
 
-def test_a_live_answer_head_and_its_tail_make_an_answer_event() -> None:
+def test_a_live_answer_head_and_the_accepting_script_s_tail_make_an_answer_event() -> None:
+    script = resources.files("quizboard.store").joinpath("lua", "accept.lua").read_text()
+    appended = re.findall(r"{{AnswerEvent\.(\w+)}}", script)  # what the script writes
     head = msgspec.json.encode(LiveAnswerHead(1, "p", 9, "1", True))[:-1]
-    tail = ",".join(f'"{wire_name(AnswerEvent, f)}":5' for f in LIVE_ANSWER_TAIL)
+    tail = ",".join(f'"{wire_name(AnswerEvent, f)}":5' for f in appended)
     event = ANSWER_DECODER.decode(head + b"," + tail.encode() + b"}")
     assert (event.points, event.streak, event.answered_at) == (5, 5, 5)
     head_fields = {f.name for f in msgspec.structs.fields(LiveAnswerHead)}
     event_fields = {f.name for f in msgspec.structs.fields(AnswerEvent)}
-    assert head_fields | set(LIVE_ANSWER_TAIL) == event_fields
+    assert head_fields | set(appended) == event_fields
 
 
 def test_answers_are_counted_per_choice_or_right_and_wrong() -> None:

@@ -79,4 +79,4 @@ def test_a_burst_sends_at_most_one_per_interval_and_the_last_change_in_time() ->
     assert sent[0] == 0.0  # leading edge
     assert min(gaps) >= 0.5
     assert sent[-1] - changes[-1] <= 0.5  # trailing edge
-    assert throttle.idle(sent[-1] + 0.5)
+    assert throttle.next_attempt(sent[-1] + 0.5) is None  # nothing waits

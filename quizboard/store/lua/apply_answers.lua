@@ -7,17 +7,11 @@
 --#include apply_prelude.lua
 local refused = check_types({'zset', 'string'})
 if refused then return refused end
-local last = {}
-local applied = 0
-for i = first, #ARGV, 5 do
-    local gate_id, id, q, player, value = unpack(ARGV, i, i + 4)  -- ApplyItem
-    q = tonumber(q)
-    if gate(gate_id) then
-        redis.call('ZINCRBY', KEYS[1 + 2 * q], value, player)
-        if newer(id, last[q]) then last[q] = id end
-        applied = applied + 1
-    end
-end
+local last = {}  -- per quiz, the newest answer applied
+local applied = each_entry(function(q, id, player, points)
+    redis.call('ZINCRBY', KEYS[1 + 2 * q], points, player)
+    if newer(id, last[q]) then last[q] = id end
+end)
 for q = 1, nq do
     if last[q] then
         local as_of = KEYS[2 + 2 * q]

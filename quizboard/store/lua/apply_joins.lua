@@ -7,17 +7,11 @@
 --#include apply_prelude.lua
 local refused = check_types({'zset'})
 if refused then return refused end
-local touched = {}
-local applied = 0
-for i = first, #ARGV, 5 do
-    local gate_id, id, q, player, value = unpack(ARGV, i, i + 4)  -- ApplyItem
-    q = tonumber(q)
-    if gate(gate_id) then
-        redis.call('ZADD', KEYS[2 + q], 'NX', 0, player)
-        touched[q] = true
-        applied = applied + 1
-    end
-end
+local touched = {}  -- the quizzes a player joined
+local applied = each_entry(function(q, _, player)
+    redis.call('ZADD', KEYS[2 + q], 'NX', 0, player)
+    touched[q] = true
+end)
 for q = 1, nq do
     if touched[q] then
         redis.call('XADD', changes, '*', '{{FIELD}}',

@@ -44,3 +44,16 @@ local function gate(id)
     end
     return redis.call('XDEL', gated, id) == 1
 end
+
+-- Call apply(q, id, player, value) for each entry whose gate opens; how many it applied.
+local function each_entry(apply)
+    local applied = 0
+    for i = first, #ARGV, 5 do
+        local gate_id, id, q, player, value = unpack(ARGV, i, i + 4)  -- ApplyItem
+        if gate(gate_id) then
+            apply(tonumber(q), id, player, value)
+            applied = applied + 1
+        end
+    end
+    return applied
+end

@@ -1,23 +1,29 @@
 // The host console: a token kept in this tab, a quiz created from a JSON file, and for a
 // live quiz the moves (next, reveal, finish) with the answered count.
-import { api, clock, countdown, quizIdFromPath, session } from "/web/js/common.js";
+import { api } from "/web/js/api.js";
+import { clock, countdown } from "/web/js/clock.js";
+import { $, fail, quizIdFromPath, run } from "/web/js/page.js";
+import { hostToken, keys, session } from "/web/js/session.js";
 
-const $ = (id) => document.getElementById(id);
 const quizId = quizIdFromPath();
-let token = (quizId && session.get(`qb:host:${quizId}`)) || session.get("qb:host-token");
-let quiz = null;
-let shownQuestion = null;
-let stopCountdown = () => {};
+const POLL_MS = 500;
 
-function fail(message) { $("error").textContent = message; }
+/** Everything this page knows. */
+const page = {
+  quiz: null,
+  token: hostToken(quizId),
+  shownQuestion: null, // the question the countdown counts for
+  stopCountdown: () => {},
+  polling: false,
+};
 
 $("token-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  token = $("token").value.trim();
-  session.set(quizId ? `qb:host:${quizId}` : "qb:host-token", token);
-  if (!quizId) session.set("qb:host-token", token);
+  page.token = $("token").value.trim();
+  session.set(quizId ? keys.host(quizId) : keys.anyHost, page.token);
+  if (!quizId) session.set(keys.anyHost, page.token);
   fail("");
-  show();
+  run(show);
 });
 
 $("create-form").addEventListener("submit", async (event) => {
@@ -35,8 +41,8 @@ $("create-form").addEventListener("submit", async (event) => {
   if (!body.available_at) body.available_at = new Date().toISOString();
   if (!body.ends_at) body.ends_at = new Date(Date.now() + 2 * 3600 * 1000).toISOString();
   try {
-    const created = await api("/quizzes", { method: "POST", body, token });
-    session.set(`qb:host:${created.id}`, created.host_token);
+    const created = await api("/quizzes", { method: "POST", body, token: page.token });
+    session.set(keys.host(created.id), created.host_token);
     location.assign(`/host/${created.id}`);
   } catch (error) {
     fail(error.message);
@@ -48,7 +54,8 @@ for (const move of ["next", "reveal", "finish"]) {
     fail("");
     $(move).disabled = true;
     try {
-      render(await api(`/quizzes/${quizId}/${move}`, { method: "POST", token }));
+      render(await api(`/quizzes/${quizId}/${move}`, { method: "POST", token: page.token }));
+      poll(); // a finished quiz stopped the poll; a move may start it again
     } catch (error) {
       fail(error.code === "no_more_questions"
         ? "That was the last question: finish the quiz."
@@ -60,36 +67,44 @@ for (const move of ["next", "reveal", "finish"]) {
 }
 
 async function show() {
-  $("token-card").hidden = Boolean(token);
+  $("token-card").hidden = Boolean(page.token);
   if (!quizId) {
-    $("create").hidden = !token;
+    $("create").hidden = !page.token;
     return;
   }
-  if (!token) return;
-  try {
-    quiz = quiz || (await api(`/quizzes/${quizId}`));
-  } catch (error) {
-    fail(error.message);
-    return;
-  }
-  $("title").textContent = quiz.title;
+  if (!page.token) return;
+  page.quiz = page.quiz || (await api(`/quizzes/${quizId}`));
+  $("title").textContent = page.quiz.title;
   $("console").hidden = false;
   $("play-link").href = `/play/${quizId}`;
   $("play-link").textContent = `${location.origin}/play/${quizId}`;
-  $("board-link").href = `/board/${quizId}#token=${encodeURIComponent(token)}`;
-  const live = quiz.mode === "live";
+  $("board-link").href = `/board/${quizId}#token=${encodeURIComponent(page.token)}`;
+  const live = page.quiz.mode === "live";
   $("controls").hidden = !live;
   $("open-note").hidden = live;
-  poll();
+  if (live) poll();
 }
 
+/** Follow a live quiz's state (the answered count moves with every answer) until it has
+ * finished: then there is no more to learn. One poll runs at a time. */
 async function poll() {
+  if (page.polling) return;
+  page.polling = true;
   try {
-    render(await api(`/quizzes/${quizId}/state`));
-  } catch (error) {
-    fail(error.message);
+    for (;;) {
+      let state;
+      try {
+        state = await api(`/quizzes/${quizId}/state`);
+      } catch (error) {
+        fail(error.message);
+      }
+      if (state) render(state);
+      if (state && state.phase === "finished") return;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    page.polling = false;
   }
-  setTimeout(poll, 500);
 }
 
 function render(state) {
@@ -98,21 +113,21 @@ function render(state) {
   $("players").textContent = `${state.total_players} players`;
   const question = state.question;
   $("question-position").textContent =
-    question ? `Question ${question.position} of ${quiz.question_count}` : "";
+    question ? `Question ${question.position} of ${page.quiz.question_count}` : "";
   $("question-prompt").textContent = question ? question.prompt : "";
   $("answered").textContent = question && state.answered !== null
     ? `Answered: ${state.answered} of ${state.total_players}` : "";
   const open = state.phase === "question";
   $("timer").hidden = !open;
   const key = open ? `${question.id}` : null;
-  if (key !== shownQuestion) {
-    stopCountdown();
-    shownQuestion = key;
-    if (open) stopCountdown = countdown($("countdown"), state.closes_at);
+  if (key !== page.shownQuestion) {
+    page.stopCountdown();
+    page.shownQuestion = key;
+    if (open) page.stopCountdown = countdown($("countdown"), state.closes_at);
   }
   $("reveal").disabled = !open;
   $("next").disabled = state.phase === "finished";
   $("finish").disabled = state.phase === "finished";
 }
 
-show();
+run(show);

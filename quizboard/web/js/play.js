@@ -1,60 +1,56 @@
 // The player's page: join, then answer (an open quiz at one's own pace, a live one as
 // the host opens each question), with the live board and one's own row.
-import {
-  api, clock, countdown, covers, Feed, quizIdFromPath, renderBoard, renderDistribution, rightAnswer,
-  session, showStatus,
-} from "/web/js/common.js";
+import { api } from "/web/js/api.js";
+import { clock, countdown } from "/web/js/clock.js";
+import { Feed } from "/web/js/feed.js";
+import { LiveQuiz } from "/web/js/live.js";
+import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
+import { keys, session } from "/web/js/session.js";
+import { renderBoard, renderResults } from "/web/js/view.js";
 
-const $ = (id) => document.getElementById(id);
 const quizId = quizIdFromPath();
-const playerKey = `qb:player:${quizId}`;
-const answeredKey = `qb:answered:${quizId}`;
-// An app's join link carries its user's JWT: /play/7#jwt=...
-const appJwt = new URLSearchParams(location.hash.slice(1)).get("jwt");
 
-let quiz = null;
-let me = session.get(playerKey);
-const answered = new Set(session.get(answeredKey) || []);
-let current = null; // the question on screen
-let stopCountdown = () => {};
-let lastRank = null;
-let standingDue = 0;
-let finalAsOf = null; // set when the quiz ends: my rank is final once a snapshot covers it
-
-function fail(message) { $("error").textContent = message; }
+/** Everything this page knows. */
+const page = {
+  quiz: null,
+  me: session.get(keys.player(quizId)), // {player_id, token, name} once joined
+  appJwt: fromHash("jwt"), // an app's join link carries its user's JWT: /play/7#jwt=...
+  answered: new Set(session.get(keys.answered(quizId)) || []),
+  current: null, // the question on screen
+  stopCountdown: () => {},
+  live: null, // a LiveQuiz, for a live quiz
+  snapshot: null, // the last board
+  pinned: [], // my row and my neighbours, when I am outside the top
+  rankText: null, // what the rank line says
+  standing: { timer: null, due: 0 }, // the next /leaderboard/me
+};
 
 async function main() {
-  try {
-    quiz = await api(`/quizzes/${quizId}`);
-  } catch (error) {
-    $("title").textContent = "Quiz not found";
-    fail(error.message);
+  page.quiz = await loadQuiz(quizId, "quizboard");
+  if (!page.quiz) return;
+  if (page.me) {
+    await start();
     return;
   }
-  $("title").textContent = quiz.title;
-  document.title = `${quiz.title} · quizboard`;
-  if (me) start();
-  else {
-    $("join").hidden = false;
-    if (appJwt) $("name").required = false; // the app's token may name the player
-    $("name").focus();
-  }
+  $("join").hidden = false;
+  if (page.appJwt) $("name").required = false; // the app's token may name the player
+  $("name").focus();
 }
 
 $("join-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   fail("");
   const name = $("name").value.trim();
-  if (!name && !appJwt) return;
+  if (!name && !page.appJwt) return;
   const button = event.submitter || $("join-form").querySelector("button");
   button.disabled = true;
   try {
     const joined = await api(`/quizzes/${quizId}/join`, {
-      method: "POST", body: name ? { display_name: name } : {}, token: appJwt,
+      method: "POST", body: name ? { display_name: name } : {}, token: page.appJwt,
     });
-    me = { player_id: joined.player_id, token: joined.token, name: name || joined.player_id };
-    session.set(playerKey, me);
-    start();
+    page.me = { player_id: joined.player_id, token: joined.token, name: name || joined.player_id };
+    session.set(keys.player(quizId), page.me);
+    await start();
   } catch (error) {
     fail(error.message);
   } finally {
@@ -65,17 +61,25 @@ $("join-form").addEventListener("submit", async (event) => {
 async function start() {
   $("join").hidden = true;
   $("game").hidden = false;
-  $("status").hidden = false;
-  const feed = new Feed(quizId, me.token, {
+  if (page.quiz.mode === "live") {
+    page.live = new LiveQuiz({
+      question: showLiveQuestion,
+      results: showResults,
+      waiting: waiting,
+      finished: finished,
+      final: () => refreshStanding(true), // my final rank, once
+    });
+  }
+  const feed = new Feed(quizId, page.me.token, {
     onSnapshot: showBoard,
-    onLive: onLive,
-    onStatus: (connected) => showStatus($("status"), connected),
+    onMessage: (message) => page.live && page.live.message(message),
+    onStatus: showStatus,
   });
   feed.start().catch((error) => fail(error.message));
-  if (quiz.mode === "live") {
+  if (page.live) {
     const state = await api(`/quizzes/${quizId}/state`);
     clock.learn(state.server_time);
-    applyState(state);
+    page.live.state(state);
   } else {
     nextOpenQuestion();
   }
@@ -84,10 +88,11 @@ async function start() {
 // ---- an open quiz: the questions one after another ----
 
 function nextOpenQuestion() {
-  const total = quiz.questions.length;
-  const index = quiz.questions.findIndex((q) => !answered.has(q.id));
+  const { questions } = page.quiz;
+  const total = questions.length;
+  const index = questions.findIndex((q) => !page.answered.has(q.id));
   $("progress").hidden = false;
-  $("progress-bar").style.width = `${(100 * answered.size) / total}%`;
+  $("progress-bar").style.width = `${(100 * page.answered.size) / total}%`;
   if (index === -1) {
     clearQuestion();
     $("progress-text").textContent = `All ${total} questions answered`;
@@ -96,58 +101,37 @@ function nextOpenQuestion() {
     return;
   }
   $("progress-text").textContent = `Question ${index + 1} of ${total}`;
-  showQuestion(quiz.questions[index]);
+  showQuestion(questions[index]);
 }
 
 // ---- a live quiz: what the host opens, closes and ends ----
 
-function applyState(state) {
-  if (state.phase === "question" && state.question) {
-    showLiveQuestion(state.question, state.closes_at);
-  } else if (state.phase === "finished") {
-    finished();
-  } else if (state.phase === "results") {
-    clearQuestion();
-    $("message").textContent = "Waiting for the next question…";
-  } else {
-    clearQuestion();
-    $("prompt").textContent = "Waiting for the host to start the quiz…";
-  }
-}
-
-function onLive(message) {
-  if (message.type === "question") {
-    showLiveQuestion(message.question, message.closes_at);
-  } else if (message.type === "question_results") {
-    if (current && current.id === message.question_id) showResults(current, message);
-  } else if (message.type === "quiz_finished") {
-    finalAsOf = message.final_as_of || "";
-    finished();
-  }
+function waiting(phase) {
+  clearQuestion();
+  if (phase === "results") $("message").textContent = "Waiting for the next question…";
+  else $("prompt").textContent = "Waiting for the host to start the quiz…";
 }
 
 function showLiveQuestion(question, closesAt) {
-  if (current && current.id === question.id) return; // already on screen
-  $("progress-text").textContent = `Question ${question.position} of ${quiz.question_count}`;
+  $("progress-text").textContent = `Question ${question.position} of ${page.quiz.question_count}`;
   showQuestion(question);
   $("timer").hidden = false;
-  stopCountdown = countdown($("countdown"), closesAt, () => {
+  page.stopCountdown = countdown($("countdown"), closesAt, () => {
     lock();
-    if (!answered.has(question.id)) $("message").textContent = "Time is up.";
+    if (!page.answered.has(question.id)) $("message").textContent = "Time is up.";
   });
-  if (answered.has(question.id)) {
+  if (page.answered.has(question.id)) {
     lock();
     $("message").textContent = "Answer sent. Waiting for the results…";
   }
 }
 
 function showResults(question, results) {
-  stopCountdown();
+  page.stopCountdown();
   lock();
   $("timer").hidden = true;
   $("results").hidden = false;
-  $("right-answer").textContent = `Right answer: ${rightAnswer(question, results)}`;
-  renderDistribution($("distribution"), question, results);
+  renderResults($("right-answer"), $("distribution"), question, results);
   $("message").textContent =
     `${results.answered} of ${results.total_players} players answered. Next question soon…`;
   refreshStanding(true);
@@ -162,8 +146,8 @@ function finished() {
 // ---- one question on screen ----
 
 function clearQuestion() {
-  stopCountdown();
-  current = null;
+  page.stopCountdown();
+  page.current = null;
   $("prompt").textContent = "";
   $("choices").replaceChildren();
   $("text-form").hidden = true;
@@ -176,7 +160,7 @@ function clearQuestion() {
 
 function showQuestion(question) {
   clearQuestion();
-  current = question;
+  page.current = question;
   $("prompt").textContent = question.prompt;
   if (question.kind === "choice") {
     question.choices.forEach((choice, index) => {
@@ -198,7 +182,7 @@ function showQuestion(question) {
 
 $("text-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  if (current && current.kind === "text") submit(current, $("answer").value);
+  if (page.current && page.current.kind === "text") submit(page.current, $("answer").value);
 });
 
 function lock() {
@@ -214,7 +198,7 @@ async function submit(question, value) {
   const verdict = $("verdict");
   try {
     const reply = await api(`/quizzes/${quizId}/answers`, {
-      method: "POST", token: me.token, body: { question_id: question.id, answer: value },
+      method: "POST", token: page.me.token, body: { question_id: question.id, answer: value },
     });
     verdict.className = `verdict ${reply.correct ? "right" : "wrong"}`;
     const streak = reply.streak ? ` · streak ${reply.streak}` : "";
@@ -232,9 +216,9 @@ async function submit(question, value) {
       return;
     }
   }
-  answered.add(question.id);
-  session.set(answeredKey, [...answered]);
-  if (quiz.mode === "live") {
+  page.answered.add(question.id);
+  session.set(keys.answered(quizId), [...page.answered]);
+  if (page.live) {
     $("message").textContent = "Answer sent. Waiting for the results…";
   } else {
     setTimeout(nextOpenQuestion, 900);
@@ -243,63 +227,58 @@ async function submit(question, value) {
 
 // ---- the board and where I stand ----
 
-let lastSnapshot = null;
-
 function showBoard(snapshot) {
-  lastSnapshot = snapshot;
-  if (finalAsOf !== null && covers(snapshot.as_of, finalAsOf)) {
-    finalAsOf = null; // the final board: my final rank, once
-    refreshStanding(true);
-  }
+  page.snapshot = snapshot;
+  if (page.live) page.live.snapshot(snapshot);
   $("players").textContent = `${snapshot.total_players} players`;
-  const mine = snapshot.entries.find((e) => e.player_id === me.player_id);
+  const mine = snapshot.entries.find((e) => e.player_id === page.me.player_id);
   if (mine) {
-    renderBoard($("board"), snapshot.entries, me.player_id);
+    renderBoard($("board"), snapshot.entries, page.me.player_id);
     announce(mine.rank, snapshot.total_players, mine.score);
   } else {
-    renderBoard($("board"), snapshot.entries, me.player_id, pinned);
+    renderBoard($("board"), snapshot.entries, page.me.player_id, page.pinned);
     refreshStanding(false);
   }
 }
 
-let pinned = []; // my row and my neighbours, when I am outside the top
-
-let standingTimer = null;
-
 /** Fetch my rank, score and neighbours from the API (the board shows only the top): at
  * once when ``now``, otherwise at most once a second, the last call never lost. */
 function refreshStanding(now) {
-  if (standingTimer !== null) {
+  const standing = page.standing;
+  if (standing.timer !== null) {
     if (!now) return; // one is on its way
-    clearTimeout(standingTimer);
+    clearTimeout(standing.timer);
   }
-  const wait = now ? 0 : Math.max(0, standingDue - Date.now());
-  standingTimer = setTimeout(loadStanding, wait);
+  const wait = now ? 0 : Math.max(0, standing.due - Date.now());
+  standing.timer = setTimeout(loadStanding, wait);
 }
 
 async function loadStanding() {
-  standingTimer = null;
-  standingDue = Date.now() + 1000;
+  page.standing.timer = null;
+  page.standing.due = Date.now() + 1000;
+  let standing;
   try {
-    const standing = await api(`/quizzes/${quizId}/leaderboard/me?around=1`, { token: me.token });
-    if (standing.rank == null) { // my join is not on the board yet
-      refreshStanding(false);
-      return;
-    }
-    pinned = standing.around || [];
-    if (lastSnapshot) renderBoard($("board"), lastSnapshot.entries, me.player_id, pinned);
-    announce(standing.rank, standing.total_players, standing.score);
-  } catch (error) {
-    // the board still shows; the next snapshot tries again
+    standing = await api(`/quizzes/${quizId}/leaderboard/me?around=1`, { token: page.me.token });
+  } catch {
+    return; // the board still shows; the next snapshot tries again
   }
+  if (standing.rank == null) { // my join is not on the board yet
+    refreshStanding(false);
+    return;
+  }
+  page.pinned = standing.around || [];
+  if (page.snapshot) {
+    renderBoard($("board"), page.snapshot.entries, page.me.player_id, page.pinned);
+  }
+  announce(standing.rank, standing.total_players, standing.score);
 }
 
 function announce(rank, total, score) {
   const text = `You are number ${rank} of ${total}, with ${score} points.`;
-  if (text !== lastRank) {
-    lastRank = text;
+  if (text !== page.rankText) {
+    page.rankText = text;
     $("rank").textContent = text;
   }
 }
 
-main();
+run(main);

@@ -1,0 +1,26 @@
+// The server's clock as this page best knows it (messages carry server_time), and the
+// countdown that reads it.
+
+export const clock = {
+  offset: 0,
+  learn(serverTime) { if (typeof serverTime === "number") this.offset = serverTime - Date.now(); },
+  now() { return Date.now() + this.offset; },
+};
+
+/** Count down to closesAt (server ms) in el, as "12 s"; calls onEnd once at zero. Returns
+ * the function that stops it. */
+export function countdown(el, closesAt, onEnd) {
+  let ended = false;
+  const tick = () => {
+    const left = Math.max(0, closesAt - clock.now());
+    el.textContent = `${Math.ceil(left / 1000)} s`;
+    if (left <= 0 && !ended) {
+      ended = true;
+      clearInterval(timer);
+      if (onEnd) onEnd();
+    }
+  };
+  const timer = setInterval(tick, 200);
+  tick();
+  return () => clearInterval(timer);
+}

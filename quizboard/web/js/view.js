@@ -1,0 +1,72 @@
+// What the pages draw: the board, a question's results, the connection badge.
+
+/** Render entries into the <ol> list, animating rows that moved (FLIP). ``me`` is the
+ * player's id to highlight; ``pinned`` rows go under the list, after a gap (the player
+ * and its neighbours, when outside the top). */
+export function renderBoard(list, entries, me, pinned = []) {
+  const before = new Map();
+  for (const row of list.children) before.set(row.dataset.player, row.getBoundingClientRect().top);
+  list.replaceChildren();
+  const shown = new Set(entries.map((e) => e.player_id));
+  const below = pinned.filter((e) => !shown.has(e.player_id));
+  const rows = [...entries, ...below.map((e, i) => ({ ...e, pinned: i === 0 }))];
+  for (const entry of rows) {
+    const row = document.createElement("li");
+    row.dataset.player = entry.player_id;
+    if (entry.player_id === me) row.classList.add("me");
+    if (entry.pinned) row.classList.add("pinned");
+    const rank = document.createElement("span");
+    rank.className = "rank";
+    rank.textContent = `${entry.rank}.`;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = entry.display_name + (entry.player_id === me ? " (you)" : "");
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = String(entry.score);
+    row.append(rank, name, score);
+    list.append(row);
+  }
+  for (const row of list.children) {
+    const was = before.get(row.dataset.player);
+    if (was === undefined) continue;
+    const moved = was - row.getBoundingClientRect().top;
+    if (!moved) continue;
+    row.style.transition = "none";
+    row.style.transform = `translateY(${moved}px)`;
+    requestAnimationFrame(() => {
+      row.style.transition = "";
+      row.style.transform = "";
+    });
+  }
+}
+
+/** A question's right answer as text. */
+export function rightAnswer(question, results) {
+  if (typeof results.answer === "number") return question.choices[results.answer];
+  return results.answer.join(", ");
+}
+
+/** The distribution of a question's answers as list items: [label, count, right?]. */
+export function distributionRows(question, results) {
+  if (Array.isArray(results.distribution)) {
+    return question.choices.map((choice, i) => [choice, results.distribution[i], i === results.answer]);
+  }
+  return [["Right", results.distribution.correct, true], ["Wrong", results.distribution.wrong, false]];
+}
+
+/** A question's results: its right answer in ``answerEl``, its distribution in ``list``. */
+export function renderResults(answerEl, list, question, results) {
+  answerEl.textContent = `Right answer: ${rightAnswer(question, results)}`;
+  list.replaceChildren();
+  for (const [label, count, right] of distributionRows(question, results)) {
+    const item = document.createElement("li");
+    if (right) item.classList.add("answer");
+    const name = document.createElement("span");
+    name.textContent = right ? `${label} ✓` : label;
+    const n = document.createElement("span");
+    n.textContent = String(count);
+    item.append(name, n);
+    list.append(item);
+  }
+}
