@@ -99,11 +99,13 @@ def verify_host(secret: bytes, token: str, now: float) -> HostClaims:
     return HostClaims(int(quiz), int(expiry))
 
 
-def watched_quiz(secret: bytes, token: str, now: float) -> int:
-    """The quiz a genuine player or host token lets its bearer watch."""
+def watcher(secret: bytes, token: str, now: float) -> tuple[int, str | None]:
+    """The quiz a genuine player or host token lets its bearer watch, and the player it
+    names (``None`` for a host)."""
     if token.split(".")[1:2] == [HOST]:
-        return verify_host(secret, token, now).quiz_id
-    return verify(secret, token, now).quiz_id
+        return verify_host(secret, token, now).quiz_id, None
+    claims = verify(secret, token, now)
+    return claims.quiz_id, claims.player_id
 
 
 def bearer(header: str | None) -> str | None:

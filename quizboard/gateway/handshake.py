@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from quizboard.core.errors import Forbidden, NotFound, Unauthorized
 from quizboard.core.models import MAX_ID
-from quizboard.core.tokens import bearer, watched_quiz
+from quizboard.core.tokens import bearer, watcher
 
 QUIZ_PATH = re.compile(r"^/quizzes/([0-9]{1,19})$")
 
@@ -40,12 +40,15 @@ def origin_allowed(origin: str | None, allowed: str) -> bool:
     return origin.rstrip("/") in {o.strip().rstrip("/") for o in allowed.split(",")}
 
 
-def authorize(target: Target, *, secret: bytes, admin_token: str, now: float) -> None:
+def authorize(target: Target, *, secret: bytes, admin_token: str, now: float) -> str | None:
     """Accept the admin token, or a player or host token for this very quiz; raise
-    otherwise."""
+    otherwise. Returns the player a player token names (``None`` for a host or the
+    admin): that connection gets the player's standing too."""
     if target.token is None:
         raise Unauthorized("a token is required: ?token= or Authorization: Bearer")
     if admin_token and hmac.compare_digest(target.token.encode(), admin_token.encode()):
-        return
-    if watched_quiz(secret, target.token, now) != target.quiz_id:
+        return None
+    quiz_id, player_id = watcher(secret, target.token, now)
+    if quiz_id != target.quiz_id:
         raise Forbidden("this token belongs to another quiz", code="wrong_quiz")
+    return player_id

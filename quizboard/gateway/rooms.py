@@ -35,6 +35,7 @@ from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
 from quizboard.core.live import LIVE_TYPES, MESSAGE_DECODER
 from quizboard.gateway.live_view import LiveView
+from quizboard.gateway.standings import StandingsPusher, Watchers
 from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import REDIS_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
@@ -75,12 +76,14 @@ class Room:
     """The clients of one quiz and the newest snapshot they were sent."""
 
     quiz_id: int
+    partition: int
     channel: str
     clients: set[ServerConnection] = field(default_factory=set)
     version: int = -1
     message: str | None = None
     entering: int = 0  # clients on their way in: the room must outlive their first snapshot
     live: LiveView = field(default_factory=LiveView)  # its live quiz, as its clients saw it
+    watchers: Watchers = field(default_factory=Watchers)  # its players' connections
 
 
 class Rooms:
@@ -101,6 +104,7 @@ class Rooms:
         # its way must not land after the subscribe of a room opened again meanwhile.
         self._subscribing = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
+        self.standings = StandingsPusher(redis, keys)
         self.slow_clients_closed = 0
         self.messages_sent = 0
         self.feed_losses = 0
@@ -113,14 +117,25 @@ class Rooms:
     def count(self) -> int:
         return len(self._rooms)
 
-    async def enter(self, quiz_id: int, client: ServerConnection) -> None:
-        """Add ``client`` to its quiz's room and send it the newest snapshot."""
+    @property
+    def standings_sent(self) -> int:
+        return self.standings.sent
+
+    @property
+    def standing_runs(self) -> int:
+        return self.standings.runs
+
+    async def enter(
+        self, quiz_id: int, client: ServerConnection, player_id: str | None = None
+    ) -> None:
+        """Add ``client`` to its quiz's room and send it the newest snapshot; a player's
+        connection (``player_id``) then gets its standing too."""
         partition = (await self._quizzes.get(quiz_id)).partition
         async with self._subscribing:
             room = self._rooms.get(quiz_id)
             if room is None:
                 channel = self._keys.channel(partition, quiz_id)
-                room = self._rooms[quiz_id] = Room(quiz_id, channel)
+                room = self._rooms[quiz_id] = Room(quiz_id, partition, channel)
                 await self._listener.subscribe(channel)
             room.entering += 1
         try:
@@ -137,6 +152,9 @@ class Rooms:
             await client.send(room.message)  # one went out while we were reading
         if (question := room.live.open_question()) is not None:
             await client.send(question)
+        if player_id is not None:
+            room.watchers.enter(client, player_id)
+            self.standings.changed(quiz_id, room.partition, room.watchers)
 
     async def leave(self, quiz_id: int, client: ServerConnection) -> None:
         """Remove ``client``; drop the room and its subscription once it is empty."""
@@ -145,6 +163,7 @@ class Rooms:
             if room is None:
                 return
             room.clients.discard(client)
+            room.watchers.leave(client)
             if not room.clients and not room.entering:
                 del self._rooms[quiz_id]
                 # If Redis is down, the reconnect subscribes only to rooms that exist.
@@ -170,6 +189,7 @@ class Rooms:
                     with contextlib.suppress(*REDIS_DOWN):  # the next round tries again
                         await self._listener.reset()
         finally:
+            await self.standings.close()
             await self._listener.aclose()
             for task in self._closing:
                 task.cancel()
@@ -194,6 +214,7 @@ class Rooms:
             return  # an older snapshot overtaken by a newer one
         room.version, room.message = head.version, message
         self._broadcast(room, message)
+        self.standings.changed(room.quiz_id, room.partition, room.watchers)
 
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
         """A live quiz's message, sent at once if the room's view admits it; a message of
@@ -208,6 +229,8 @@ class Rooms:
             return
         if room.live.admit(live):
             self._broadcast(room, message)
+            if room.live.finished:
+                self.standings.finish(room.quiz_id, room.partition, room.watchers)
 
     def _broadcast(self, room: Room, message: str) -> None:
         for client in [c for c in room.clients if self._behind(c)]:
@@ -233,6 +256,9 @@ class Rooms:
                 room.version, room.message = version, message
                 self._broadcast(room, message)
             await self._catch_up(room)
+            if room.live.finished:
+                room.watchers.finished = True
+            self.standings.changed(room.quiz_id, room.partition, room.watchers)
 
     async def _catch_up(self, room: Room) -> None:
         """After a reconnect: what a live quiz published while the subscription was down."""

@@ -19,7 +19,7 @@ from quizboard.core.addresses import client_address, parse_networks
 from quizboard.core.errors import QuizboardError
 from quizboard.core.http import error_body, status_of
 from quizboard.core.keys import Keys
-from quizboard.gateway.handshake import authorize, origin_allowed, parse_target
+from quizboard.gateway.handshake import Target, authorize, origin_allowed, parse_target
 from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
 from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.observe.metrics_server import metrics_server
@@ -166,11 +166,14 @@ class Gateway:
 
     async def _handle(self, connection: ServerConnection) -> None:
         """One client, from its first snapshot until it leaves."""
-        assert connection.request is not None
-        quiz_id = parse_target(connection.request.path, None).quiz_id
+        request = connection.request
+        assert request is not None
+        target = parse_target(request.path, request.headers.get("Authorization"))
+        quiz_id = target.quiz_id
         closing: asyncio.Task[None] | None = None
         try:
-            await self._rooms.enter(quiz_id, connection)
+            player_id = self._player_of(target)
+            await self._rooms.enter(quiz_id, connection, player_id)
             closing = await self._drain(connection, quiz_id)
         except ConnectionClosed:
             pass  # however the client left, it left
@@ -181,6 +184,16 @@ class Gateway:
             await self._rooms.leave(quiz_id, connection)
             if closing is not None:
                 await closing
+
+    def _player_of(self, target: Target) -> str | None:
+        """The player a connection's token names (checked at the handshake), if any."""
+        try:
+            return authorize(
+                target, secret=self._secret, admin_token=self._settings.admin_token,
+                now=time.time(),
+            )  # fmt: skip
+        except QuizboardError:  # expired since the handshake: it watches, as a board does
+            return None
 
     @staticmethod
     async def _drain(connection: ServerConnection, quiz_id: int) -> asyncio.Task[None] | None:

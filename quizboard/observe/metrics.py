@@ -175,6 +175,14 @@ class RoomCounts(Protocol):
         """Snapshot frames written to clients so far."""
 
     @property
+    def standings_sent(self) -> int:
+        """Standing messages written to players so far."""
+
+    @property
+    def standing_runs(self) -> int:
+        """Boards read to compute standings so far."""
+
+    @property
     def slow_clients_closed(self) -> int:
         """Clients closed so far for falling behind."""
 
@@ -207,6 +215,16 @@ class _RoomsCollector(Collector):
             "quizboard_gateway_messages_sent",
             "Snapshot frames written to clients",
             value=rooms.messages_sent,
+        )
+        yield CounterMetricFamily(
+            "quizboard_gateway_standings_sent",
+            "Standing messages written to players, each its own",
+            value=rooms.standings_sent,
+        )
+        yield CounterMetricFamily(
+            "quizboard_gateway_standing_runs",
+            "Boards read to compute the players' standings (one per room and snapshot at most)",
+            value=rooms.standing_runs,
         )
         yield CounterMetricFamily(
             "quizboard_gateway_slow_clients_closed",

@@ -210,6 +210,8 @@ async def test_every_page_renders_without_console_errors(web: WebStack, browser:
 async def test_a_player_outside_the_top_10_sees_its_own_row_pinned_below(
     web: WebStack, browser: Browser
 ) -> None:
+    """Its row and its neighbour come pushed by the gateway; then its rank changes, and
+    the page makes no request but its answer."""
     console = Console()
     quiz = await create(web, quiz_body())
     async with httpx.AsyncClient(base_url=web.base) as api:
@@ -233,6 +235,12 @@ async def test_a_player_outside_the_top_10_sees_its_own_row_pinned_below(
     await expect(page.locator("#board li").nth(10)).to_have_class("pinned")
     await expect(page.locator("#board li").nth(10)).to_contain_text("Ahead")
     await expect(page.locator("#rank")).to_contain_text("You are number 12 of 12")
+    # From here the page only watches and answers: its rank comes pushed, not asked for.
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(f"{request.method} {request.url}"))
+    await answer(page, quiz["questions"][0])  # 100 points: tied with all eleven, first
+    await expect(page.locator("#rank")).to_contain_text("You are number 1 of 12", timeout=WAIT_MS)
+    assert requests == [f"POST {web.base}/quizzes/{quiz['id']}/answers"]
     await page.close()
     assert console.errors == []
 

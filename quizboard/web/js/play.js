@@ -22,7 +22,6 @@ const page = {
   snapshot: null, // the last board
   pinned: [], // my row and my neighbours, when I am outside the top
   rankText: null, // what the rank line says
-  standing: { timer: null, due: 0 }, // the next /leaderboard/me
 };
 
 async function main() {
@@ -67,12 +66,15 @@ async function start() {
       results: showResults,
       waiting: waiting,
       finished: finished,
-      final: () => refreshStanding(true), // my final rank, once
     });
   }
+  // The gateway pushes my own standing after each board that changes it: no request.
   const feed = new Feed(quizId, page.me.token, {
     onSnapshot: showBoard,
-    onMessage: (message) => page.live && page.live.message(message),
+    onMessage: (message) => {
+      if (message.type === "standing") showStanding(message);
+      else if (page.live) page.live.message(message);
+    },
     onStatus: showStatus,
   });
   feed.start().catch((error) => fail(error.message));
@@ -97,7 +99,6 @@ function nextOpenQuestion() {
     clearQuestion();
     $("progress-text").textContent = `All ${total} questions answered`;
     $("prompt").textContent = "You have answered every question.";
-    refreshStanding(true);
     return;
   }
   $("progress-text").textContent = `Question ${index + 1} of ${total}`;
@@ -134,13 +135,11 @@ function showResults(question, results) {
   renderResults($("right-answer"), $("distribution"), question, results);
   $("message").textContent =
     `${results.answered} of ${results.total_players} players answered. Next question soon…`;
-  refreshStanding(true);
 }
 
 function finished() {
   clearQuestion();
   $("prompt").textContent = "The quiz is over.";
-  refreshStanding(true);
 }
 
 // ---- one question on screen ----
@@ -232,43 +231,18 @@ function showBoard(snapshot) {
   if (page.live) page.live.snapshot(snapshot);
   $("players").textContent = `${snapshot.total_players} players`;
   const mine = snapshot.entries.find((e) => e.player_id === page.me.player_id);
-  if (mine) {
-    renderBoard($("board"), snapshot.entries, page.me.player_id);
-    announce(mine.rank, snapshot.total_players, mine.score);
-  } else {
-    renderBoard($("board"), snapshot.entries, page.me.player_id, page.pinned);
-    refreshStanding(false);
-  }
+  renderBoard($("board"), snapshot.entries, page.me.player_id, mine ? [] : page.pinned);
+  if (mine) announce(mine.rank, snapshot.total_players, mine.score);
 }
 
-/** Fetch my rank, score and neighbours from the API (the board shows only the top): at
- * once when ``now``, otherwise at most once a second, the last call never lost. */
-function refreshStanding(now) {
-  const standing = page.standing;
-  if (standing.timer !== null) {
-    if (!now) return; // one is on its way
-    clearTimeout(standing.timer);
-  }
-  const wait = now ? 0 : Math.max(0, standing.due - Date.now());
-  standing.timer = setTimeout(loadStanding, wait);
-}
-
-async function loadStanding() {
-  page.standing.timer = null;
-  page.standing.due = Date.now() + 1000;
-  let standing;
-  try {
-    standing = await api(`/quizzes/${quizId}/leaderboard/me?around=1`, { token: page.me.token });
-  } catch {
-    return; // the board still shows; the next snapshot tries again
-  }
-  if (standing.rank == null) { // my join is not on the board yet
-    refreshStanding(false);
-    return;
-  }
-  page.pinned = standing.around || [];
+/** My standing, pushed by the gateway: my row and my neighbours, pinned under the top
+ * when I am outside it. */
+function showStanding(standing) {
+  page.pinned = standing.around;
   if (page.snapshot) {
-    renderBoard($("board"), page.snapshot.entries, page.me.player_id, page.pinned);
+    const top = page.snapshot.entries;
+    const inTop = top.some((e) => e.player_id === page.me.player_id);
+    renderBoard($("board"), top, page.me.player_id, inTop ? [] : page.pinned);
   }
   announce(standing.rank, standing.total_players, standing.score);
 }

@@ -1,0 +1,106 @@
+"""Each watching player's own standing, computed for many players from one read of the
+board: the ``standing`` message the gateway pushes instead of a ``/leaderboard/me``
+request per player per snapshot.
+
+The board is read whole, in the order ``ZREVRANGE`` gives (score high to low, ties
+by member, high to low), the order ``/leaderboard/me`` reads its neighbours in; one
+pass gives every entry its competition rank (1, 2, 2, 4), and each player's
+neighbours are the entries beside its own. So a standing equals what
+``/leaderboard/me?around=N`` answers for the same ``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+import msgspec
+from msgspec import Struct
+
+from quizboard.core.leaderboard import LeaderboardEntry
+
+STANDING_TYPE = "standing"
+
+
+class StandingMessage(Struct, frozen=True, tag_field="type", tag=STANDING_TYPE):
+    """One player's place, sent to that player's connections only.
+
+    ``around`` holds the entries up to N places above and below, the player's own row
+    among them; ``as_of`` is the last answer applied to the board that was read.
+    """
+
+    quiz_id: int
+    player_id: str
+    rank: int
+    score: int
+    total_players: int
+    around: list[LeaderboardEntry]
+    as_of: str
+
+
+ENCODER = msgspec.json.Encoder()
+
+
+def board_ranks(scores: Sequence[int]) -> list[int]:
+    """Competition ranks of a whole board's scores, sorted from high to low."""
+    ranks: list[int] = []
+    for index, score in enumerate(scores):
+        if index and score == scores[index - 1]:
+            ranks.append(ranks[-1])
+        else:
+            ranks.append(index + 1)
+    return ranks
+
+
+def standings(
+    quiz_id: int,
+    board: Sequence[tuple[str, int]],
+    players: Collection[str],
+    name_of: Callable[[str], str],
+    *,
+    around: int,
+    as_of: str,
+) -> dict[str, StandingMessage]:
+    """The standing of each of ``players`` on ``board`` (every entry, high to low), with
+    ``around`` neighbours each side; a player not on the board gets none."""
+    wanted = set(players)
+    scores = [score for _, score in board]
+    ranks = board_ranks(scores)
+    total = len(board)
+    found: dict[str, StandingMessage] = {}
+    for position, (player, score) in enumerate(board):
+        if player not in wanted:
+            continue
+        start, end = max(0, position - around), min(total, position + around + 1)
+        neighbours = [
+            LeaderboardEntry(ranks[i], board[i][0], name_of(board[i][0]), board[i][1])
+            for i in range(start, end)
+        ]
+        found[player] = StandingMessage(
+            quiz_id, player, ranks[position], score, total, neighbours, as_of
+        )
+    return found
+
+
+def neighbours_of(
+    board: Sequence[tuple[str, int]], players: Collection[str], around: int
+) -> set[str]:
+    """Everyone whose name the standings of ``players`` show: they and their neighbours."""
+    wanted = set(players)
+    shown: set[str] = set()
+    for position, (player, _) in enumerate(board):
+        if player in wanted:
+            shown.update(p for p, _ in board[max(0, position - around) : position + around + 1])
+    return shown
+
+
+def unchanged(before: StandingMessage | None, now: StandingMessage) -> bool:
+    """Whether a player's standing is the one it was last sent: rank, score, neighbours
+    and the player count ("3rd of 14" is stale once a 15th joins). A new ``as_of``
+    alone is no news."""
+    return (
+        before is not None
+        and before.rank == now.rank
+        and before.score == now.score
+        and before.total_players == now.total_players
+        and before.around == now.around
+    )
