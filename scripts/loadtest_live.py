@@ -16,7 +16,16 @@ end. It reports:
 - from the question's close (``closes_at``, or the last answer's event when
   everyone answered) to the ``question_results`` message at each watcher;
 - with --database-url, whether PostgreSQL holds every accepted answer and its
-  points.
+  points;
+- every HTTP request the kit made, by route, and per accepted answer.
+
+--client says how the players play. ``api`` (the default) only answers over HTTP.
+``page`` plays as the web client's play page does: each player loads the page's
+data, opens its own WebSocket with its token, answers, and reads its rank from
+the pushed ``standing``; the report adds the standings' freshness (from an
+answer's 202 to the player's own standing showing it) and the gateway's CPU per
+standing and memory per connection. ``poll`` is the page as it was before
+standings were pushed (``/leaderboard/me`` after snapshots), the baseline.
 
 Times compare this machine's clock with Valkey's (in ``closes_at`` and the
 event ids): run it on the host that runs Valkey, as the kit's runs do.
@@ -29,8 +38,10 @@ import asyncio
 import json
 import os
 import random
+import re
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg
 from loadkit.httpclient import HttpClient
 from loadkit.measure import percentiles, stream_id
+from loadkit.pages import MODES, PlayerPages
 from loadkit.players import Phase, guess, open_loop
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.target import add_target_arguments, sample_quiz
@@ -60,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=256, help="HTTP connections")
     parser.add_argument("--json", help="write the report as JSON to this file ('-': stdout)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--client", choices=MODES, default="api",
+        help="api: answers only; page: as the play page (own socket, pushed standing); "
+        "poll: as the play page was (/leaderboard/me after snapshots)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -126,6 +143,26 @@ class LiveWatchers:
         return found
 
 
+async def gateway_counter(gateway: str, name: str) -> int:
+    """A counter from the gateway's own ``/metrics`` (on its WebSocket port)."""
+    url = gateway.replace("ws://", "http://").replace("wss://", "https://") + "/metrics"
+    try:
+        text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
+    except OSError:
+        return 0
+    found = re.search(rf"^quizboard_gateway_{name}_total (\S+)$", text.decode(), re.MULTILINE)
+    return int(float(found.group(1))) if found else 0
+
+
+def gateway_rss() -> int:
+    """The gateway processes' resident memory, in bytes."""
+    return sum(
+        s.rss_bytes
+        for pid, role in quizboard_processes().items()
+        if role == "gateway" and (s := sample(pid)) is not None
+    )
+
+
 def ms(values: list[float]) -> dict[str, float]:
     return {k: (round(v * 1000, 1) if k != "count" else v) for k, v in percentiles(values).items()}
 
@@ -180,9 +217,13 @@ async def play_question(
     watchers: LiveWatchers,
     index: int,
     rng: random.Random,
+    pages: PlayerPages | None,
 ) -> tuple[dict[str, Any], Phase, Measured]:
-    """One question: open it, answer it, wait for its results; what was measured."""
+    """One question: open it, answer it, wait for its results; what was measured (CPU
+    over the whole question, from the host's ``next`` to the results)."""
     question = quiz["questions"][index]
+    processes = quizboard_processes()
+    before = {pid: sample(pid) for pid in processes}
     asked = time.time()
     state = await host_move(client, quiz, "next")
     path = f"/quizzes/{quiz['id']}/answers"
@@ -194,20 +235,21 @@ async def play_question(
     ]  # fmt: skip
     rng.shuffle(jobs)
     phase = Phase(started=asked, ended=asked)
-    processes = quizboard_processes()
-    before = {pid: sample(pid) for pid in processes}
-    if jobs:
+    if pages is not None:
+        phase = await pages.answer(question, args.window, rng, args.miss, guess)
+    elif jobs:
         phase = await open_loop(jobs, len(jobs) / args.window, client)
-    cpu: dict[str, float] = {}
-    for pid, role in processes.items():
-        first, last = before[pid], sample(pid)
-        if first is not None and last is not None:
-            cpu[role] = cpu.get(role, 0.0) + last.cpu_seconds - first.cpu_seconds
     deadline = time.time() + args.time_limit + 10
     while len(watchers.arrivals("question_results", question["id"])) < watchers.connected:
         if time.time() > deadline:
             break
         await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # the standings (or the old page's polls) that follow
+    cpu: dict[str, float] = {}
+    for pid, role in processes.items():
+        first, last = before[pid], sample(pid)
+        if first is not None and last is not None:
+            cpu[role] = cpu.get(role, 0.0) + last.cpu_seconds - first.cpu_seconds
     accepted = [o for o in phase.outcomes if o[2] == 202]
     everyone = len(accepted) == len(players)
     if everyone:  # closed by the last answer: its event id holds the time of the close
@@ -286,15 +328,37 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         watching = asyncio.create_task(watchers.run(stop))
         await asyncio.wait_for(watchers.ready.wait(), 30)
         report["watchers_connected"] = watchers.connected
+        pages = None
+        if args.client != "api":
+            pages = PlayerPages(args.gateway, quiz, players, client, args.client)
+            rss_before = gateway_rss()
+            await pages.open()
+            report["player_sockets"] = {"open": pages.connected, "failed": pages.failed}
+            grown = gateway_rss() - rss_before
+            report["gateway_memory"] = {
+                "rss_mb": round(gateway_rss() / 2**20, 1),
+                "kb_per_player_socket": round(grown / 1024 / max(1, pages.connected), 1),
+            }
+        sent_before = await gateway_counter(args.gateway, "standings_sent")
         rows, phases, measured = [], [], []
         for index in range(len(quiz["questions"])):
             row, phase, figures = await play_question(
-                args, client, quiz, players, watchers, index, rng
+                args, client, quiz, players, watchers, index, rng, pages
             )
             rows.append(row)
             phases.append(phase)
             measured.append(figures)
         await host_move(client, quiz, "finish")
+        if pages is not None:
+            await asyncio.sleep(2.0)  # the final board, and each player's final standing
+            report["standing_freshness_ms"] = ms(pages.freshness())
+            report["standing_missed"] = pages.missed()
+            sent = await gateway_counter(args.gateway, "standings_sent") - sent_before
+            gateway_cpu = sum(m.cpu.get("gateway", 0.0) for m in measured)
+            report["standings_sent"] = sent
+            report["gateway_cpu_us_per_standing"] = round(1e6 * gateway_cpu / max(1, sent), 1)
+            await pages.close()
+        report["http_requests"] = dict(sorted(client.requests.items()))
         report["questions"] = rows
         report["answer_latency_ms"] = ms(
             [o[1] for phase in phases for o in phase.outcomes if o[2] == 202]
@@ -302,6 +366,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["next_to_question_ms"] = ms([t for m in measured for t in m.opened])
         report["close_to_results_ms"] = ms([t for m in measured for t in m.results])
         answered = sum(r["answers_accepted"] for r in rows)
+        report["http_requests_per_answer"] = round(
+            sum(client.requests.values()) / max(1, answered), 3
+        )
         roles = {role for m in measured for role in m.cpu}
         report["cpu_ms_per_answer"] = {
             role: round(1000 * sum(m.cpu.get(role, 0.0) for m in measured) / max(1, answered), 3)
@@ -344,6 +411,19 @@ def render(report: dict[str, Any]) -> str:
     lines.append(
         "cpu ms per answer: "
         + ", ".join(f"{role} {v:g}" for role, v in report["cpu_ms_per_answer"].items())
+    )
+    if "standing_freshness_ms" in report:
+        fresh = report["standing_freshness_ms"]
+        lines.append(
+            f"standing freshness (202 -> own standing shows it) ms: p50 {fresh['p50']:g} "
+            f"p99 {fresh['p99']:g}; missed {report['standing_missed']}; "
+            f"{report['standings_sent']} standings, gateway "
+            f"{report['gateway_cpu_us_per_standing']:g} us CPU each; gateway "
+            f"{report['gateway_memory']}; player sockets {report['player_sockets']}"
+        )
+    lines.append(
+        f"HTTP requests per accepted answer: {report['http_requests_per_answer']:g} "
+        f"({report['http_requests']})"
     )
     if "consistency" in report:
         lines.append(f"consistency: {report['consistency']}")

@@ -53,8 +53,18 @@ class Group:
     stream: str
     make_sink: Callable[[SinkContext], Sink]
     postgres: bool = False
-    # The leaderboard group must not hold changes back: the throttle does the pacing.
+    # The most a batch stays open, if less than QUIZBOARD_BATCH_INTERVAL_MS. The
+    # leaderboard group holds no change back (0): its throttle does the pacing.
     batch_interval_ms: int | None = None
+
+    def interval_ms(self, configured: int) -> int:
+        """How long this group's batches stay open, given the configured interval."""
+        return (
+            configured
+            if self.batch_interval_ms is None
+            else min(configured, self.batch_interval_ms)
+        )
+
     # Its workers also run the closing sweep of live quizzes (streams/closer.py): the
     # results of a question whose time ran out, which no stream entry asks for.
     closes_questions: bool = False
@@ -85,13 +95,29 @@ def _snapshots(c: SinkContext) -> SnapshotPublisher:
     )
 
 
+#: How long the board's sinks hold a batch open. A PostgreSQL batch gains from size
+#: (one COPY and one commit), so those wait up to QUIZBOARD_BATCH_INTERVAL_MS (500);
+#: a board's batch is one Lua call however small, and every player waits on it to see
+#: its points, so it closes sooner.
+BOARD_BATCH_MS = 50
+
 GROUPS: Mapping[str, Group] = {
     group.name: group
     for group in (
         Group("joins-db", JOINS, _copied_by(UserQuizSink), postgres=True),
-        Group("joins-redis", JOINS, _scripted_by(LeaderboardJoinSink)),
+        Group(
+            "joins-redis",
+            JOINS,
+            _scripted_by(LeaderboardJoinSink),
+            batch_interval_ms=BOARD_BATCH_MS,
+        ),
         Group("answers-db", ANSWERS, _copied_by(UserAnswerSink), postgres=True),
-        Group("answers-redis", ANSWERS, _scripted_by(LeaderboardAnswerSink)),
+        Group(
+            "answers-redis",
+            ANSWERS,
+            _scripted_by(LeaderboardAnswerSink),
+            batch_interval_ms=BOARD_BATCH_MS,
+        ),
         Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0, closes_questions=True),
     )
 }

@@ -74,9 +74,7 @@ async def _consumer(
         name=name,
         streams=[stream],
         batch_size=settings.batch_size,
-        batch_interval_ms=(
-            settings.batch_interval_ms if spec.batch_interval_ms is None else spec.batch_interval_ms
-        ),
+        batch_interval_ms=spec.interval_ms(settings.batch_interval_ms),
         block_ms=settings.block_ms,
         reclaim_idle_ms=settings.reclaim_idle_ms,
         max_deliveries=settings.max_deliveries,

@@ -9,13 +9,21 @@ requests on reused connections, parsed with the same C parser uvicorn uses.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
 
 IDLE_LIMIT = 3.0  # seconds; under the server's keep-alive timeout, so it never closes on us
+_ID = re.compile(r"/\d+")
+
+
+def route(method: str, path: str) -> str:
+    """``POST /quizzes/{id}/answers`` for ``POST /quizzes/7/answers?x=1``."""
+    return f"{method} {_ID.sub('/{id}', path.split('?', 1)[0])}"
 
 
 class _Connection(asyncio.Protocol):
@@ -64,6 +72,7 @@ class HttpClient:
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(connections)
         self._head = f"Host: {self.host}:{self.port}\r\n".encode()
+        self.requests: Counter[str] = Counter()  # every request sent, by route
 
     async def _connection(self) -> _Connection:
         now = time.monotonic()
@@ -81,6 +90,7 @@ class HttpClient:
         self, method: str, path: str, body: bytes = b"", token: str | None = None
     ) -> tuple[int, bytes]:
         """Send one request and return ``(status, body)``."""
+        self.requests[route(method, path)] += 1
         async with self._slots:
             conn = await self._connection()
             auth = f"Authorization: Bearer {token}\r\n".encode() if token else b""

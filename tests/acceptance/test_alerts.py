@@ -23,6 +23,7 @@ SUFFIXES = {
 
 class NoRooms:
     connections = count = slow_clients_closed = messages_sent = feed_losses = 0
+    standings_sent = standing_runs = 0
 
 
 def exported() -> set[str]:

@@ -48,16 +48,23 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
         )  # fmt: skip
         out, _ = await asyncio.wait_for(kit.communicate(), 120)
         assert kit.returncode == 0, out.decode()
-        live_kit = await asyncio.create_subprocess_exec(
-            sys.executable, str(SCRIPTS / "loadtest_live.py"),
-            "--url", f"http://127.0.0.1:{api_port}",
-            "--gateway", f"ws://127.0.0.1:{gateway_port}",
-            "--players", "20", "--questions", "2", "--time-limit", "5", "--window", "0.5",
-            "--watchers", "2", "--json", "-",
-            env=env, stdout=subprocess.PIPE,
-        )  # fmt: skip
-        live_out, _ = await asyncio.wait_for(live_kit.communicate(), 120)
-        assert live_kit.returncode == 0, live_out.decode()
+
+        async def live_kit(client: str, players: int) -> dict[str, Any]:
+            kit = await asyncio.create_subprocess_exec(
+                sys.executable, str(SCRIPTS / "loadtest_live.py"),
+                "--url", f"http://127.0.0.1:{api_port}",
+                "--gateway", f"ws://127.0.0.1:{gateway_port}",
+                "--players", str(players), "--questions", "2", "--time-limit", "5",
+                "--window", "0.5", "--watchers", "2", "--client", client, "--json", "-",
+                env=env, stdout=subprocess.PIPE,
+            )  # fmt: skip
+            out, _ = await asyncio.wait_for(kit.communicate(), 120)
+            assert kit.returncode == 0, out.decode()
+            report: dict[str, Any] = json.loads(out)
+            return report
+
+        live = await live_kit("page", 20)
+        polled = await live_kit("poll", 12)
     finally:
         if up.returncode is None:
             up.send_signal(signal.SIGTERM)
@@ -74,12 +81,25 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
     assert set(report["pipeline_lag_ms"]) == {"postgres", "leaderboard"}
     assert report["leaderboard"]["freshness_ms"]["count"] > 0
 
-    live = json.loads(live_out)
     assert live["consistency"]["clean"] is True
     assert live["consistency"]["answers_accepted"] == 40 == live["consistency"]["answer_rows"]
     assert [q["closed_by"] for q in live["questions"]] == ["last answer"] * 2
     assert live["next_to_question_ms"]["count"] == 4  # 2 watchers, 2 questions
     assert live["close_to_results_ms"]["count"] == 4
+    # As the play page plays: its own socket, its pushed standing, no /leaderboard/me.
+    assert live["player_sockets"] == {"open": 20, "failed": 0}
+    assert live["standing_freshness_ms"]["count"] == 40
+    assert live["standing_missed"] == 0
+    assert live["standings_sent"] >= 40
+    requests = live["http_requests"]
+    assert requests["POST /quizzes/{id}/answers"] == 40
+    assert requests["POST /quizzes/{id}/join"] == 20
+    assert requests["GET /quizzes/{id}/state"] == 20  # each page's load
+    assert "GET /quizzes/{id}/leaderboard/me" not in requests
+    # As the page was: the same, and the players outside the top ask for their rank.
+    assert polled["consistency"]["clean"] is True
+    assert polled["http_requests"]["GET /quizzes/{id}/leaderboard/me"] > 0
+    assert polled["standing_freshness_ms"]["count"] == 24
 
 
 @pytest.mark.slow
