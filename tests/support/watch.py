@@ -45,8 +45,9 @@ class Watcher:
         return self.log[self._read - 1]
 
     def live(self) -> list[dict[str, Any]]:
-        """The log without its leaderboard snapshots."""
-        return [m for m in self.log if m["type"] != "leaderboard"]
+        """The log's live-quiz messages: without its snapshots and the player's own
+        standings."""
+        return [m for m in self.log if m["type"] not in ("leaderboard", "standing")]
 
 
 @contextlib.asynccontextmanager
