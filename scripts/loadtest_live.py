@@ -50,7 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg
 from loadkit.httpclient import HttpClient
 from loadkit.measure import percentiles, stream_id
-from loadkit.pages import MODES, PlayerPages
+from loadkit.pages import MODES, PageProcesses, PlayerPages
 from loadkit.players import Phase, guess, open_loop
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.target import add_target_arguments, sample_quiz
@@ -72,6 +72,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=256, help="HTTP connections")
     parser.add_argument("--json", help="write the report as JSON to this file ('-': stdout)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--procs", type=int, default=1,
+        help="with --client page or poll: generator processes for the players' pages",
+    )  # fmt: skip
     parser.add_argument(
         "--client", choices=MODES, default="api",
         help="api: answers only; page: as the play page (own socket, pushed standing); "
@@ -217,7 +221,7 @@ async def play_question(
     watchers: LiveWatchers,
     index: int,
     rng: random.Random,
-    pages: PlayerPages | None,
+    pages: PlayerPages | PageProcesses | None,
 ) -> tuple[dict[str, Any], Phase, Measured]:
     """One question: open it, answer it, wait for its results; what was measured (CPU
     over the whole question, from the host's ``next`` to the results)."""
@@ -328,10 +332,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         watching = asyncio.create_task(watchers.run(stop))
         await asyncio.wait_for(watchers.ready.wait(), 30)
         report["watchers_connected"] = watchers.connected
-        pages = None
+        pages: PlayerPages | PageProcesses | None = None
         if args.client != "api":
-            pages = PlayerPages(args.gateway, quiz, players, client, args.client)
             rss_before = gateway_rss()
+            if args.procs > 1:
+                pages = PageProcesses(
+                    args.url, args.gateway, quiz, players, args.client, args.procs,
+                    args.connections,
+                )  # fmt: skip
+            else:
+                pages = PlayerPages(args.gateway, quiz, players, client, args.client)
             await pages.open()
             report["player_sockets"] = {"open": pages.connected, "failed": pages.failed}
             grown = gateway_rss() - rss_before
@@ -350,7 +360,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             measured.append(figures)
         await host_move(client, quiz, "finish")
         if pages is not None:
-            await asyncio.sleep(2.0)  # the final board, and each player's final standing
+            await pages.finish(2.0)  # the final board, and each player's final standing
+            if isinstance(pages, PageProcesses):
+                client.requests.update(pages.requests)
             report["standing_freshness_ms"] = ms(pages.freshness())
             report["standing_missed"] = pages.missed()
             sent = await gateway_counter(args.gateway, "standings_sent") - sent_before

@@ -3,12 +3,13 @@
 One sharded subscription (SSUBSCRIBE) per quiz with at least one client, on
 one pub/sub connection per process (per node of a cluster: see
 :mod:`quizboard.store.shard_pubsub`); the channel is dropped when its room
-empties. Each
-published snapshot is fanned out with :func:`websockets.broadcast`, which
-writes to every socket without waiting. That is what we want for a live
-board, but a client that stops reading would then buffer without bound, so a
-client whose write buffer passes ``max_buffer`` is closed with 1013 instead of
-being silently starved or slowing the others.
+empties. Each published snapshot is fanned out as one frame, built once and
+written to every socket without waiting (:mod:`quizboard.gateway.frames`); a
+player's connection gets it in the same write as its standing
+(:mod:`quizboard.gateway.standings`). That is what we want for a live board,
+but a client that stops reading would then buffer without bound, so a client
+whose write buffer passes ``max_buffer`` is closed with 1013 instead of being
+silently starved or slowing the others.
 
 When Redis goes away the reader reconnects with backoff, subscribes again to
 every room's channel and sends each room its last snapshot, so no client keeps
@@ -23,10 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import msgspec
-import websockets
 from websockets.asyncio.server import ServerConnection
 
 from quizboard.core.backoff import Backoff
@@ -34,6 +35,7 @@ from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
 from quizboard.core.live import LIVE_TYPES, MESSAGE_DECODER
+from quizboard.gateway.frames import text_frame, write
 from quizboard.gateway.live_view import LiveView
 from quizboard.gateway.standings import StandingsPusher, Watchers
 from quizboard.store.catalog import QuizCatalog
@@ -104,7 +106,7 @@ class Rooms:
         # its way must not land after the subscribe of a room opened again meanwhile.
         self._subscribing = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()
-        self.standings = StandingsPusher(redis, keys)
+        self.standings = StandingsPusher(redis, keys, self._send_one)
         self.slow_clients_closed = 0
         self.messages_sent = 0
         self.feed_losses = 0
@@ -213,8 +215,12 @@ class Rooms:
         if head.version <= room.version:
             return  # an older snapshot overtaken by a newer one
         room.version, room.message = head.version, message
-        self._broadcast(room, message)
-        self.standings.changed(room.quiz_id, room.partition, room.watchers)
+        frame = text_frame(message.encode())
+        players = room.watchers
+        took = self.standings.changed(room.quiz_id, room.partition, players, frame)
+        # When the standings' run took the snapshot, it writes it to each player along
+        # with its standing, in one write: everyone else gets it now.
+        self._fan_out(room, frame, skip=players.players if took else ())
 
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
         """A live quiz's message, sent at once if the room's view admits it; a message of
@@ -233,17 +239,36 @@ class Rooms:
                 self.standings.finish(room.quiz_id, room.partition, room.watchers)
 
     def _broadcast(self, room: Room, message: str) -> None:
+        self._fan_out(room, text_frame(message.encode()))
+
+    def _fan_out(self, room: Room, frame: bytes, skip: Collection[ServerConnection] = ()) -> None:
+        """One frame, built once, to every client of the room but ``skip``; a client
+        whose write buffer is past the limit is closed instead."""
         for client in [c for c in room.clients if self._behind(c)]:
-            room.clients.discard(client)
-            self.slow_clients_closed += 1
-            task = asyncio.create_task(
-                client.close(TRY_AGAIN_LATER, "falling behind: reconnect"),
-                name=f"close-slow-client-{room.quiz_id}",
-            )
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
-        websockets.broadcast(room.clients, message)
-        self.messages_sent += len(room.clients)
+            self._close_slow(room, client)
+        clients = [c for c in room.clients if c not in skip] if skip else room.clients
+        self.messages_sent += write(clients, frame)
+
+    def _send_one(self, quiz_id: int, client: ServerConnection, data: bytes) -> None:
+        """The standings' write to one player (one frame or several)."""
+        room = self._rooms.get(quiz_id)
+        if room is None or client not in room.clients:
+            return
+        if self._behind(client):
+            self._close_slow(room, client)
+            return
+        self.messages_sent += write((client,), data)
+
+    def _close_slow(self, room: Room, client: ServerConnection) -> None:
+        room.clients.discard(client)
+        room.watchers.leave(client)
+        self.slow_clients_closed += 1
+        task = asyncio.create_task(
+            client.close(TRY_AGAIN_LATER, "falling behind: reconnect"),
+            name=f"close-slow-client-{room.quiz_id}",
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _behind(self, client: ServerConnection) -> bool:
         transport = client.transport

@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import random
 import sys
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -209,6 +212,10 @@ class PlayerPages:
         """Accepted answers whose points never reached their page."""
         return sum(len(p.answers) for p in self.pages) - len(self.freshness())
 
+    async def finish(self, settle_s: float) -> None:
+        """Let the last standings arrive."""
+        await asyncio.sleep(settle_s)
+
     async def close(self) -> None:
         for page in self.pages:
             if page.poll is not None:
@@ -222,3 +229,101 @@ class PlayerPages:
 
 def _covers(as_of: str, event: tuple[int, int]) -> bool:
     return bool(as_of) and stream_id(as_of) >= event
+
+
+class PageProcesses:
+    """The players' pages spread over ``procs`` processes, so the generator is not what
+    a large run measures; driven from this process, with the same calls as
+    :class:`PlayerPages`. Each child counts its own requests; :meth:`finish` adds
+    them to ``requests``."""
+
+    def __init__(
+        self, url: str, gateway: str, quiz: dict[str, Any], players: list[dict[str, Any]],
+        mode: str, procs: int, connections: int,
+    ) -> None:  # fmt: skip
+        self.mode = mode
+        self.connected = 0
+        self.failed = 0
+        self._fresh: list[float] = []
+        self._missed = 0
+        self.requests: dict[str, int] = {}
+        context = multiprocessing.get_context("spawn")
+        self._pipes: list[Connection] = []
+        self._children: list[BaseProcess] = []
+        for index in range(procs):
+            ours, theirs = context.Pipe()
+            spec = {
+                "url": url, "gateway": gateway, "quiz": quiz, "mode": mode,
+                "players": players[index::procs], "connections": max(8, connections // procs),
+            }  # fmt: skip
+            child = context.Process(target=_child, args=(theirs, spec), daemon=True)
+            child.start()
+            self._pipes.append(ours)
+            self._children.append(child)
+
+    async def _ask(self, *command: Any) -> list[Any]:
+        for pipe in self._pipes:
+            pipe.send(command)
+        return [await asyncio.to_thread(pipe.recv) for pipe in self._pipes]
+
+    async def open(self) -> None:
+        for _, connected, failed in [await asyncio.to_thread(p.recv) for p in self._pipes]:
+            self.connected += connected
+            self.failed += failed
+
+    async def answer(
+        self, question: dict[str, Any], window: float, rng: random.Random, miss: float,
+        guess: Any,
+    ) -> Phase:  # fmt: skip
+        phase = Phase(started=time.time())
+        for _, part in await self._ask("answer", question, window, miss, rng.random()):
+            phase.merge(part)
+        return phase
+
+    async def finish(self, settle_s: float) -> None:
+        """Let the last standings arrive, then collect what every page saw."""
+        for _, fresh, missed, requests in await self._ask("finish", settle_s):
+            self._fresh += fresh
+            self._missed += missed
+            for route, count in requests.items():
+                self.requests[route] = self.requests.get(route, 0) + count
+
+    def freshness(self) -> list[float]:
+        return self._fresh
+
+    def missed(self) -> int:
+        return self._missed
+
+    async def close(self) -> None:
+        for child in self._children:
+            await asyncio.to_thread(child.join, 10)
+
+
+def _child(pipe: Connection, spec: dict[str, Any]) -> None:
+    """A generator process: its share of the pages, answering when told."""
+    import uvloop
+
+    from loadkit.players import guess
+
+    async def main() -> None:
+        client = HttpClient(spec["url"], spec["connections"])
+        pages = PlayerPages(spec["gateway"], spec["quiz"], spec["players"], client, spec["mode"])
+        try:
+            await pages.open()
+            pipe.send(("ready", pages.connected, pages.failed))
+            while True:
+                command = await asyncio.to_thread(pipe.recv)
+                if command[0] == "answer":
+                    _, question, window, miss, seed = command
+                    rng = random.Random(seed)
+                    phase = await pages.answer(question, window, rng, miss, guess)
+                    pipe.send(("answered", phase))
+                    continue
+                await asyncio.sleep(command[1])
+                pipe.send(("done", pages.freshness(), pages.missed(), dict(client.requests)))
+                return
+        finally:
+            await pages.close()
+            client.close()
+
+    uvloop.run(main())

@@ -29,6 +29,7 @@ from tests.support.processes import quizboard
 from tests.support.quizzes import ADMIN, BACKENDS
 from tests.support.stack import Workers, api_client, running_gateway
 from tests.support.steps import answer, create_quiz, eventually, join
+from tests.support.watch import watching
 
 KEYS = Keys("qb:")
 
@@ -326,3 +327,54 @@ async def test_a_client_arriving_while_valkey_is_away_is_told_to_come_back(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_standings_resume_with_the_next_snapshot_after_valkey_was_away(
+    settings: Settings,
+    db: psycopg.AsyncConnection[Any],
+    own_valkey: EmbeddedValkey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A player's standing stops while Valkey is gone, with no error storm, and comes
+    again with the next snapshot once it is back."""
+    settings = settings.replace(redis_url=own_valkey.url)
+    workers = Workers(settings)
+    async with running_gateway(settings) as gateway, api_client(settings) as api:
+        workers.start()
+        quiz = await create_quiz(api)
+        player = await join(api, quiz["id"], "Ann")
+        async with watching(gateway.url(quiz["id"], player["token"])) as mine:
+
+            def score() -> int:
+                standings = [m for m in mine.log if m["type"] == "standing"]
+                return int(standings[-1]["score"]) if standings else -1
+
+            async def scored(points: int) -> bool:
+                return score() == points
+
+            await answer(api, quiz, player, 0)
+            await eventually(lambda: scored(100), within=10)
+            with caplog.at_level(logging.WARNING):
+                own_valkey.stop()
+                await asyncio.sleep(2)
+                own_valkey.start()
+                await eventually(lambda: answered(api, quiz, player, 1), within=20)
+                await eventually(lambda: scored(200), within=20)
+        await workers.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    standing_logs = [r for r in caplog.records if "standings" in r.getMessage()]
+    assert len(standing_logs) <= 10  # one line per failed run at most, not a storm
+
+
+async def answered(
+    api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any], index: int
+) -> bool:
+    """Answer question ``index`` once Valkey takes it: 202, or 409 for a retry of one
+    that got through."""
+    question = quiz["questions"][index]
+    reply = await api.post(
+        f"/quizzes/{quiz['id']}/answers",
+        json={"question_id": question["id"], "answer": question["answer"]},
+        headers={"Authorization": f"Bearer {player['token']}"},
+    )
+    return reply.status_code in (202, 409)
