@@ -34,6 +34,11 @@ MAX_INCOMING = 4096  # clients have nothing to say; a bigger frame is closed wit
 MAX_CLIENT_BUFFER = 256 * 1024
 MAX_CLIENT_MESSAGES_PER_S = 20  # clients have nothing to say: a flood is closed with 1008
 POLICY_VIOLATION = 1008
+# Connections waiting to be accepted. asyncio's default, 100, overflows when thousands
+# of players open their sockets in the same second (a class joining, a reconnect wave
+# after a restart): the kernel then drops SYNs and those clients wait seconds for a
+# retry, or give up. The kernel caps it at net.core.somaxconn.
+BACKLOG = 4096
 
 
 def _respond(connection: ServerConnection, status: int, body: bytes, content_type: str) -> Response:
@@ -102,6 +107,7 @@ class Gateway:
             ping_timeout=20,
             close_timeout=5,
             reuse_port=self._reuse_port,
+            backlog=BACKLOG,
         ) as server:
             gc.freeze()  # start-up objects never need collecting again
             port = server.sockets[0].getsockname()[1]
