@@ -57,29 +57,39 @@ class Group:
     # leaderboard group holds no change back (0): its throttle does the pacing.
     batch_interval_ms: int | None = None
 
-    def interval_ms(self, configured: int) -> int:
-        """How long this group's batches stay open, given the configured interval."""
-        return (
-            configured
-            if self.batch_interval_ms is None
-            else min(configured, self.batch_interval_ms)
-        )
-
     # Its workers also run the closing sweep of live quizzes (streams/closer.py): the
     # results of a question whose time ran out, which no stream entry asks for.
     closes_questions: bool = False
 
+    def interval_ms(self, configured: int) -> int:
+        """How long this group's batches stay open, given the configured interval."""
+        if self.batch_interval_ms is None:
+            return configured
+        return min(configured, self.batch_interval_ms)
 
-def _copied_by(sink: type[UserQuizSink | UserAnswerSink]) -> Callable[[SinkContext], Sink]:
+
+#: How long the board's sinks hold a batch open. A PostgreSQL batch gains from size
+#: (one COPY and one commit), so those wait up to QUIZBOARD_BATCH_INTERVAL_MS (500);
+#: a board's batch is one Lua call however small, and every player waits on it to see
+#: its points, so it closes sooner.
+BOARD_BATCH_MS = 50
+
+
+def _copying(name: str, stream: str, sink: type[UserQuizSink | UserAnswerSink]) -> Group:
     """A group whose sink copies batches into PostgreSQL."""
-    return lambda c: sink(c.postgres(), c.redis, c.keys, c.failpoints)
+    return Group(
+        name, stream, lambda c: sink(c.postgres(), c.redis, c.keys, c.failpoints), postgres=True
+    )
 
 
-def _scripted_by(
-    sink: type[LeaderboardJoinSink | LeaderboardAnswerSink],
-) -> Callable[[SinkContext], Sink]:
+def _scoring(
+    name: str, stream: str, sink: type[LeaderboardJoinSink | LeaderboardAnswerSink]
+) -> Group:
     """A group whose sink applies batches to the boards with a Lua script."""
-    return lambda c: sink(c.redis, c.keys, c.failpoints)
+    return Group(
+        name, stream, lambda c: sink(c.redis, c.keys, c.failpoints),
+        batch_interval_ms=BOARD_BATCH_MS,
+    )  # fmt: skip
 
 
 def _snapshots(c: SinkContext) -> SnapshotPublisher:
@@ -95,29 +105,13 @@ def _snapshots(c: SinkContext) -> SnapshotPublisher:
     )
 
 
-#: How long the board's sinks hold a batch open. A PostgreSQL batch gains from size
-#: (one COPY and one commit), so those wait up to QUIZBOARD_BATCH_INTERVAL_MS (500);
-#: a board's batch is one Lua call however small, and every player waits on it to see
-#: its points, so it closes sooner.
-BOARD_BATCH_MS = 50
-
 GROUPS: Mapping[str, Group] = {
     group.name: group
     for group in (
-        Group("joins-db", JOINS, _copied_by(UserQuizSink), postgres=True),
-        Group(
-            "joins-redis",
-            JOINS,
-            _scripted_by(LeaderboardJoinSink),
-            batch_interval_ms=BOARD_BATCH_MS,
-        ),
-        Group("answers-db", ANSWERS, _copied_by(UserAnswerSink), postgres=True),
-        Group(
-            "answers-redis",
-            ANSWERS,
-            _scripted_by(LeaderboardAnswerSink),
-            batch_interval_ms=BOARD_BATCH_MS,
-        ),
+        _copying("joins-db", JOINS, UserQuizSink),
+        _scoring("joins-redis", JOINS, LeaderboardJoinSink),
+        _copying("answers-db", ANSWERS, UserAnswerSink),
+        _scoring("answers-redis", ANSWERS, LeaderboardAnswerSink),
         Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0, closes_questions=True),
     )
 }
