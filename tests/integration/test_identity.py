@@ -90,7 +90,12 @@ async def test_an_app_user_joining_again_is_the_same_player_with_one_join(
         "SELECT player_id, display_name FROM user_quiz WHERE quiz_id = %s ORDER BY player_id",
         (quiz["id"],))).fetchall()  # fmt: skip
     assert rows == [("user-7", "Bo"), ("user.42", "Ada")]
-    assert await count(db, "SELECT count(*) FROM user_answer WHERE player_id = 'user.42'") == 1
+
+    async def answer_stored() -> bool:  # answers-db runs apart from the board's sink
+        sql = "SELECT count(*) FROM user_answer WHERE player_id = 'user.42'"
+        return await count(db, sql) == 1
+
+    await eventually(answer_stored, within=5)
 
 
 def _part(value: dict[str, Any] | bytes) -> str:
