@@ -17,6 +17,7 @@ import msgspec
 from msgspec import Struct
 
 from quizboard.core.leaderboard import LeaderboardEntry
+from quizboard.core.ranks import competition_ranks
 
 STANDING_TYPE = "standing"
 
@@ -40,17 +41,6 @@ class StandingMessage(Struct, frozen=True, tag_field="type", tag=STANDING_TYPE):
 ENCODER = msgspec.json.Encoder()
 
 
-def board_ranks(scores: Sequence[int]) -> list[int]:
-    """Competition ranks of a whole board's scores, sorted from high to low."""
-    ranks: list[int] = []
-    for index, score in enumerate(scores):
-        if index and score == scores[index - 1]:
-            ranks.append(ranks[-1])
-        else:
-            ranks.append(index + 1)
-    return ranks
-
-
 def standings(
     quiz_id: int,
     board: Sequence[tuple[str, int]],
@@ -64,7 +54,7 @@ def standings(
     ``around`` neighbours each side; a player not on the board gets none."""
     wanted = set(players)
     scores = [score for _, score in board]
-    ranks = board_ranks(scores)
+    ranks = competition_ranks(scores, 0, 1)
     total = len(board)
     found: dict[str, StandingMessage] = {}
     for position, (player, score) in enumerate(board):

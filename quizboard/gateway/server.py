@@ -7,6 +7,7 @@ import gc
 import http
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
@@ -19,7 +20,7 @@ from quizboard.core.addresses import client_address, parse_networks
 from quizboard.core.errors import QuizboardError
 from quizboard.core.http import error_body, status_of
 from quizboard.core.keys import Keys
-from quizboard.gateway.handshake import Target, authorize, origin_allowed, parse_target
+from quizboard.gateway.handshake import authorize, origin_allowed, parse_target
 from quizboard.gateway.rooms import TRY_AGAIN_LATER, Rooms
 from quizboard.observe.metrics import CONTENT_TYPE, GatewayMetrics, render
 from quizboard.observe.metrics_server import metrics_server
@@ -83,6 +84,12 @@ class Gateway:
         self.metrics = GatewayMetrics(rooms)
         self._reuse_port = reuse_port
         self._trusted = parse_networks(settings.trusted_proxies)
+        # What each accepted handshake watches: its quiz, and the player its token names
+        # (None for a board or a host). Weak: a handshake that fails after the check
+        # never reaches the handler, and leaves nothing behind.
+        self._viewers: weakref.WeakKeyDictionary[ServerConnection, tuple[int, str | None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def serve(
         self, stop: asyncio.Event, on_ready: Callable[[int], None] | None = None
@@ -142,10 +149,11 @@ class Gateway:
             )
         try:
             target = parse_target(request.path, request.headers.get("Authorization"))
-            authorize(
+            player_id = authorize(
                 target, secret=self._secret, admin_token=self._settings.admin_token, now=time.time()
             )
             await self._catalog.get(target.quiz_id)
+            self._viewers[connection] = (target.quiz_id, player_id)
         except QuizboardError as exc:
             log.info("refused a client from %s: %s", self._address(connection, request), exc.code)
             return _reject(connection, status_of(exc), exc.code, exc.message)
@@ -172,13 +180,9 @@ class Gateway:
 
     async def _handle(self, connection: ServerConnection) -> None:
         """One client, from its first snapshot until it leaves."""
-        request = connection.request
-        assert request is not None
-        target = parse_target(request.path, request.headers.get("Authorization"))
-        quiz_id = target.quiz_id
+        quiz_id, player_id = self._viewers.pop(connection)
         closing: asyncio.Task[None] | None = None
         try:
-            player_id = self._player_of(target)
             await self._rooms.enter(quiz_id, connection, player_id)
             closing = await self._drain(connection, quiz_id)
         except ConnectionClosed:
@@ -190,16 +194,6 @@ class Gateway:
             await self._rooms.leave(quiz_id, connection)
             if closing is not None:
                 await closing
-
-    def _player_of(self, target: Target) -> str | None:
-        """The player a connection's token names (checked at the handshake), if any."""
-        try:
-            return authorize(
-                target, secret=self._secret, admin_token=self._settings.admin_token,
-                now=time.time(),
-            )  # fmt: skip
-        except QuizboardError:  # expired since the handshake: it watches, as a board does
-            return None
 
     @staticmethod
     async def _drain(connection: ServerConnection, quiz_id: int) -> asyncio.Task[None] | None:

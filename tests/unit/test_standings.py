@@ -8,7 +8,6 @@ from quizboard.core.leaderboard import LeaderboardEntry
 from quizboard.core.ranks import competition_ranks
 from quizboard.core.standings import (
     StandingMessage,
-    board_ranks,
     neighbours_of,
     standings,
     unchanged,
@@ -21,11 +20,10 @@ def entry(player: str, rank: int) -> LeaderboardEntry:
     return LeaderboardEntry(rank, player, player.upper(), dict(BOARD)[player])
 
 
-def test_board_ranks_are_competition_ranks() -> None:
-    scores = [score for _, score in BOARD]
-    assert board_ranks(scores) == [1, 2, 2, 4, 5]
-    assert board_ranks(scores) == competition_ranks(scores, 0, 1)
-    assert board_ranks([]) == []
+def test_a_whole_board_ranks_as_competition_ranks() -> None:
+    found = standings(1, BOARD, {p for p, _ in BOARD}, str.upper, around=0, as_of="")
+    assert [found[p].rank for p, _ in BOARD] == [1, 2, 2, 4, 5]
+    assert [found[p].rank for p, _ in BOARD] == competition_ranks([s for _, s in BOARD], 0, 1)
 
 
 def test_each_player_gets_its_rank_and_neighbours_and_none_off_the_board() -> None:
