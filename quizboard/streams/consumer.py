@@ -53,6 +53,11 @@ REJECTED: tuple[type[Exception], ...] = (
 MAX_REMEMBERED_ERRORS = 10_000
 
 
+def group_missing(exc: redis.exceptions.ResponseError) -> bool:
+    """Whether ``exc`` says the stream or its consumer group does not exist."""
+    return str(exc).startswith("NOGROUP")
+
+
 class Sink(Protocol):
     """Where a group's batches go."""
 
@@ -116,11 +121,13 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then finish the batch in hand and return."""
         backoff = Backoff()
-        started = False
+        grouped = started = False
         while not stop.is_set():
             try:
-                if not started:
+                if not grouped:
                     await self._create_groups()
+                    grouped = True
+                if not started:
                     await self._consume_own_pending(stop)
                     started = self.started = True
                 batch = await self._collect(stop)
@@ -128,13 +135,23 @@ class Consumer:
                     await self._deliver(batch, stop)
                 await self._reclaim_if_due(stop)
                 backoff.reset()
+                continue
             except SERVER_DOWN as exc:
                 log.warning("group %s: server unreachable, retrying: %r", self.config.group, exc)
-                # What was read before the failure is still pending for this consumer:
-                # read it again (id 0) before anything new.
-                started = False
-                self._metrics.retries.labels(self.config.group).inc()
-                await backoff.wait()
+                grouped = False  # a server that lost its data lost the groups too
+            except redis.exceptions.ResponseError as exc:
+                if not group_missing(exc):
+                    raise
+                # A resharding can answer this while the stream's slot moves. Wait for
+                # the group, never make it again: a new group would deliver every entry
+                # anew, and the scripts' XACK gate would count each a second time.
+                log.warning("group %s: stream or group missing, retrying: %r",
+                            self.config.group, exc)  # fmt: skip
+            # What was read before the failure is still pending for this consumer:
+            # read it again (id 0) before anything new.
+            started = False
+            self._metrics.retries.labels(self.config.group).inc()
+            await backoff.wait()
 
     async def _create_groups(self) -> None:
         for stream in self.config.streams:

@@ -230,3 +230,29 @@ async def test_a_poison_entry_ends_in_the_dead_stream_while_the_group_goes_on(
 
     await eventually(acked, within=5)
     assert await board_scores(redis, quiz) == {player["player_id"]: 100}
+
+
+async def test_a_worker_whose_group_goes_missing_waits_for_it_and_counts_nothing_twice(
+    api: httpx.AsyncClient, redis: aioredis.Redis, workers: Workers
+) -> None:
+    """NOGROUP (a resharding has answered it mid-move) is a retry, not a dead worker,
+    and never a new group that would deliver every entry again."""
+    workers.start("joins-redis", "answers-redis")
+    quiz = await create_quiz(api)
+    players = [await join(api, quiz["id"], f"G{i}") for i in range(3)]
+    accepted = await answer_all(api, {**quiz, "questions": quiz["questions"][:2]}, players)
+    await eventually(lambda: _board_is(redis, quiz, accepted))
+    stream = KEYS.stream(quiz["partition"], ANSWERS)
+    (group,) = [g for g in await redis.xinfo_groups(stream) if g["name"] == b"answers-redis"]
+    assert await redis.xgroup_destroy(stream, "answers-redis") == 1
+    more = await answer_all(api, {**quiz, "questions": quiz["questions"][2:4]}, players)
+    await asyncio.sleep(0.5)
+    assert await board_scores(redis, quiz) == accepted  # the worker waits
+    assert not workers.tasks["answers-redis"].done()
+    await redis.xgroup_create(stream, "answers-redis", id=group["last-delivered-id"])
+    totals = {p: accepted[p] + more[p] for p in accepted}
+    await eventually(lambda: _board_is(redis, quiz, totals), within=10)
+
+
+async def _board_is(redis: aioredis.Redis, quiz: dict[str, Any], scores: dict[str, int]) -> bool:
+    return await board_scores(redis, quiz) == scores
