@@ -1,7 +1,7 @@
 """Run 5 of BENCHMARKS.md: one gateway process fanning snapshots out to many clients.
 
     uv run python scripts/bench_gateway.py [--connections 10000] [--procs 4] [--seconds 20]
-        [--target quizboard|node|both]
+        [--target quizboard|standings|node|both|all]
 
 Starts quizboard on embedded servers, opens --connections WebSocket clients on
 one quiz from --procs client processes, then publishes a leaderboard snapshot
@@ -13,6 +13,14 @@ node-redis, the way most Node developers would write it: one sharded
 subscription, each message sent to every open client; installed with npm on
 first use), and ``--target both`` runs the two one after the other, under the
 same clients, in one run.
+
+``--target standings`` is quizboard's gateway with a standing per player: as
+many players as connections join the quiz, each client watches with its own
+player token, and before each snapshot every player's score moves (one pipelined
+ZINCRBY each), so every standing changes and every player gets its own with the
+snapshot, as at the close of a question. The latency is still the snapshot's,
+which a player now gets in one write with its standing. ``--target all`` runs
+quizboard without standings, with them, and the Node peer, in that order.
 """
 
 from __future__ import annotations
@@ -20,13 +28,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +45,7 @@ import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from loadkit.httpclient import HttpClient
 from loadkit.measure import percentiles
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.stack import ADMIN, database, quizboard, servers
@@ -64,12 +76,14 @@ def clients(job: dict[str, Any]) -> dict[str, Any]:
         opened = 0
         gate = asyncio.Semaphore(100)
 
-        async def one() -> None:
-            nonlocal failures, opened
+        standings = 0
+
+        async def one(url: str) -> None:
+            nonlocal failures, opened, standings
             try:
                 async with gate:
                     ws = await connect(
-                        job["url"],
+                        url,
                         compression=None,
                         open_timeout=60,
                         ping_interval=None,
@@ -83,8 +97,11 @@ def clients(job: dict[str, Any]) -> dict[str, Any]:
                     # and the stamp found by search rather than json.loads.
                     while True:
                         message = await ws.recv(decode=False)
-                        stamp = message[message.rindex(b'"sent_at": ') + 11 : -1]
-                        latencies.append(time.time() - float(stamp))
+                        at = message.rfind(b'"sent_at": ')
+                        if at < 0:  # a player's own standing
+                            standings += 1
+                            continue
+                        latencies.append(time.time() - float(message[at + 11 : -1]))
             except OSError:
                 failures += 1
             except asyncio.CancelledError:
@@ -93,12 +110,15 @@ def clients(job: dict[str, Any]) -> dict[str, Any]:
                 failures += 1
 
         gc.freeze()
-        tasks = [asyncio.create_task(one()) for _ in range(job["count"])]
+        tasks = [asyncio.create_task(one(url)) for url in job["urls"]]
         await asyncio.sleep(job["until"] - time.time())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks)
-        return {"latencies": latencies, "failures": failures, "opened": opened}
+        return {
+            "latencies": latencies, "failures": failures, "opened": opened,
+            "standings": standings,
+        }  # fmt: skip
 
     return uvloop.run(main())
 
@@ -128,6 +148,15 @@ def snapshot(quiz_id: int, version: int) -> str:
 
 PEER = Path(__file__).parent / "peers" / "node_gateway"
 
+#: What each --target runs, in order.
+TARGETS = {
+    "quizboard": ("quizboard",),
+    "standings": ("standings",),
+    "node": ("node",),
+    "both": ("quizboard", "node"),
+    "all": ("quizboard", "standings", "node"),
+}
+
 
 def node_peer(redis_url: str, channel: str) -> tuple[subprocess.Popen[bytes], str]:
     """The Node peer (``ws`` and node-redis, installed with npm on first use), started on
@@ -146,25 +175,39 @@ def node_peer(redis_url: str, channel: str) -> tuple[subprocess.Popen[bytes], st
     return process, f"ws://127.0.0.1:{port}"
 
 
+def move_scores(publisher: redis.Redis, board: str, players: list[str], version: int) -> None:
+    """Give every player new points, so that every standing changes."""
+    with publisher.pipeline(transaction=False) as pipe:
+        for i, player in enumerate(players):
+            pipe.zincrby(board, (i * 7919 + version * 104729) % 1000, player)
+        pipe.execute()
+
+
 def measure(
-    args: argparse.Namespace, url: str, pid: int, publisher: redis.Redis, channel: str,
-    quiz_id: int,
+    args: argparse.Namespace, urls: list[str], pid: int, publisher: redis.Redis,
+    quiz: Quiz,
 ) -> dict[str, float]:  # fmt: skip
-    """Open the clients on ``url``, publish snapshots, and what the gateway ``pid`` did."""
+    """Open a client on each of ``urls``, publish snapshots, and what the gateway ``pid``
+    did. With the quiz's players given, their scores move before each snapshot."""
     before = sample(pid)
-    connect_for = max(5.0, args.connections / 300)
+    connect_for = max(5.0, len(urls) / 300)
     until = time.time() + connect_for + args.seconds
-    share = args.connections // args.procs
-    jobs = [{"url": url, "count": share, "until": until} for _ in range(args.procs)]
+    jobs = [{"urls": urls[i :: args.procs], "until": until} for i in range(args.procs)]
     with ProcessPoolExecutor(args.procs) as pool:
         futures = [pool.submit(clients, job) for job in jobs]
         time.sleep(connect_for)  # let every client connect
         during = sample(pid)
-        version, started = 0, time.time()
+        published, started = 0, time.time()
         while time.time() < until - 1.0:
-            version += 1
-            publisher.spublish(channel, snapshot(quiz_id, version))
-            time.sleep(1 / args.rate)
+            # Versions go on from the run before: a room still open from it would drop
+            # a snapshot older than its last as overtaken.
+            quiz.version += 1
+            published += 1
+            due = time.time() + 1 / args.rate
+            if quiz.moving:
+                move_scores(publisher, quiz.board, quiz.players, quiz.version)
+            publisher.spublish(quiz.channel, snapshot(quiz.id, quiz.version))
+            time.sleep(max(0.0, due - time.time()))
         publishing = time.time() - started
         after = sample(pid)
         results = [f.result() for f in futures]
@@ -178,9 +221,10 @@ def measure(
     return {
         "opened": opened,
         "failures": sum(r["failures"] for r in results),
-        "published": version,
+        "standings": sum(r["standings"] for r in results),
+        "published": published,
         "received": len(latencies),
-        "expected": version * opened,
+        "expected": published * opened,
         "p50_ms": stats["p50"],
         "p99_ms": stats["p99"],
         "max_ms": stats["max"],
@@ -188,6 +232,66 @@ def measure(
         "cpu_percent": round(100 * cpu / publishing, 1),
         "cpu_us_per_message": round(1e6 * cpu / max(1, len(latencies)), 2),
     }
+
+
+@dataclass
+class Quiz:
+    """The benchmark's quiz: where its snapshots go, and its players when it has some."""
+
+    id: int
+    channel: str
+    board: str
+    players: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    moving: bool = False  # move every player's score before each snapshot
+    version: int = 0  # of the last snapshot published
+
+
+def create_quiz(api_url: str) -> Quiz:
+    spec = json.loads(SAMPLE.read_text())
+    spec["available_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    spec["ends_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
+    request = urllib.request.Request(
+        api_url + "/quizzes",
+        data=json.dumps(spec).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        created = json.loads(response.read())
+    keys = Keys("qb:")
+    partition, quiz_id = created["partition"], created["id"]
+    return Quiz(
+        quiz_id, keys.channel(partition, quiz_id), keys.quiz(partition, quiz_id).leaderboard
+    )
+
+
+def join_players(api_url: str, quiz: Quiz, count: int, publisher: redis.Redis) -> None:
+    """``count`` players join over the API; returns once all are on the board."""
+
+    async def join_all() -> None:
+        client = HttpClient(api_url, connections=32)
+        gate = asyncio.Semaphore(64)
+
+        async def one(i: int) -> None:
+            body = json.dumps({"display_name": f"Bench {i}"}).encode()
+            async with gate:
+                status, reply = await client.request("POST", f"/quizzes/{quiz.id}/join", body)
+            if status != 202:
+                raise SystemExit(f"a join failed: {status} {reply[:200]!r}")
+            joined = json.loads(reply)
+            quiz.players.append(joined["player_id"])
+            quiz.tokens.append(joined["token"])
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+        client.close()
+
+    asyncio.run(join_all())
+    deadline = time.time() + 120
+    while int(publisher.zcard(quiz.board)) < count:
+        if time.time() > deadline:
+            raise SystemExit("the joins did not reach the board within 120 s")
+        time.sleep(0.2)
 
 
 def main() -> None:
@@ -199,9 +303,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=2.0, help="snapshots per second")
     parser.add_argument(
-        "--target", choices=("quizboard", "node", "both"), default="quizboard",
-        help="quizboard's gateway, the Node peer (scripts/peers/node_gateway), or both, "
-        "one after the other in this run",
+        "--target", choices=tuple(TARGETS), default="quizboard",
+        help="quizboard's gateway, the same with a standing per player, the Node peer "
+        "(scripts/peers/node_gateway), or several of them, one after the other in this run",
     )  # fmt: skip
     args = parser.parse_args()
     raise_file_limit()
@@ -211,51 +315,60 @@ def main() -> None:
         servers(Path(tmp)) as (redis_url, pg_url),
         quizboard(redis_url, database(pg_url, "gateway"), Path(tmp)) as target,
     ):
-        import urllib.request
-
-        spec = json.loads(SAMPLE.read_text())
-        spec["available_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        spec["ends_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
-        request = urllib.request.Request(
-            target["url"] + "/quizzes",
-            data=json.dumps(spec).encode(),
-            method="POST",
-            headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request) as response:
-            created = json.loads(response.read())
-        quiz_id, channel = created["id"], Keys("qb:").channel(created["partition"], created["id"])
         publisher = redis.Redis.from_url(redis_url)
-        names = ("quizboard", "node") if args.target == "both" else (args.target,)
-        for name in names:
+        quiz = create_quiz(target["url"])
+        gateway = next(p for p, role in quizboard_processes().items() if role == "gateway")
+        base = f"{target['gateway']}/quizzes/{quiz.id}"
+        measured_gateway = False
+        for name in TARGETS[args.target]:
             if name == "quizboard":
-                gateway = next(p for p, role in quizboard_processes().items() if role == "gateway")
-                url = f"{target['gateway']}/quizzes/{quiz_id}?token={ADMIN}"
-                rows[name] = measure(args, url, gateway, publisher, channel, quiz_id)
-                continue
-            process, base = node_peer(redis_url, channel)
-            try:
-                url = f"{base}/quizzes/{quiz_id}"
-                rows[name] = measure(args, url, process.pid, publisher, channel, quiz_id)
-            finally:
-                process.terminate()
-                process.wait(10)
+                rows[name] = measure(args, [f"{base}?token={ADMIN}"] * args.connections,
+                                     gateway, publisher, quiz)  # fmt: skip
+                measured_gateway = True
+            elif name == "standings":
+                if not quiz.tokens:
+                    join_players(target["url"], quiz, args.connections, publisher)
+                urls = [f"{base}?token={token}" for token in quiz.tokens]
+                quiz.moving = True
+                rows[name] = measure(args, urls, gateway, publisher, quiz)
+                quiz.moving = False
+                if measured_gateway:
+                    # The process keeps the memory the run before grew: its growth
+                    # here is not what a connection costs.
+                    rows[name]["kb_per_connection"] = math.nan
+            else:
+                process, peer_url = node_peer(redis_url, quiz.channel)
+                try:
+                    urls = [f"{peer_url}/quizzes/{quiz.id}"] * args.connections
+                    rows[name] = measure(args, urls, process.pid, publisher, quiz)
+                finally:
+                    process.terminate()
+                    process.wait(10)
     for name, row in rows.items():
         print(
             f"{name:>9}: opened {row['opened']:,} of {args.connections:,} (failures "
             f"{row['failures']}), {row['received']:,} of {row['expected']:,} messages; "
             f"publish-to-receipt ms p50 {row['p50_ms']} p99 {row['p99_ms']} max {row['max_ms']}; "
-            f"CPU {row['cpu_percent']}% of a core, {row['cpu_us_per_message']} us per message; "
-            f"{row['kb_per_connection']} KB per connection"
+            f"CPU {row['cpu_percent']}% of a core, {row['cpu_us_per_message']} us per message"
+            + _memory(row["kb_per_connection"])
+            + (f"; {row['standings']:,} standings" if row["standings"] else "")
         )
-    if len(rows) == 2:
-        ours, peer = rows["quizboard"], rows["node"]
+    for name in ("quizboard", "standings"):
+        if name not in rows or "node" not in rows:
+            continue
+        ours, peer = rows[name], rows["node"]
+        memory = ours["kb_per_connection"] / max(0.1, peer["kb_per_connection"])
         print(
-            f"quizboard / node: p99 {ours['p99_ms'] / max(0.1, peer['p99_ms']):.2f}x, CPU per "
-            f"message {ours['cpu_us_per_message'] / max(0.01, peer['cpu_us_per_message']):.2f}x, "
-            f"memory per connection "
-            f"{ours['kb_per_connection'] / max(0.1, peer['kb_per_connection']):.2f}x"
+            f"{name} / node: p99 {ours['p99_ms'] / max(0.1, peer['p99_ms']):.2f}x, CPU per "
+            f"message {ours['cpu_us_per_message'] / max(0.01, peer['cpu_us_per_message']):.2f}x"
+            + ("" if math.isnan(memory) else f", memory per connection {memory:.2f}x")
         )
+
+
+def _memory(kb: float) -> str:
+    if math.isnan(kb):
+        return "; memory: see the run before (the same process)"
+    return f"; {kb} KB per connection"
 
 
 if __name__ == "__main__":
