@@ -156,7 +156,7 @@ class Rooms:
             await client.send(question)
         if player_id is not None:
             room.watchers.enter(client, player_id)
-            self.standings.changed(quiz_id, room.partition, room.watchers)
+            self.standings.entered(quiz_id, room.partition, room.watchers)
 
     async def leave(self, quiz_id: int, client: ServerConnection) -> None:
         """Remove ``client``; drop the room and its subscription once it is empty."""

@@ -1,9 +1,9 @@
-"""The gateway's standings pusher on a real Valkey: when each player's snapshot goes out
-with its standing in one write, and when it goes to everyone at once."""
+"""The gateway's standings pusher on a real Valkey: each snapshot reaches each player in
+one write with its standing, runs follow the snapshots, and players who enter are
+served by runs of their own, at most one per interval."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, cast
 
@@ -16,43 +16,55 @@ from tests.support.steps import eventually
 
 KEYS = Keys("qb:")
 QUIZ, PARTITION = 7, 0
-INTERVAL_S = 2.0  # long, so that the test's moves land well inside each window
+INTERVAL_S = 2.0  # long enough to tell a run the snapshot started from a scheduled one
 
 
-async def test_a_snapshot_due_just_before_the_next_run_goes_with_it(
+def client() -> ServerConnection:
+    return cast(ServerConnection, object())
+
+
+async def test_runs_follow_the_snapshots_and_entrants_wait_for_the_interval(
     redis: aioredis.Redis,
 ) -> None:
     quiz = KEYS.quiz(PARTITION, QUIZ)
-    await redis.zadd(quiz.leaderboard, {"p1": 10, "p2": 20})
+    await redis.zadd(quiz.leaderboard, {"p1": 10, "p2": 20, "p3": 5})
     await redis.set(quiz.lb_as_of, "1-0")
     writes: list[tuple[Any, bytes]] = []
     pusher = StandingsPusher(
-        redis, KEYS, lambda _, client, data: writes.append((client, data)),
-        interval_s=INTERVAL_S,
-    )  # fmt: skip
+        redis, KEYS, lambda _, to, data: writes.append((to, data)), interval_s=INTERVAL_S
+    )
     watchers = Watchers()
-    one, two = cast(ServerConnection, object()), cast(ServerConnection, object())
+    one, two, three = client(), client(), client()
     watchers.enter(one, "p1")
     watchers.enter(two, "p2")
+
+    async def written(count: int) -> bool:
+        return len(writes) == count
+
     try:
-        # A run that can start takes the snapshot to each player with its standing.
+        # The snapshot goes to each player in one write with its standing.
         assert pusher.changed(QUIZ, PARTITION, watchers, b"<first>")
-        await eventually(lambda: _true(len(writes) == 2))
+        await eventually(lambda: written(2))
         assert all(data.startswith(b"<first>") and b'"standing"' in data for _, data in writes)
-        # Early in the run's interval: the caller sends the snapshot to everyone now.
-        assert not pusher.changed(QUIZ, PARTITION, watchers, b"<early>")
-        # Just before the run is due: the run takes it, one write per player.
-        await asyncio.sleep(watchers.wakes_at - time.monotonic() - INTERVAL_S / 10)
+        # The next snapshot ends the run's rest: no wait for the interval.
         await redis.zincrby(quiz.leaderboard, 20, "p1")
-        assert pusher.changed(QUIZ, PARTITION, watchers, b"<late>")
-        await eventually(lambda: _true(len(writes) == 4), within=INTERVAL_S)
-        late = dict(writes[2:])
-        assert set(late) == {one, two}
-        assert all(data.startswith(b"<late>") and b'"standing"' in data for data in late.values())
-        assert pusher.runs == 2
+        started = time.monotonic()
+        assert pusher.changed(QUIZ, PARTITION, watchers, b"<second>")
+        await eventually(lambda: written(4))
+        assert time.monotonic() - started < INTERVAL_S / 2
+        assert all(data.startswith(b"<second>") and b'"standing"' in data
+                   for _, data in writes[2:])  # fmt: skip
+        # A snapshot that changes no standing goes to the players alone.
+        assert pusher.changed(QUIZ, PARTITION, watchers, b"<third>")
+        await eventually(lambda: written(6))
+        assert [data for _, data in writes[4:]] == [b"<third>", b"<third>"]
+        # A player who enters gets its standing alone, once the interval has passed.
+        watchers.enter(three, "p3")
+        pusher.entered(QUIZ, PARTITION, watchers)
+        await eventually(lambda: written(7), within=INTERVAL_S * 2)
+        assert writes[6][0] is three
+        assert b'"rank":3' in writes[6][1]
+        assert time.monotonic() - started >= INTERVAL_S * 0.9
+        assert pusher.runs == 4
     finally:
         await pusher.close()
-
-
-async def _true(value: bool) -> bool:
-    return value
