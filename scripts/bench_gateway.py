@@ -16,8 +16,8 @@ same clients, in one run.
 
 ``--target standings`` is quizboard's gateway with a standing per player: as
 many players as connections join the quiz, each client watches with its own
-player token, and before each snapshot every player's score moves (one pipelined
-ZINCRBY each), so every standing changes and every player gets its own with the
+player token, and before each snapshot every player's score moves (one ZADD of
+the whole board), so every standing changes and every player gets its own with the
 snapshot, as at the close of a question. The latency is still the snapshot's,
 which a player now gets in one write with its standing. ``--target all`` runs
 quizboard without standings, with them, and the Node peer, in that order.
@@ -175,12 +175,12 @@ def node_peer(redis_url: str, channel: str) -> tuple[subprocess.Popen[bytes], st
     return process, f"ws://127.0.0.1:{port}"
 
 
-def move_scores(publisher: redis.Redis, board: str, players: list[str], version: int) -> None:
-    """Give every player new points, so that every standing changes."""
-    with publisher.pipeline(transaction=False) as pipe:
-        for i, player in enumerate(players):
-            pipe.zincrby(board, (i * 7919 + version * 104729) % 1000, player)
-        pipe.execute()
+def move_scores(publisher: redis.Redis, quiz: Quiz) -> None:
+    """Give every player new points, so that every standing changes: one ZADD of the
+    whole board, which costs Valkey and this process far less than a ZINCRBY each."""
+    step = quiz.version * 104729
+    quiz.scores = [score + (i * 7919 + step) % 1000 for i, score in enumerate(quiz.scores)]
+    publisher.zadd(quiz.board, dict(zip(quiz.players, quiz.scores, strict=True)))
 
 
 def measure(
@@ -205,7 +205,7 @@ def measure(
             published += 1
             due = time.time() + 1 / args.rate
             if quiz.moving:
-                move_scores(publisher, quiz.board, quiz.players, quiz.version)
+                move_scores(publisher, quiz)
             publisher.spublish(quiz.channel, snapshot(quiz.id, quiz.version))
             time.sleep(max(0.0, due - time.time()))
         publishing = time.time() - started
@@ -242,6 +242,7 @@ class Quiz:
     channel: str
     board: str
     players: list[str] = field(default_factory=list)
+    scores: list[int] = field(default_factory=list)  # the players', as last set
     tokens: list[str] = field(default_factory=list)
     moving: bool = False  # move every player's score before each snapshot
     version: int = 0  # of the last snapshot published
@@ -281,6 +282,7 @@ def join_players(api_url: str, quiz: Quiz, count: int, publisher: redis.Redis) -
                 raise SystemExit(f"a join failed: {status} {reply[:200]!r}")
             joined = json.loads(reply)
             quiz.players.append(joined["player_id"])
+            quiz.scores.append(0)
             quiz.tokens.append(joined["token"])
 
         await asyncio.gather(*(one(i) for i in range(count)))
