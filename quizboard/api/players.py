@@ -21,10 +21,10 @@ from quizboard.core.models import (
     AnswerOut,
     JoinIn,
     JoinOut,
-    Question,
     clean_display_name,
 )
-from quizboard.core.scoring import Verdict, judge
+from quizboard.core.questions import Question
+from quizboard.core.scoring import Verdict, answer_text, judge
 from quizboard.core.tokens import PlayerClaims, sign
 from quizboard.store.accept import LiveAnswer
 from quizboard.store.leaderboard import read_standing
@@ -74,7 +74,7 @@ async def answer(call: Call[PlayerClaims]) -> Response:
         )
     verdict = judge(question, body.answer)
     taken = _Taken(
-        quiz_id, claims.player_id, question, str(body.answer), verdict,
+        quiz_id, claims.player_id, question, answer_text(body.answer), verdict,
         keep_until_ms=(claims.expires_at + s.settings.token_grace_s) * 1000,
         address=client_address(call.request, s.trusted_proxies), at_ms=int(now * 1000),
     )  # fmt: skip
@@ -118,7 +118,8 @@ async def _accept_open(
     event_id = await intake.answer(partition, event, taken.keep_until_ms, taken.address)
     if event_id is None:
         return None
-    return AnswerOut(taken.verdict.correct, taken.verdict.points, event_id)
+    return AnswerOut(taken.verdict.correct, taken.verdict.points, event_id,
+                     explanation=taken.question.explanation)  # fmt: skip
 
 
 async def _accept_live(

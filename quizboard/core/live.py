@@ -18,7 +18,8 @@ from typing import Literal
 import msgspec
 from msgspec import Struct
 
-from quizboard.core.models import Mode, PublicQuestion, Question, QuizConfig, public_question
+from quizboard.core.models import Mode, QuizConfig
+from quizboard.core.questions import PublicQuestion, Question, public_question
 
 Phase = Literal["lobby", "question", "results", "finished"]
 PHASES: tuple[Phase, ...] = ("lobby", "question", "results", "finished")
@@ -128,14 +129,18 @@ def results_head(quiz_id: int, question: Question) -> bytes:
     return head(ResultsHead(quiz_id, question.id, answer))
 
 
+#: The kinds whose answers are counted per choice; the others count right and wrong.
+BY_CHOICE = frozenset({"choice", "true_false", "poll"})
+
+
 def buckets(question: Question) -> str:
     """How a question's answers are counted: ``"choices:N"`` or ``"text"``."""
-    return f"choices:{len(question.choices or [])}" if question.kind == "choice" else "text"
+    return f"choices:{len(question.choices or [])}" if question.kind in BY_CHOICE else "text"
 
 
 def bucket(question: Question, answer: int | str, correct: bool) -> str:
     """The count an answer adds to: its choice's index, or ``correct`` / ``wrong``."""
-    if question.kind == "choice":
+    if question.kind in BY_CHOICE:
         return str(answer)
     return "correct" if correct else "wrong"
 

@@ -15,48 +15,29 @@ import msgspec
 from msgspec import Meta, Struct
 
 from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
+from quizboard.core.questions import (
+    NO_NUL,
+    PollQuestionIn,
+    PublicQuestion,
+    Question,
+    QuestionIn,
+    check_question,
+    public_question,
+    question_in,
+)
 
 MAX_ID = 2**63 - 1
 
-# PostgreSQL text cannot hold NUL: text that would fail there is refused on the way in,
-# before anything is accepted. A typed answer is a word or two: no control characters.
-NO_NUL = r"^[^\x00]*$"
+# A typed answer is a word or two: no control characters.
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-Prompt = Annotated[str, Meta(min_length=1, max_length=1000, pattern=NO_NUL)]
-Choice = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-Spelling = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 AnswerText = Annotated[str, Meta(max_length=200, pattern=NO_CONTROL)]
-Points = Annotated[int, Meta(ge=0, le=1_000_000)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
-TimeLimit = Annotated[int, Meta(ge=5, le=300)]
 Mode = Literal["open", "live"]
 
 LIVE_POINTS = 1000  # a live question's points when the quiz does not say
 LIVE_TIME_LIMIT_S = 20
-
-
-class ChoiceQuestionIn(Struct, tag_field="kind", tag="choice", forbid_unknown_fields=True):
-    """A multiple-choice question; ``answer`` is the index of the right choice."""
-
-    prompt: Prompt
-    choices: Annotated[list[Choice], Meta(min_length=2, max_length=20)]
-    answer: Annotated[int, Meta(ge=0)]
-    points: Points | None = None  # required in an open quiz; 1000 in a live one
-    time_limit_s: TimeLimit | None = None  # live quizzes only; 20 by default
-
-
-class TextQuestionIn(Struct, tag_field="kind", tag="text", forbid_unknown_fields=True):
-    """A typed-answer question; any ``accepted`` spelling is right."""
-
-    prompt: Prompt
-    accepted: Annotated[list[Spelling], Meta(min_length=1, max_length=50)]
-    points: Points | None = None
-    time_limit_s: TimeLimit | None = None
-
-
-QuestionIn = ChoiceQuestionIn | TextQuestionIn
 
 
 class QuizIn(Struct, forbid_unknown_fields=True):
@@ -71,20 +52,6 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     available_at: AwareDatetime
     ends_at: AwareDatetime
     mode: Mode = "open"
-
-
-class Question(Struct, frozen=True):
-    """A stored question, answers included: what the API scores against."""
-
-    id: int
-    position: int
-    kind: str
-    prompt: str
-    points: int
-    choices: list[str] | None = None
-    answer: int | None = None
-    accepted: list[str] | None = None
-    time_limit_s: int | None = None  # live quizzes only
 
 
 class QuizConfig(Struct, frozen=True):
@@ -122,18 +89,6 @@ class QuizConfig(Struct, frozen=True):
         return None
 
 
-class PublicQuestion(Struct, frozen=True):
-    """A question as players see it: no answer."""
-
-    id: int
-    position: int
-    kind: str
-    prompt: str
-    points: int
-    choices: list[str] | None = None
-    time_limit_s: int | None = None
-
-
 class PublicQuiz(Struct, frozen=True):
     """A quiz as players see it. A live quiz shows its questions one at a time, as
     its host opens them, so here it lists none: only how many there are."""
@@ -169,10 +124,15 @@ class JoinOut(Struct, frozen=True):
 
 
 class AnswerIn(Struct, forbid_unknown_fields=True):
-    """The body of ``POST /quizzes/{id}/answers``: a choice index or a typed word."""
+    """The body of ``POST /quizzes/{id}/answers``: a choice's index (``choice``,
+    ``true_false``, ``poll``), a typed word (``text``), or a list of indexes: the
+    choices picked (``multi``), the items shown in the order the player put them
+    (``order``), or for each left side the index of the right side shown that it
+    goes with (``match``)."""
 
     question_id: Id
-    answer: int | AnswerText
+    answer: int | AnswerText | Annotated[list[Annotated[int, Meta(ge=0, le=19)]],
+                                         Meta(max_length=20)]  # fmt: skip
 
 
 class AnswerOut(Struct, frozen=True, omit_defaults=True):
@@ -184,6 +144,7 @@ class AnswerOut(Struct, frozen=True, omit_defaults=True):
     points: int
     event_id: str
     streak: int | None = None
+    explanation: str | None = None  # an open quiz's, with its verdict
 
 
 class QuizSummary(Struct, frozen=True):
@@ -234,28 +195,17 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
     )
 
 
-def question_in(question: Question) -> QuestionIn:
-    """A stored question as it would be sent again."""
-    if question.kind == "choice":
-        return ChoiceQuestionIn(
-            question.prompt, list(question.choices or []), question.answer or 0,
-            question.points, question.time_limit_s,
-        )  # fmt: skip
-    return TextQuestionIn(
-        question.prompt, list(question.accepted or []), question.points, question.time_limit_s
-    )
-
-
 def check_quiz(quiz: QuizIn) -> None:
     """Raise :class:`InvalidInput` for rules no single field can express."""
     if quiz.ends_at <= quiz.available_at:
         raise InvalidInput("ends_at must be later than available_at")
     for number, question in enumerate(quiz.questions, start=1):
-        if isinstance(question, ChoiceQuestionIn) and question.answer >= len(question.choices):
-            raise InvalidInput(
-                f"question {number}: answer {question.answer} is not the index of a choice"
-            )
-        if quiz.mode == "open" and question.points is None:
+        check_question(number, question)
+        if (
+            quiz.mode == "open"
+            and question.points is None
+            and not isinstance(question, PollQuestionIn)
+        ):
             raise InvalidInput(f"question {number}: points is required in an open quiz")
         if quiz.mode == "open" and question.time_limit_s is not None:
             raise InvalidInput(
@@ -264,11 +214,17 @@ def check_quiz(quiz: QuizIn) -> None:
 
 
 def question_points(mode: Mode, question: QuestionIn) -> tuple[int, int | None]:
-    """A question's points and time limit as stored: a live quiz fills in its defaults."""
-    if mode == "open":
+    """A question's points and time limit as stored: a live quiz fills in its defaults,
+    and a poll scores nothing."""
+    if isinstance(question, PollQuestionIn):
+        points = 0
+    elif mode == "open":
         assert question.points is not None  # check_quiz holds it
-        return question.points, None
-    points = LIVE_POINTS if question.points is None else question.points
+        points = question.points
+    else:
+        points = LIVE_POINTS if question.points is None else question.points
+    if mode == "open":
+        return points, None
     limit = LIVE_TIME_LIMIT_S if question.time_limit_s is None else question.time_limit_s
     return points, limit
 
@@ -284,19 +240,6 @@ def clean_display_name(name: str) -> str:
             code="invalid_display_name",
         )
     return cleaned
-
-
-def public_question(question: Question) -> PublicQuestion:
-    """A question without its answer."""
-    return PublicQuestion(
-        id=question.id,
-        position=question.position,
-        kind=question.kind,
-        prompt=question.prompt,
-        points=question.points,
-        choices=question.choices,
-        time_limit_s=question.time_limit_s,
-    )
 
 
 def public_quiz(config: QuizConfig) -> PublicQuiz:

@@ -11,7 +11,8 @@ from typing import Any
 from msgspec import Struct
 from msgspec.structs import astuple, fields
 
-from quizboard.core.models import Question
+from quizboard.core.live import BY_CHOICE
+from quizboard.core.questions import Question
 
 
 class PlayerResult(Struct, frozen=True):
@@ -59,7 +60,7 @@ def question_result(question: Question, counts: Mapping[str, int], correct: int)
     """A question's summary from its answers counted by given answer, and the right ones."""
     answered = sum(counts.values())
     distribution: list[int] | dict[str, int]
-    if question.kind == "choice":
+    if question.kind in BY_CHOICE:
         distribution = [counts.get(str(i), 0) for i in range(len(question.choices or []))]
     else:
         distribution = {"correct": correct, "wrong": answered - correct}

@@ -2,52 +2,148 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from typing import NamedTuple
 
 from quizboard.core.errors import InvalidInput
-from quizboard.core.models import Question
+from quizboard.core.questions import Question, shown_order
 
 MAX_TEXT_ANSWER = 200
 
 
+Answer = int | str | list[int]
+
+
 class Verdict(NamedTuple):
-    """The outcome of one answer."""
+    """The outcome of one answer: ``correct`` when wholly right; ``points`` may be
+    partial (a ``multi``, ``order`` or ``match`` that says so) even when it is not."""
 
     correct: bool
     points: int
 
 
-def normalize(text: str) -> str:
-    """Fold case, Unicode forms and runs of whitespace, so spellings compare fairly."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(folded.split())
+def answer_text(answer: Answer) -> str:
+    """An answer as stored with its event: the word, the index, or ``[2,0,1]``."""
+    if isinstance(answer, list):
+        return "[" + ",".join(map(str, answer)) + "]"
+    return str(answer)
 
 
-def judge(question: Question, answer: int | str) -> Verdict:
-    """Score ``answer`` against ``question``.
+def normalize(text: str, *, case: bool = True, accents: bool = False,
+              punctuation: bool = False) -> str:  # fmt: skip
+    """Fold Unicode forms and runs of whitespace, and as asked case, accents (``café``
+    is ``cafe``) and punctuation at either end, so spellings compare fairly."""
+    folded = unicodedata.normalize("NFKC", text)
+    if case:
+        folded = folded.casefold()
+    if accents:
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    words = " ".join(folded.split())
+    if punctuation:
+        words = words.strip(_PUNCTUATION).strip()
+    return words
 
-    A choice question takes the index of a choice; a text question takes a
-    string, compared case- and space-insensitively with each accepted spelling.
-    An answer of the wrong shape raises :class:`InvalidInput`, not a wrong verdict.
-    """
-    if question.kind == "choice":
-        choices = question.choices or []
-        if not isinstance(answer, int) or not 0 <= answer < len(choices):
-            raise InvalidInput(
-                f"answer must be the index of a choice, 0 to {len(choices) - 1}",
-                code="invalid_answer",
-            )
-        correct = answer == question.answer
-    else:
-        if not isinstance(answer, str) or len(answer) > MAX_TEXT_ANSWER:
-            raise InvalidInput(
-                f"answer must be a string of at most {MAX_TEXT_ANSWER} characters",
-                code="invalid_answer",
-            )
-        given = normalize(answer)
-        correct = any(given == normalize(spelling) for spelling in question.accepted or [])
-    return Verdict(correct, question.points if correct else 0)
+
+_PUNCTUATION = (
+    "".join(chr(c) for c in range(0x2070) if unicodedata.category(chr(c)).startswith("P")) + " "
+)
+
+
+def judge(question: Question, answer: Answer) -> Verdict:
+    """Score ``answer`` against ``question``. An answer of the wrong shape for the
+    kind raises :class:`InvalidInput`, not a wrong verdict."""
+    match question.kind:
+        case "choice" | "true_false":
+            right = _index(answer, len(question.choices or [])) == question.answer
+            return Verdict(right, question.points if right else 0)
+        case "poll":
+            _index(answer, len(question.choices or []))
+            return Verdict(False, 0)
+        case "multi":
+            return _multi(question, _indexes(answer, len(question.choices or [])))
+        case "order":
+            return _order(question, _indexes(answer, len(question.items or []), every=True))
+        case "match":
+            return _match(question, _indexes(answer, len(question.pairs or []), every=True))
+    return _text(question, answer)
+
+
+def _index(answer: Answer, count: int) -> int:
+    if not isinstance(answer, int) or not 0 <= answer < count:
+        raise InvalidInput(
+            f"answer must be the index of a choice, 0 to {count - 1}", code="invalid_answer"
+        )
+    return answer
+
+
+def _indexes(answer: Answer, count: int, *, every: bool = False) -> list[int]:
+    """A list of distinct indexes below ``count``; with ``every``, each exactly once."""
+    if (
+        not isinstance(answer, list)
+        or any(not 0 <= i < count for i in answer)
+        or len(set(answer)) != len(answer)
+        or (every and len(answer) != count)
+    ):
+        what = "each of the" if every else "distinct"
+        raise InvalidInput(
+            f"answer must be a list of {what} indexes 0 to {count - 1}", code="invalid_answer"
+        )
+    return answer
+
+
+def _share(question: Question, right: bool, share: float) -> Verdict:
+    """All or nothing, unless the question gives ``share`` of its points."""
+    if right:
+        return Verdict(True, question.points)
+    return Verdict(False, int(question.points * share + 0.5) if question.partial else 0)
+
+
+def _multi(question: Question, picked: list[int]) -> Verdict:
+    """Partial: right picks minus wrong picks, over the right choices; never below 0."""
+    answers = set(question.answers or [])
+    hits = len(answers.intersection(picked))
+    share = max(0, hits - (len(picked) - hits)) / len(answers)
+    return _share(question, set(picked) == answers, share)
+
+
+def _order(question: Question, placed: list[int]) -> Verdict:
+    """Partial: the longest run of items placed right after each other, over all of
+    them (a run of one is no run). Adjacent pairs are what a learner of a phrase
+    knows; credit by absolute position would give nothing for a right phrase put
+    one place late."""
+    shown = shown_order(question, len(question.items or []))
+    stored = [shown[k] for k in placed]
+    longest = run = 1
+    for before, after in itertools.pairwise(stored):
+        run = run + 1 if after == before + 1 else 1
+        longest = max(longest, run)
+    share = longest / len(stored) if longest > 1 else 0.0
+    return _share(question, stored == sorted(stored), share)
+
+
+def _match(question: Question, chosen: list[int]) -> Verdict:
+    """Points for each right pair: ``chosen[i]`` is the right side shown that the
+    player matched to left side ``i``."""
+    shown = shown_order(question, len(question.pairs or []))
+    right = sum(1 for left, k in enumerate(chosen) if shown[k] == left)
+    share = right / len(chosen)
+    whole = right == len(chosen)
+    return Verdict(whole, question.points if whole else int(question.points * share + 0.5))
+
+
+def _text(question: Question, answer: Answer) -> Verdict:
+    if not isinstance(answer, str) or len(answer) > MAX_TEXT_ANSWER:
+        raise InvalidInput(
+            f"answer must be a string of at most {MAX_TEXT_ANSWER} characters",
+            code="invalid_answer",
+        )
+    options = {"case": question.ignore_case, "accents": question.ignore_accents,
+               "punctuation": question.ignore_punctuation}  # fmt: skip
+    given = normalize(answer, **options)
+    right = any(given == normalize(s, **options) for s in question.accepted or [])
+    return Verdict(right, question.points if right else 0)
 
 
 # Live quizzes: the faster a right answer, the more it earns, and a run of right

@@ -27,10 +27,7 @@ from quizboard.core.live import starting_phase
 from quizboard.core.models import (
     CONFIG_DECODER,
     CONFIG_ENCODER,
-    ChoiceQuestionIn,
     Mode,
-    Question,
-    QuestionIn,
     QuizConfig,
     QuizIn,
     QuizPage,
@@ -41,6 +38,7 @@ from quizboard.core.models import (
     patched,
     question_points,
 )
+from quizboard.core.questions import Question, QuestionIn, spec_of, stored, stored_question
 from quizboard.store.connections import Pool, Redis
 
 log = logging.getLogger(__name__)
@@ -57,15 +55,16 @@ RETURNING id
 """
 INSERT_QUESTION = """
 INSERT INTO questions (quiz_id, position, kind, prompt, choices, accepted, answer, points,
-                       time_limit_s)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                       time_limit_s, spec, explanation)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 SELECT_QUIZ = """
 SELECT id, title, available_at, ends_at, partition, mode FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
-SELECT id, position, kind, prompt, points, choices, answer, accepted, time_limit_s
+SELECT id, position, kind, prompt, points, choices, answer, accepted, time_limit_s,
+       explanation, spec
 FROM questions WHERE quiz_id = %s ORDER BY position
 """
 SELECT_PAGE = """
@@ -191,7 +190,7 @@ class QuizCatalog:
             if row is None:
                 raise NotFound(f"quiz {quiz_id} does not exist", code="quiz_not_found")
             await cursor.execute(SELECT_QUESTIONS, (quiz_id,))
-            questions = [Question(**q) for q in await cursor.fetchall()]
+            questions = [stored(q, q.pop("spec")) for q in await cursor.fetchall()]
         return QuizConfig(**row, questions=questions)
 
     async def _cache(self, config: QuizConfig, *, edited: bool = False) -> None:
@@ -249,7 +248,7 @@ async def _insert_questions(
         await cursor.execute(
             INSERT_QUESTION,
             (quiz_id, q.position, q.kind, q.prompt, _json(q.choices), _json(q.accepted),
-             q.answer, q.points, q.time_limit_s),
+             q.answer, q.points, q.time_limit_s, Jsonb(spec_of(q)), q.explanation),
         )  # fmt: skip
         questions.append(msgspec.structs.replace(q, id=(await _one(cursor))["id"]))
     return questions
@@ -261,24 +260,4 @@ def _json(value: list[str] | None) -> Jsonb | None:
 
 def _question(position: int, mode: Mode, question: QuestionIn) -> Question:
     """The question to store, before PostgreSQL gives it its id."""
-    points, time_limit_s = question_points(mode, question)
-    if isinstance(question, ChoiceQuestionIn):
-        return Question(
-            id=0,
-            position=position,
-            kind="choice",
-            prompt=question.prompt,
-            points=points,
-            choices=list(question.choices),
-            answer=question.answer,
-            time_limit_s=time_limit_s,
-        )
-    return Question(
-        id=0,
-        position=position,
-        kind="text",
-        prompt=question.prompt,
-        points=points,
-        accepted=list(question.accepted),
-        time_limit_s=time_limit_s,
-    )
+    return stored_question(position, *question_points(mode, question), question)

@@ -39,7 +39,8 @@ from quizboard.core.live import (
     question_head,
     results_head,
 )
-from quizboard.core.models import QuizConfig, public_question
+from quizboard.core.models import QuizConfig
+from quizboard.core.questions import public_question
 from quizboard.store.connections import Redis, text
 from quizboard.store.scripts import (
     CloseArgs,

@@ -22,14 +22,13 @@ from quizboard.core.live import (
     results_head,
 )
 from quizboard.core.models import (
-    Question,
-    QuestionIn,
     QuizConfig,
     QuizIn,
     check_quiz,
     public_quiz,
     question_points,
 )
+from quizboard.core.questions import Question, QuestionIn
 from quizboard.core.tokens import (
     HostClaims,
     PlayerClaims,
@@ -81,7 +80,8 @@ def test_an_open_quiz_still_needs_points_and_takes_no_time_limit() -> None:
 
 
 def config(mode: str = "live") -> QuizConfig:
-    question = Question(9, 1, "choice", "p", 1000, ["a", "b"], 1, time_limit_s=20)
+    question = Question(id=9, position=1, kind="choice", prompt="p", points=1000,
+                        choices=["a", "b"], answer=1, time_limit_s=20)  # fmt: skip
     return QuizConfig(1, "t", NOW, NOW + timedelta(hours=1), 0, [question], mode)  # type: ignore[arg-type]
 
 

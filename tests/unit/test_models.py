@@ -56,12 +56,15 @@ def test_a_choice_answer_must_index_a_choice() -> None:
         check_quiz(decode(body))
 
 
-def test_answers_take_an_index_or_a_word() -> None:
+def test_answers_take_an_index_a_word_or_a_list_of_indexes() -> None:
     decoder = msgspec.json.Decoder(AnswerIn)
     assert decoder.decode(b'{"question_id": 3, "answer": 1}').answer == 1
     assert decoder.decode(b'{"question_id": 3, "answer": "colour"}').answer == "colour"
-    for bad in (b'{"question_id": 0, "answer": 1}', b'{"question_id": 3, "answer": [1]}',
-                b'{"question_id": 3, "answer": true}', b'{"question_id": 3}'):  # fmt: skip
+    assert decoder.decode(b'{"question_id": 3, "answer": [2, 0]}').answer == [2, 0]
+    for bad in (b'{"question_id": 0, "answer": 1}', b'{"question_id": 3, "answer": [-1]}',
+                b'{"question_id": 3, "answer": ["a"]}', b'{"question_id": 3, "answer": true}',
+                b'{"question_id": 3, "answer": [' + b"0," * 20 + b'0]}',
+                b'{"question_id": 3}'):  # fmt: skip
         with pytest.raises(msgspec.ValidationError):
             decoder.decode(bad)
 

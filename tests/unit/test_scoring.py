@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from quizboard.core.errors import InvalidInput
-from quizboard.core.models import Question
+from quizboard.core.questions import Question
 from quizboard.core.scoring import Verdict, judge, normalize
 
 CHOICE = Question(id=1, position=1, kind="choice", prompt="?", points=100,
