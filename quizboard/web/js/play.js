@@ -161,7 +161,7 @@ function showQuestion(question) {
   clearQuestion();
   page.current = question;
   $("prompt").textContent = question.prompt;
-  if (question.kind === "choice") {
+  if (question.choices) { // choice, true_false, poll (multi's own form is still to come)
     question.choices.forEach((choice, index) => {
       const button = document.createElement("button");
       button.type = "button";
