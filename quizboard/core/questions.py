@@ -13,7 +13,7 @@ they were shown, and :func:`shown_order` maps those back.
 from __future__ import annotations
 
 import random
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, get_args
 
 import msgspec
 from msgspec import Meta, Struct
@@ -31,8 +31,6 @@ TimeLimit = Annotated[int, Meta(ge=5, le=300)]
 Choices = Annotated[list[Choice], Meta(min_length=2, max_length=20)]
 Index = Annotated[int, Meta(ge=0, le=19)]
 
-Kind = Literal["choice", "true_false", "multi", "text", "order", "match", "poll"]
-KINDS: tuple[Kind, ...] = ("choice", "true_false", "multi", "text", "order", "match", "poll")
 TRUE_FALSE = ["True", "False"]
 
 
@@ -139,7 +137,7 @@ class Question(Struct, frozen=True, kw_only=True):
     time_limit_s: int | None = None  # live quizzes only
 
 
-class PublicQuestion(Struct, frozen=True, kw_only=True, omit_defaults=True):
+class PublicQuestion(Struct, frozen=True, kw_only=True):
     """A question as players see it: no answer. ``items`` (order) and ``right``
     (match) come shuffled, the same for everyone."""
 
@@ -232,20 +230,10 @@ def stored_question(
 
 
 def question_in(question: Question) -> QuestionIn:
-    """A stored question as it would be sent again."""
-    sent: dict[str, Any] = {
-        "kind": question.kind, "prompt": question.prompt, "points": question.points,
-        "time_limit_s": question.time_limit_s, "explanation": question.explanation,
-        **spec_of(question),
-    }  # fmt: skip
+    """A stored question as it would be sent again: its kind's fields of it."""
+    sent: dict[str, Any] = msgspec.to_builtins(question)
     if question.kind == "true_false":
-        sent["answer"] = question.answer == 0
-    elif question.kind == "choice":
-        sent["answer"] = question.answer
-    if question.kind in ("choice", "multi", "poll"):
-        sent["choices"] = question.choices
-    if question.kind == "text":
-        sent["accepted"] = question.accepted
+        sent["answer"] = question.answer == 0  # stored as the index of "True" or "False"
     fields = KIND_FIELDS[question.kind]
     again: QuestionIn = msgspec.convert({k: v for k, v in sent.items() if k in fields},
                                         QuestionIn)  # fmt: skip

@@ -93,11 +93,12 @@ def _indexes(answer: Answer, count: int, *, every: bool = False) -> list[int]:
     return answer
 
 
-def _share(question: Question, right: bool, share: float) -> Verdict:
-    """All or nothing, unless the question gives ``share`` of its points."""
-    if right:
+def _share(question: Question, whole: bool, share: float, partial: bool) -> Verdict:
+    """All the points for a wholly right answer; else, when ``partial``, ``share`` of
+    them, and none otherwise."""
+    if whole:
         return Verdict(True, question.points)
-    return Verdict(False, int(question.points * share + 0.5) if question.partial else 0)
+    return Verdict(False, int(question.points * share + 0.5) if partial else 0)
 
 
 def _multi(question: Question, picked: list[int]) -> Verdict:
@@ -105,7 +106,7 @@ def _multi(question: Question, picked: list[int]) -> Verdict:
     answers = set(question.answers or [])
     hits = len(answers.intersection(picked))
     share = max(0, hits - (len(picked) - hits)) / len(answers)
-    return _share(question, set(picked) == answers, share)
+    return _share(question, set(picked) == answers, share, question.partial)
 
 
 def _order(question: Question, placed: list[int]) -> Verdict:
@@ -120,7 +121,7 @@ def _order(question: Question, placed: list[int]) -> Verdict:
         run = run + 1 if after == before + 1 else 1
         longest = max(longest, run)
     share = longest / len(stored) if longest > 1 else 0.0
-    return _share(question, stored == sorted(stored), share)
+    return _share(question, stored == sorted(stored), share, question.partial)
 
 
 def _match(question: Question, chosen: list[int]) -> Verdict:
@@ -128,9 +129,7 @@ def _match(question: Question, chosen: list[int]) -> Verdict:
     player matched to left side ``i``."""
     shown = shown_order(question, len(question.pairs or []))
     right = sum(1 for left, k in enumerate(chosen) if shown[k] == left)
-    share = right / len(chosen)
-    whole = right == len(chosen)
-    return Verdict(whole, question.points if whole else int(question.points * share + 0.5))
+    return _share(question, right == len(chosen), right / len(chosen), partial=True)
 
 
 def _text(question: Question, answer: Answer) -> Verdict:

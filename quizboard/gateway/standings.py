@@ -90,7 +90,6 @@ class StandingsPusher:
         self._keys = keys
         self._send = send
         self._interval_s = interval_s
-        self._hold_s = interval_s / 5
         self._around = around
         self._tasks: set[asyncio.Task[None]] = set()
         self.sent = 0  # standing messages written
