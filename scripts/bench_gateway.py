@@ -49,11 +49,10 @@ from loadkit.httpclient import HttpClient
 from loadkit.measure import percentiles
 from loadkit.procstats import quizboard_processes, sample
 from loadkit.stack import ADMIN, database, quizboard, servers
+from loadkit.target import sample_quiz
 
 from quizboard.core.keys import Keys
 from quizboard.local.embedded import free_port
-
-SAMPLE = Path(__file__).parent.parent / "quizboard" / "samples" / "everyday-english-b1.json"
 
 
 def raise_file_limit() -> None:
@@ -249,12 +248,9 @@ class Quiz:
 
 
 def create_quiz(api_url: str) -> Quiz:
-    spec = json.loads(SAMPLE.read_text())
-    spec["available_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    spec["ends_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
     request = urllib.request.Request(
         api_url + "/quizzes",
-        data=json.dumps(spec).encode(),
+        data=json.dumps(sample_quiz()).encode(),
         method="POST",
         headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
     )
