@@ -36,17 +36,21 @@ def last_standing(watcher: Watcher) -> dict[str, Any] | None:
 
 async def standings_equal_me(
     api: httpx.AsyncClient, quiz: dict[str, Any], players: list[dict[str, Any]],
-    watchers: list[Watcher],
+    watchers: list[Watcher], scores: dict[str, int],
 ) -> bool:  # fmt: skip
+    """Every player's last standing is ``/me``'s, once its board holds ``scores``: equal
+    before any answer is applied would prove nothing."""
     for player, watcher in zip(players, watchers, strict=True):
         pushed = last_standing(watcher)
+        if pushed is None or pushed["score"] != scores[player["player_id"]]:
+            return False
         me = (
             await api.get(
                 f"/quizzes/{quiz['id']}/leaderboard/me?around=1",
                 headers={"Authorization": f"Bearer {player['token']}"},
             )
         ).json()
-        if pushed is None or me.get("rank") is None:
+        if me.get("rank") is None:
             return False
         keep = ("rank", "score", "total_players", "around")
         if {k: pushed[k] for k in keep} != {k: me.get(k, []) for k in keep}:
@@ -61,11 +65,14 @@ async def test_every_player_gets_its_own_standing_equal_to_me(
     workers.start()
     quiz = await create_quiz(api)
     players = [await join(api, quiz["id"], f"P{i:02}") for i in range(14)]
+    scores = {p["player_id"]: 0 for p in players}
     async with players_watching(gateway, quiz, players) as watchers:
         for rank, player in enumerate(players):
             for index in range(rank % 4):  # 0 to 3 right answers: four groups of ties
-                await answer(api, quiz, player, index)
-        await eventually(lambda: standings_equal_me(api, quiz, players, watchers), within=10)
+                scores[player["player_id"]] += (await answer(api, quiz, player, index))["points"]
+        await eventually(
+            lambda: standings_equal_me(api, quiz, players, watchers, scores), within=10
+        )
         for watcher, player in zip(watchers, players, strict=True):
             message = last_standing(watcher)
             assert message is not None
@@ -77,11 +84,12 @@ async def test_every_player_gets_its_own_standing_equal_to_me(
 
         late = await join(api, quiz["id"], "Late")
         async with players_watching(gateway, quiz, [late]) as [late_watcher]:
+            scores[late["player_id"]] = 0
             for index in range(3):
-                await answer(api, quiz, late, index)
+                scores[late["player_id"]] += (await answer(api, quiz, late, index))["points"]
             everyone = [*players, late]
             await eventually(
-                lambda: standings_equal_me(api, quiz, everyone, [*watchers, late_watcher]),
+                lambda: standings_equal_me(api, quiz, everyone, [*watchers, late_watcher], scores),
                 within=10,
             )
 
