@@ -24,7 +24,7 @@ from quizboard.core.models import (
     clean_display_name,
 )
 from quizboard.core.questions import Question
-from quizboard.core.scoring import Verdict, answer_text, judge
+from quizboard.core.scoring import Verdict, answer_text, judge, penalized, penalty_of
 from quizboard.core.tokens import PlayerClaims, sign
 from quizboard.store.accept import LiveAnswer
 from quizboard.store.leaderboard import read_standing
@@ -75,6 +75,7 @@ async def answer(call: Call[PlayerClaims]) -> Response:
     verdict = judge(question, body.answer)
     taken = _Taken(
         quiz_id, claims.player_id, question, answer_text(body.answer), verdict,
+        penalty_of(question, config.wrong_answer_penalty),
         keep_until_ms=(claims.expires_at + s.settings.token_grace_s) * 1000,
         address=client_address(call.request, s.trusted_proxies), at_ms=int(now * 1000),
     )  # fmt: skip
@@ -96,6 +97,7 @@ class _Taken:
     question: Question
     answer: str
     verdict: Verdict
+    penalty: int  # what the answer costs when it earns nothing
     keep_until_ms: int
     address: str
     at_ms: int
@@ -105,20 +107,21 @@ async def _accept_open(
     intake: Intake, partition: int, taken: _Taken, trace: str
 ) -> AnswerOut | None:
     """An open quiz's answer: its points are the verdict's; ``None`` for a repeat."""
+    verdict = penalized(taken.verdict, taken.penalty)
     event = AnswerEvent(
         quiz_id=taken.quiz_id,
         player_id=taken.player_id,
         question_id=taken.question.id,
         answer=taken.answer,
-        correct=taken.verdict.correct,
-        points=taken.verdict.points,
+        correct=verdict.correct,
+        points=verdict.points,
         answered_at=taken.at_ms,
         trace=trace,
     )
     event_id = await intake.answer(partition, event, taken.keep_until_ms, taken.address)
     if event_id is None:
         return None
-    return AnswerOut(taken.verdict.correct, taken.verdict.points, event_id,
+    return AnswerOut(verdict.correct, verdict.points, event_id,
                      explanation=taken.question.explanation)  # fmt: skip
 
 
@@ -128,7 +131,8 @@ async def _accept_live(
     """A live quiz's answer: the accepting script times it and adds the streak."""
     correct, question = taken.verdict.correct, taken.question
     head = LiveAnswerHead(taken.quiz_id, taken.player_id, question.id, taken.answer, correct, trace)
-    live = LiveAnswer(head, question.position, bucket(question, taken.answer, correct))
+    live = LiveAnswer(head, question.position, bucket(question, taken.answer, correct),
+                      taken.verdict.share, taken.penalty)  # fmt: skip
     decided = await intake.live_answer(partition, live, taken.keep_until_ms, taken.address)
     if decided is None:
         return None

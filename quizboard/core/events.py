@@ -21,6 +21,7 @@ from msgspec import Meta, Struct
 
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 Int32 = Annotated[int, Meta(ge=0, le=2**31 - 1)]
+Points = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]  # below 0: a wrong answer's penalty
 Millis = Annotated[int, Meta(ge=0, le=2**53)]
 
 FIELD = "d"
@@ -48,7 +49,7 @@ class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults
     question_id: Id
     answer: str
     correct: bool
-    points: Int32
+    points: Points
     answered_at: Millis
     trace: str = ""
     streak: Int32 = 0  # live quizzes: the player's run of right answers, this one included

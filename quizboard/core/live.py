@@ -19,7 +19,7 @@ import msgspec
 from msgspec import Struct
 
 from quizboard.core.models import Mode, QuizConfig
-from quizboard.core.questions import PublicQuestion, Question, public_question
+from quizboard.core.questions import Pair, PublicQuestion, Question, public_question
 
 Phase = Literal["lobby", "question", "results", "finished"]
 PHASES: tuple[Phase, ...] = ("lobby", "question", "results", "finished")
@@ -53,11 +53,26 @@ class QuestionMessage(QuestionHead, frozen=True, tag=QUESTION_TYPE):
 
 
 class ResultsHead(
-    Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag=RESULTS_TYPE
+    Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    tag_field="type",
+    tag=RESULTS_TYPE,
+    kw_only=True,
+    omit_defaults=True,
 ):
+    """The right answer as its kind has it: ``answer``, the right choice's index
+    (``choice``, ``true_false``) or the accepted spellings (``text``; ``[]`` for the
+    rest); ``answers``, the right choices of a ``multi``; ``items``, an ``order``'s in
+    the right order; ``pairs``, a ``match``'s; and the teacher's ``explanation``."""
+
     quiz_id: int
     question_id: int
-    answer: int | list[str]  # the right choice's index, or the accepted spellings
+    answer: int | list[str]
+    answers: list[int] | None = None
+    items: list[str] | None = None
+    pairs: list[Pair] | None = None
+    explanation: str | None = None
 
 
 class QuestionResults(ResultsHead, frozen=True, tag=RESULTS_TYPE):
@@ -126,7 +141,13 @@ def results_head(quiz_id: int, question: Question) -> bytes:
     answer: int | list[str] = (
         question.answer if question.answer is not None else list(question.accepted or [])
     )
-    return head(ResultsHead(quiz_id, question.id, answer))
+    return head(
+        ResultsHead(
+            quiz_id=quiz_id, question_id=question.id, answer=answer,
+            answers=question.answers, items=question.items, pairs=question.pairs,
+            explanation=question.explanation,
+        )
+    )  # fmt: skip
 
 
 #: The kinds whose answers are counted per choice; the others count right and wrong.

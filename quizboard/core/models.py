@@ -17,6 +17,7 @@ from msgspec import Meta, Struct
 from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
 from quizboard.core.questions import (
     NO_NUL,
+    Points,
     PollQuestionIn,
     PublicQuestion,
     Question,
@@ -44,7 +45,8 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     """The body of ``POST /quizzes``: a sample quiz plus its window.
 
     ``mode`` ``open``: any question, any time in the window. ``live``: a host opens
-    the questions one by one, each for its ``time_limit_s``.
+    the questions one by one, each for its ``time_limit_s``. A wrong answer costs
+    ``wrong_answer_penalty`` points (never on a poll or a question worth 0).
     """
 
     title: Title
@@ -52,6 +54,7 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     available_at: AwareDatetime
     ends_at: AwareDatetime
     mode: Mode = "open"
+    wrong_answer_penalty: Points = 0
 
 
 class QuizConfig(Struct, frozen=True):
@@ -64,6 +67,7 @@ class QuizConfig(Struct, frozen=True):
     partition: int
     questions: list[Question]
     mode: Mode = "open"
+    wrong_answer_penalty: int = 0
 
     @property
     def live(self) -> bool:
@@ -179,6 +183,7 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime | None = None
     mode: Mode | None = None
     questions: Annotated[list[QuestionIn], Meta(min_length=1, max_length=500)] | None = None
+    wrong_answer_penalty: Points | None = None
 
 
 def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
@@ -192,6 +197,11 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
         available_at=patch.available_at or config.available_at,
         ends_at=patch.ends_at or config.ends_at,
         mode=patch.mode or config.mode,
+        wrong_answer_penalty=(
+            config.wrong_answer_penalty
+            if patch.wrong_answer_penalty is None
+            else patch.wrong_answer_penalty
+        ),
     )
 
 

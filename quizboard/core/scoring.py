@@ -16,11 +16,13 @@ Answer = int | str | list[int]
 
 
 class Verdict(NamedTuple):
-    """The outcome of one answer: ``correct`` when wholly right; ``points`` may be
-    partial (a ``multi``, ``order`` or ``match`` that says so) even when it is not."""
+    """The outcome of one answer: ``correct`` when wholly right; ``share`` of the
+    question's points it earns (1 when right; between 0 and 1 for a partly right
+    ``multi``, ``order`` or ``match`` that allows it), and those ``points``."""
 
     correct: bool
     points: int
+    share: float = 0.0
 
 
 def answer_text(answer: Answer) -> str:
@@ -57,7 +59,7 @@ def judge(question: Question, answer: Answer) -> Verdict:
     match question.kind:
         case "choice" | "true_false":
             right = _index(answer, len(question.choices or [])) == question.answer
-            return Verdict(right, question.points if right else 0)
+            return _share(question, right, 0.0, partial=False)
         case "poll":
             _index(answer, len(question.choices or []))
             return Verdict(False, 0)
@@ -97,8 +99,10 @@ def _share(question: Question, whole: bool, share: float, partial: bool) -> Verd
     """All the points for a wholly right answer; else, when ``partial``, ``share`` of
     them, and none otherwise."""
     if whole:
-        return Verdict(True, question.points)
-    return Verdict(False, int(question.points * share + 0.5) if partial else 0)
+        return Verdict(True, question.points, 1.0)
+    if not partial:
+        return Verdict(False, 0)
+    return Verdict(False, int(question.points * share + 0.5), share)
 
 
 def _multi(question: Question, picked: list[int]) -> Verdict:
@@ -142,7 +146,19 @@ def _text(question: Question, answer: Answer) -> Verdict:
                "punctuation": question.ignore_punctuation}  # fmt: skip
     given = normalize(answer, **options)
     right = any(given == normalize(s, **options) for s in question.accepted or [])
-    return Verdict(right, question.points if right else 0)
+    return _share(question, right, 0.0, partial=False)
+
+
+def penalty_of(question: Question, penalty: int) -> int:
+    """What a wrong answer to ``question`` costs in a quiz whose ``wrong_answer_penalty``
+    is ``penalty``: nothing for a poll or a warm-up (a question worth 0 points)."""
+    return penalty if question.points > 0 and question.kind != "poll" else 0
+
+
+def penalized(verdict: Verdict, penalty: int) -> Verdict:
+    """An open quiz's verdict with the penalty: an answer that earns no share of the
+    points loses ``penalty`` (from :func:`penalty_of`)."""
+    return verdict if verdict.share > 0 else Verdict(verdict.correct, -penalty, 0.0)
 
 
 # Live quizzes: the faster a right answer, the more it earns, and a run of right
@@ -153,19 +169,32 @@ MAX_STREAK_BONUS = 500
 STREAK_STEP = 100
 
 
-def speed_points(points: int, elapsed_ms: int, limit_ms: int) -> int:
-    """``round((1 - (t / T) / 2) * points)`` for a right answer ``t`` ms after the question
-    opened, with ``T`` its time limit: full points at once, half at the close.
+def speed_points(points: int, elapsed_ms: int, limit_ms: int, share: float = 1.0) -> int:
+    """``round((1 - (t / T) / 2) * points * share)`` for a right (or, with ``share``
+    below 1, partly right) answer ``t`` ms after the question opened, with ``T`` its
+    time limit: full points at once, half at the close. A question with no timer
+    (``T`` 0) gives full points at any time.
 
     ``t`` is clamped to ``[0, T]``: the clock that decides the close also measures
     ``t``, so an accepted answer is never later than ``T``. Rounds half up, as Lua's
     ``math.floor(x + 0.5)`` does in the accepting script.
     """
     if limit_ms <= 0:
-        return points
+        return int(points * share + 0.5)
     elapsed = min(max(elapsed_ms, 0), limit_ms)
-    exact = (1 - (elapsed / limit_ms) / 2) * points
+    exact = (1 - (elapsed / limit_ms) / 2) * points * share
     return int(exact + 0.5)
+
+
+def live_points(
+    points: int, share: float, elapsed_ms: int, limit_ms: int, streak: int, penalty: int
+) -> int:
+    """A live answer's points: its share of the speed points, the streak bonus for a
+    wholly right one, and minus ``penalty`` for one that earns no share."""
+    if share <= 0:
+        return -penalty
+    bonus = streak_bonus(streak) if share >= 1 else 0
+    return speed_points(points, elapsed_ms, limit_ms, share) + bonus
 
 
 def streak_after(streak: int, last_correct: int | None, position: int, correct: bool) -> int:

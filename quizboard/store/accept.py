@@ -33,12 +33,15 @@ WINDOW_MS = 1000  # the rate limits' window
 
 @dataclass(frozen=True, slots=True)
 class LiveAnswer:
-    """An answer to a live quiz's question: what the API knows of it, and where its
-    verdict goes in the tally. The script adds the points and the streak."""
+    """An answer to a live quiz's question: what the API knows of it, its verdict's
+    share of the points (and the penalty should that be 0), and where it goes in the
+    tally. The script adds the points and the streak."""
 
     head: LiveAnswerHead
     position: int
     bucket: str
+    share: float
+    penalty: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ def _live_args(
     )  # fmt: skip
     live = LiveItem(
         number(quiz.live), number(quiz.tally), number(quiz.streaks), number(quiz.players),
-        number(keys.closing(partition)), answer.position, "1" if head.correct else "0",
+        number(keys.closing(partition)), answer.position, repr(answer.share), answer.penalty,
         answer.bucket, head.player_id, head.quiz_id, keys.channel(partition, head.quiz_id),
     )  # fmt: skip
     return flat(item) + flat(live)

@@ -49,8 +49,9 @@ DELETED = b"deleted"  # the cached config of a quiz removed a moment ago
 TOMBSTONE_MS = 60_000
 
 INSERT_QUIZ = """
-INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase)
-VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase,
+                     wrong_answer_penalty)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
@@ -60,7 +61,8 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 SELECT_QUIZ = """
-SELECT id, title, available_at, ends_at, partition, mode FROM quizzes WHERE id = %s
+SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty
+FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
 SELECT id, position, kind, prompt, points, choices, answer, accepted, time_limit_s,
@@ -81,7 +83,8 @@ ORDER BY q.id DESC LIMIT %(limit)s
 # Edits and removals hold only before the quiz opens, by the database's clock.
 LOCK_UNOPENED = "SELECT available_at > now() AS unopened FROM quizzes WHERE id = %s FOR UPDATE"
 UPDATE_QUIZ = """
-UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s
+UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s,
+                   wrong_answer_penalty = %s
 WHERE id = %s
 """
 DELETE_QUIZ = "DELETE FROM quizzes WHERE id = %s"
@@ -110,7 +113,15 @@ class QuizCatalog:
             phase = starting_phase(quiz.mode)
             await cursor.execute(
                 INSERT_QUIZ,
-                (quiz.title, quiz.available_at, quiz.ends_at, partition, quiz.mode, phase),
+                (
+                    quiz.title,
+                    quiz.available_at,
+                    quiz.ends_at,
+                    partition,
+                    quiz.mode,
+                    phase,
+                    quiz.wrong_answer_penalty,
+                ),
             )
             quiz_id: int = (await _one(cursor))["id"]
             questions = await _insert_questions(cursor, quiz_id, quiz)
@@ -122,6 +133,7 @@ class QuizCatalog:
             partition=partition,
             questions=questions,
             mode=quiz.mode,
+            wrong_answer_penalty=quiz.wrong_answer_penalty,
         )
         await self._cache(config)
         return config
@@ -164,7 +176,8 @@ class QuizCatalog:
             await _lock_unopened(cursor, quiz_id)
             phase = starting_phase(quiz.mode)
             await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
-                                               quiz.mode, phase, quiz_id))  # fmt: skip
+                                               quiz.mode, phase, quiz.wrong_answer_penalty,
+                                               quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
             await _insert_questions(cursor, quiz_id, quiz)
         config = await self._load(quiz_id)

@@ -126,7 +126,8 @@ class LiveItem:
     players: int
     closing: int
     position: int
-    correct: str  # '1' or '0'
+    share: str  # of the question's points the answer earns: '1', '0', or a fraction
+    penalty: int  # what it costs when its share is 0
     bucket: str
     player: str
     quiz: int

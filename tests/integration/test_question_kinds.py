@@ -11,9 +11,11 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 
+from quizboard.core.scoring import live_points, streak_after
 from tests.support.quizzes import ADMIN_AUTH, BACKENDS, quiz_body
-from tests.support.stack import Workers
-from tests.support.steps import board_scores, eventually, host, join
+from tests.support.stack import Gateway, Workers
+from tests.support.steps import KEYS, board_scores, eventually, host, join
+from tests.support.watch import watching
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
@@ -101,28 +103,89 @@ async def test_every_kind_in_an_open_quiz(
     assert len(exported["questions"]) == len(QUESTIONS)
 
 
-async def test_every_kind_in_a_live_quiz_is_all_or_nothing_with_speed(
-    api: httpx.AsyncClient, workers: Workers, redis: aioredis.Redis
+async def test_an_open_quiz_charges_its_penalty_for_wrong_answers_only(
+    api: httpx.AsyncClient, workers: Workers, redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+) -> None:  # fmt: skip
+    """A score may go below 0; PostgreSQL and the board still agree."""
+    workers.start()
+    questions = [
+        {"kind": "choice", "prompt": "Wrong", "choices": ["a", "b"], "answer": 0, "points": 10},
+        {"kind": "choice", "prompt": "Warm-up", "choices": ["a", "b"], "answer": 0, "points": 0},
+        {"kind": "poll", "prompt": "Poll", "choices": ["a", "b"]},
+        {"kind": "multi", "prompt": "Half", "choices": ["a", "b"], "answers": [0, 1],
+         "partial": True, "points": 10},
+    ]  # fmt: skip
+    body = {**quiz_body(), "questions": questions, "wrong_answer_penalty": 25}
+    created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
+    assert created.status_code == 201, created.text
+    quiz = created.json()
+    assert quiz["wrong_answer_penalty"] == 25
+    player = await join(api, quiz["id"], "Unlucky")
+    given = [1, 1, 0, [0]]
+    replies = [await post_answer(api, quiz["id"], player, q["id"], a)
+               for q, a in zip(quiz["questions"], given, strict=True)]  # fmt: skip
+    assert [r["points"] for r in replies] == [-25, 0, 0, 5]
+
+    async def counted() -> bool:
+        cursor = await db.execute(
+            "SELECT sum(points) FROM user_answer WHERE player_id = %s", (player["player_id"],)
+        )
+        row = await cursor.fetchone()
+        board = await board_scores(redis, quiz)
+        return row is not None and row[0] == -20 and board.get(player["player_id"]) == -20
+
+    await eventually(counted, within=10)
+
+
+async def stamped_elapsed(redis: aioredis.Redis, quiz: dict[str, Any], state: dict[str, Any],
+                          event_id: str) -> int:  # fmt: skip
+    """How long after the question opened the accepting script timed the answer."""
+    stream = KEYS.stream(quiz["partition"], "answers")
+    [(_, fields)] = await redis.xrange(stream, event_id, event_id)
+    answered_at = int(fields[b"d"].split(b'"answered_at":')[1].split(b"}")[0])
+    return answered_at - int(state["opened_at"])
+
+
+async def test_every_kind_in_a_live_quiz_scores_its_share_with_speed(
+    api: httpx.AsyncClient, workers: Workers, redis: aioredis.Redis, gateway: Gateway
 ) -> None:
+    """Each kind's answer earns the model's points for its share and the time the
+    script stamped; a wrong one costs the penalty (a poll never); the results say the
+    right answer as the kind has it, with the explanation."""
     workers.start()
     questions = [{**q, "time_limit_s": 60} for q in QUESTIONS]
     for q in questions:
         q.pop("points", None)
-    body = {**quiz_body(), "mode": "live", "questions": questions}
+    body = {**quiz_body(), "mode": "live", "questions": questions, "wrong_answer_penalty": 50}
     created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
     assert created.status_code == 201, created.text
     quiz = created.json()
     player = await join(api, quiz["id"], "Live kinds")
-    earned = []
-    for index in range(len(questions)):
-        state = await host(api, quiz, "next")
-        question = state["question"]
-        assert question["kind"] == questions[index]["kind"]
-        given, _ = answer_for(question)
-        reply = await post_answer(api, quiz["id"], player, question["id"], given)
-        earned.append((question["kind"], reply["correct"], reply["points"]))
-    # Right ones earn half to all of 1,000 by speed, plus the streak's bonus (100 for
-    # the second in a row); a partly right one earns nothing in a live quiz.
-    for kind, correct, points in earned:
-        assert (500 <= points <= 1100) if correct else points == 0, (kind, correct, points)
-    assert [c for _, c, _ in earned] == [True, False, True, True, False, False]
+    await join(api, quiz["id"], "Idle")  # who never answers: no question closes early
+    shares = {"true_false": 1.0, "multi": 0.0, "text": 1.0, "order": 1.0, "match": 0.5,
+              "poll": 0.0}  # fmt: skip
+    streak, last, results = 0, None, []
+    async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
+        for index in range(len(questions)):
+            state = await host(api, quiz, "next")
+            question = state["question"]
+            kind = question["kind"]
+            assert kind == questions[index]["kind"]
+            given, _ = answer_for(question)
+            reply = await post_answer(api, quiz["id"], player, question["id"], given)
+            elapsed = await stamped_elapsed(redis, quiz, state, reply["event_id"])
+            right = shares[kind] == 1.0
+            streak = streak_after(streak, last, index + 1, right)
+            last = index + 1 if right else last
+            penalty = 0 if kind == "poll" else 50
+            expected = live_points(1000, shares[kind], elapsed, 60_000, streak, penalty)
+            assert (reply["correct"], reply["points"]) == (right, expected), (kind, reply)
+            await host(api, quiz, "reveal")
+            results.append(await watcher.next("question_results"))
+    assert results[0]["explanation"] == "American English writes 'color'."
+    assert results[0]["answer"] == 0  # True
+    assert results[1]["answers"] == [0, 2]
+    assert results[3]["items"] == QUESTIONS[3]["items"]
+    assert results[4]["pairs"] == PAIRS
+    assert "explanation" not in results[1]

@@ -17,7 +17,7 @@ from quizboard.core.questions import (
     shown_order,
     stored_question,
 )
-from quizboard.core.scoring import answer_text, judge
+from quizboard.core.scoring import answer_text, judge, live_points, penalized, penalty_of
 
 QUESTION_IN = msgspec.json.Decoder(QuestionIn)
 
@@ -190,3 +190,39 @@ def test_a_stored_question_is_sent_again_as_it_came(spec: dict[str, Any]) -> Non
 
 def test_an_answer_is_stored_as_compact_text() -> None:
     assert [answer_text(a) for a in (2, "word", [2, 0, 1])] == ["2", "word", "[2,0,1]"]
+
+
+def test_a_wrong_answer_costs_the_penalty_but_never_on_a_poll_or_a_warm_up() -> None:
+    choice = question(kind="choice", choices=["a", "b"], answer=0)
+    warm_up = question(kind="choice", choices=["a", "b"], answer=0, points=0)
+    poll = question(kind="poll", choices=["a", "b"], points=0)
+    partial = question(kind="multi", choices=["a", "b", "c"], answers=[0, 1], partial=True)
+    assert penalty_of(choice, 30) == 30
+    assert penalty_of(warm_up, 30) == penalty_of(poll, 30) == 0
+    assert penalized(judge(choice, 1), 30) == (False, -30, 0.0)
+    assert penalized(judge(choice, 0), 30) == (True, 100, 1.0)
+    assert penalized(judge(partial, [0]), 30) == (False, 50, 0.5)  # a share: no penalty
+    assert penalized(judge(partial, [0, 2]), 30) == (False, -30, 0.0)  # one right, one wrong
+
+
+@pytest.mark.parametrize(
+    ("share", "elapsed", "streak", "penalty", "expected"),
+    [
+        (1.0, 0, 1, 0, 1000),
+        (1.0, 0, 3, 0, 1200),  # the bonus of a streak of 3
+        (0.5, 0, 0, 0, 500),  # a share earns its part of the speed points, no bonus
+        (0.5, 20_000, 0, 0, 250),  # at the close: half of its part
+        (2 / 3, 10_000, 0, 0, 500),
+        (0.0, 0, 0, 40, -40),  # nothing earned: the penalty
+        (0.0, 0, 0, 0, 0),
+    ],
+)
+def test_live_points_are_the_share_of_the_speed_points(
+    share: float, elapsed: int, streak: int, penalty: int, expected: int
+) -> None:
+    assert live_points(1000, share, elapsed, 20_000, streak, penalty) == expected
+
+
+def test_a_question_with_no_timer_earns_full_speed_at_any_time() -> None:
+    assert live_points(1000, 1.0, 10**9, 0, 1, 0) == 1000
+    assert live_points(1000, 0.25, 10**9, 0, 0, 0) == 250

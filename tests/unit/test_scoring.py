@@ -13,7 +13,7 @@ TEXT = Question(id=2, position=2, kind="text", prompt="?", points=150,
 
 
 def test_right_choice_earns_the_points() -> None:
-    assert judge(CHOICE, 1) == Verdict(True, 100)
+    assert judge(CHOICE, 1) == Verdict(True, 100, 1.0)
 
 
 def test_wrong_choice_earns_nothing() -> None:
@@ -29,7 +29,7 @@ def test_choice_out_of_range_or_not_an_index_is_invalid(answer: int | str) -> No
 
 @pytest.mark.parametrize("answer", ["colour", "COLOUR", "  Colour ", "ice  Cream", "\uff23olour"])
 def test_text_ignores_case_and_spacing(answer: str) -> None:
-    assert judge(TEXT, answer) == Verdict(True, 150)
+    assert judge(TEXT, answer) == Verdict(True, 150, 1.0)
 
 
 @pytest.mark.parametrize("answer", ["color", "icecream", ""])

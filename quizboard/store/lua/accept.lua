@@ -32,21 +32,28 @@ local function over(k, limit)
     return n > limit
 end
 
--- Speed points and the streak bonus: core/scoring.py is the model, held to this by
--- a test on a real Valkey.
-local function live_points(correct, streak, now, opened, limit, points)
-    if not correct then return 0 end
-    local t = math.max(now - opened, 0)
-    return math.floor((1 - (t / limit) / 2) * points + 0.5)
-        + math.min({{STREAK_STEP}} * (streak - 1), {{MAX_STREAK_BONUS}})
+-- Speed points, the streak bonus and the penalty: core/scoring.py's live_points is the
+-- model, held to this by a test on a real Valkey. share is the part of the question's
+-- points the answer earns: 1 when right, 0 when wrong, between for a partly right one.
+-- A limit of 0 is no timer: full speed at any time.
+local function live_points(share, streak, now, opened, limit, points, penalty)
+    if share <= 0 then return -penalty end
+    local speed = 1
+    if limit > 0 then
+        speed = 1 - (math.min(math.max(now - opened, 0), limit) / limit) / 2
+    end
+    local earned = math.floor(speed * points * share + 0.5)
+    if share < 1 then return earned end
+    return earned + math.min({{STREAK_STEP}} * (streak - 1), {{MAX_STREAK_BONUS}})
 end
 
 local function live_answer(i, marks, field, head, keep_until)
-    local live, tally, streaks, players, closing, position, correct, bucket, player, quiz,
-        channel = unpack(ARGV, i + 7, i + 17)  -- LiveItem
+    local live, tally, streaks, players, closing, position, share, penalty, bucket, player,
+        quiz, channel = unpack(ARGV, i + 7, i + 18)  -- LiveItem
     live, tally, streaks = KEYS[tonumber(live)], KEYS[tonumber(tally)], KEYS[tonumber(streaks)]
     players, closing = KEYS[tonumber(players)], KEYS[tonumber(closing)]
-    position, correct = tonumber(position), correct == '1'
+    position, share, penalty = tonumber(position), tonumber(share), tonumber(penalty)
+    local correct = share >= 1
     local s = redis.call('HMGET', live, 'phase', 'question', 'position', 'opened', 'closes',
         'limit', 'points')
     local current = tonumber(s[3]) or 0
@@ -69,8 +76,8 @@ local function live_answer(i, marks, field, head, keep_until)
     else
         streak = 0
     end
-    local points = live_points(correct, streak, now, tonumber(s[4]), tonumber(s[6]),
-        tonumber(s[7]))
+    local points = live_points(share, streak, now, tonumber(s[4]), tonumber(s[6]),
+        tonumber(s[7]), penalty)
     redis.call('HSET', streaks, player, fmt(streak) .. ':' .. fmt(last))
     local answered = redis.call('HINCRBY', tally, s[2], 1)
     redis.call('HINCRBY', tally, s[2] .. ':' .. bucket, 1)
@@ -113,6 +120,6 @@ while i <= #ARGV do
         redis.call('PEXPIREAT', KEYS[hash], value)
         results[#results + 1] = id
     end
-    if kind == 'l' then i = i + 18 else i = i + 7 end
+    if kind == 'l' then i = i + 19 else i = i + 7 end
 end
 return results
