@@ -45,10 +45,11 @@ class QuestionHead(
 
 
 class QuestionMessage(QuestionHead, frozen=True, tag=QUESTION_TYPE):
-    """A question opened: every watcher shows it and counts down to ``closes_at``."""
+    """A question opened: every watcher shows it and counts down to ``closes_at``
+    (``null``: no timer; it stays open until the host reveals it)."""
 
     opened_at: int
-    closes_at: int
+    closes_at: int | None
     server_time: int  # the sender's clock when sent: lets a client correct its own
 
 

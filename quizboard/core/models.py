@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct
 
 from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
 from quizboard.core.questions import (
@@ -189,7 +189,7 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
 def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
     """The quiz ``config`` with ``patch`` applied, to check and store again."""
     questions = patch.questions if patch.questions is not None else [
-        question_in(q) for q in config.questions
+        question_in(q, live=config.live) for q in config.questions
     ]  # fmt: skip
     return QuizIn(
         title=patch.title or config.title,
@@ -217,7 +217,7 @@ def check_quiz(quiz: QuizIn) -> None:
             and not isinstance(question, PollQuestionIn)
         ):
             raise InvalidInput(f"question {number}: points is required in an open quiz")
-        if quiz.mode == "open" and question.time_limit_s is not None:
+        if quiz.mode == "open" and question.time_limit_s not in (None, UNSET):
             raise InvalidInput(
                 f'question {number}: time_limit_s applies to live quizzes only; set "mode": "live"'
             )
@@ -235,8 +235,9 @@ def question_points(mode: Mode, question: QuestionIn) -> tuple[int, int | None]:
         points = LIVE_POINTS if question.points is None else question.points
     if mode == "open":
         return points, None
-    limit = LIVE_TIME_LIMIT_S if question.time_limit_s is None else question.time_limit_s
-    return points, limit
+    if question.time_limit_s is UNSET:
+        return points, LIVE_TIME_LIMIT_S
+    return points, question.time_limit_s  # None: no timer
 
 
 def clean_display_name(name: str) -> str:

@@ -16,7 +16,7 @@ import random
 from typing import Annotated, Any, get_args
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from quizboard.core.errors import InvalidInput
 
@@ -36,12 +36,13 @@ TRUE_FALSE = ["True", "False"]
 
 class _Common(Struct, forbid_unknown_fields=True, kw_only=True):
     """What every kind may say: its points (required in an open quiz; 1000 in a live
-    one; 0 is a warm-up), its time limit (live quizzes only; 20 s by default) and an
-    explanation shown with the verdict and the results."""
+    one; 0 is a warm-up), its time limit (live quizzes only; 20 s when left out,
+    ``null`` for none: the host reveals) and an explanation shown with the verdict
+    and the results."""
 
     prompt: Prompt
     points: Points | None = None
-    time_limit_s: TimeLimit | None = None
+    time_limit_s: TimeLimit | UnsetType | None = UNSET
     explanation: Explanation | None = None
 
 
@@ -134,7 +135,7 @@ class Question(Struct, frozen=True, kw_only=True):
     ignore_accents: bool = False
     ignore_punctuation: bool = False
     explanation: str | None = None
-    time_limit_s: int | None = None  # live quizzes only
+    time_limit_s: int | None = None  # live quizzes only; None there: no timer
 
 
 class PublicQuestion(Struct, frozen=True, kw_only=True):
@@ -229,9 +230,12 @@ def stored_question(
             return msgspec.structs.replace(base, choices=question.choices)
 
 
-def question_in(question: Question) -> QuestionIn:
-    """A stored question as it would be sent again: its kind's fields of it."""
+def question_in(question: Question, *, live: bool) -> QuestionIn:
+    """A stored question as it would be sent again, in a quiz that is ``live`` or not:
+    its kind's fields of it (an open quiz's stored no time limit is left out)."""
     sent: dict[str, Any] = msgspec.to_builtins(question)
+    if not live:
+        sent.pop("time_limit_s", None)
     if question.kind == "true_false":
         sent["answer"] = question.answer == 0  # stored as the index of "True" or "False"
     fields = KIND_FIELDS[question.kind]

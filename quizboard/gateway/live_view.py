@@ -99,6 +99,7 @@ class LiveView:
 
     def open_question(self) -> str | None:
         """The open question for a client that enters now, if its time is not up."""
-        if self.question is not None and self.question.closes_at > now_ms():
+        closes = None if self.question is None else self.question.closes_at
+        if self.question is not None and (closes is None or closes > now_ms()):
             return resent(self.question)
         return None

@@ -123,7 +123,9 @@ class LiveQuizzes:
             if outcome == "moved":  # another host call moved first: go on from there
                 position = int(reply[1])
                 continue
-            return Moved(int(reply[1]), _closed(reply[3], reply[4]), question.id, int(reply[2]))
+            closes = text(reply[2])
+            return Moved(int(reply[1]), _closed(reply[3], reply[4]), question.id,
+                         int(closes) if closes else None)  # fmt: skip
 
     async def reveal(self, config: QuizConfig) -> Closed | None:
         """Close the open question now and publish its results: which and when, or

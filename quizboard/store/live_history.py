@@ -44,11 +44,9 @@ class LiveHistory:
             async with self._pool.connection() as conn, conn.transaction():
                 if move.previous is not None:
                     await self._closed(conn, quiz_id, move.previous)
-                if move.opened is not None and move.closes_ms is not None:
-                    await conn.execute(
-                        SET_OPENED,
-                        (_at(move.at_ms), _at(move.closes_ms), quiz_id, move.opened),
-                    )
+                if move.opened is not None:
+                    closes = None if move.closes_ms is None else _at(move.closes_ms)
+                    await conn.execute(SET_OPENED, (_at(move.at_ms), closes, quiz_id, move.opened))
                 await conn.execute(SET_PHASE, (phase, finished, quiz_id))
         except SERVER_DOWN as exc:
             log.warning("could not record live quiz %s going to %s: %r", quiz_id, phase, exc)

@@ -189,3 +189,36 @@ async def test_every_kind_in_a_live_quiz_scores_its_share_with_speed(
     assert results[3]["items"] == QUESTIONS[3]["items"]
     assert results[4]["pairs"] == PAIRS
     assert "explanation" not in results[1]
+
+
+async def test_a_live_question_with_no_timer_stays_open_until_the_host_reveals_it(
+    api: httpx.AsyncClient, workers: Workers, redis: aioredis.Redis, gateway: Gateway,
+    db: psycopg.AsyncConnection[Any],
+) -> None:  # fmt: skip
+    workers.start()  # with the closer, which must leave it open
+    questions = [{**QUESTIONS[2], "time_limit_s": None}]
+    questions[0].pop("points")
+    body = {**quiz_body(), "mode": "live", "questions": questions}
+    created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
+    assert created.status_code == 201, created.text
+    quiz = created.json()
+    assert quiz["questions"][0]["time_limit_s"] is None
+    player = await join(api, quiz["id"], "Slow")
+    await join(api, quiz["id"], "Idle")
+    async with watching(gateway.url(quiz["id"], quiz["host_token"])) as watcher:
+        opened = await host(api, quiz, "next")
+        assert (opened["phase"], opened["closes_at"]) == ("question", None)
+        assert (await watcher.next("question"))["closes_at"] is None
+        live = KEYS.quiz(quiz["partition"], quiz["id"]).live
+        await redis.hset(live, "opened", int(opened["opened_at"]) - 3_600_000)  # an hour ago
+        reply = await post_answer(api, quiz["id"], player, opened["question"]["id"], "cafe")
+        assert (reply["correct"], reply["points"]) == (True, 1000)  # no timer: full speed
+        state = (await api.get(f"/quizzes/{quiz['id']}/state")).json()
+        assert (state["phase"], state["closes_at"]) == ("question", None)
+        await host(api, quiz, "reveal")
+        assert (await watcher.next("question_results"))["answered"] == 1
+    cursor = await db.execute(
+        "SELECT opened_at IS NOT NULL, closed_at IS NOT NULL FROM questions WHERE quiz_id = %s",
+        (quiz["id"],),
+    )
+    assert await cursor.fetchall() == [(True, True)]

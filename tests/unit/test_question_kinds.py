@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from quizboard.core.errors import InvalidInput
-from quizboard.core.models import QuizIn, check_quiz
+from quizboard.core.models import QuizIn, check_quiz, question_points
 from quizboard.core.questions import (
     Question,
     QuestionIn,
@@ -182,7 +182,7 @@ def test_rules_across_fields_name_the_question(spec: dict[str, Any], says: str) 
 )
 def test_a_stored_question_is_sent_again_as_it_came(spec: dict[str, Any]) -> None:
     q = question(**spec)
-    again = question_in(q)
+    again = question_in(q, live=False)
     sent = QUESTION_IN.decode(msgspec.json.encode({"prompt": "?", "points": 100, **spec}))
     assert again == sent
     assert stored_question(1, q.points, None, again) == msgspec.structs.replace(q, id=0)
@@ -226,3 +226,14 @@ def test_live_points_are_the_share_of_the_speed_points(
 def test_a_question_with_no_timer_earns_full_speed_at_any_time() -> None:
     assert live_points(1000, 1.0, 10**9, 0, 1, 0) == 1000
     assert live_points(1000, 0.25, 10**9, 0, 0, 0) == 250
+
+
+def test_a_live_question_has_20_s_when_it_says_nothing_and_no_timer_when_it_says_null() -> None:
+    said = [QUESTION_IN.decode(msgspec.json.encode({"kind": "poll", "prompt": "?",
+                                                    "choices": ["a", "b"], **limit}))
+            for limit in ({}, {"time_limit_s": None}, {"time_limit_s": 30})]  # fmt: skip
+    assert [question_points("live", q)[1] for q in said] == [20, None, 30]
+    assert [question_points("open", q)[1] for q in said[:2]] == [None, None]
+    untimed = stored_question(1, 1000, None, said[1])
+    assert question_in(untimed, live=True).time_limit_s is None  # null: still no timer
+    assert question_in(untimed, live=False).time_limit_s is msgspec.UNSET

@@ -62,7 +62,7 @@ local function live_answer(i, marks, field, head, keep_until)
         return '#not_open'
     end
     local now = now_ms()
-    if s[1] == 'results' or now > tonumber(s[5]) then return '#closed' end
+    if s[1] == 'results' or s[5] and now > tonumber(s[5]) then return '#closed' end
     if redis.call('HEXISTS', marks, field) == 1 then return '' end
     local streak, last = 0, -1
     local held = redis.call('HGET', streaks, player)

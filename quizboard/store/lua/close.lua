@@ -1,12 +1,13 @@
 -- Included by the live scripts (after clock.lua): close the open question of a quiz
 -- (its time is up, or force) and publish its results on the quiz's channel; return
--- when it closed, or false when no question was open or due.
+-- when it closed, or false when no question was open or due. A question with no
+-- 'closes' has no timer: only force closes it.
 local function close(live, tally, players, closing, channel, quiz, now, force)
     local s = redis.call('HMGET', live, 'phase', 'question', 'closes', 'buckets', 'results')
     if s[1] ~= 'question' then return false end
     local closes = tonumber(s[3])
-    if not force and now <= closes then return false end
-    local closed = math.min(now, closes)
+    if not force and (not closes or now <= closes) then return false end
+    local closed = closes and math.min(now, closes) or now
     redis.call('HSET', live, 'phase', 'results', 'closed', closed)
     redis.call('ZREM', closing, quiz)
     local q = s[2]

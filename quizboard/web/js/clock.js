@@ -8,8 +8,13 @@ export const clock = {
 };
 
 /** Count down to closesAt (server ms) in el, as "12 s"; calls onEnd once at zero. Returns
- * the function that stops it. */
+ * the function that stops it. A question with no timer (closesAt null) shows that the
+ * host reveals it. */
 export function countdown(el, closesAt, onEnd) {
+  if (closesAt === null || closesAt === undefined) {
+    el.textContent = "no limit (the host reveals)";
+    return () => {};
+  }
   let ended = false;
   const tick = () => {
     const left = Math.max(0, closesAt - clock.now());
