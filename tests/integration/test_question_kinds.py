@@ -12,27 +12,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from quizboard.core.scoring import live_points, streak_after
-from tests.support.quizzes import ADMIN_AUTH, BACKENDS, quiz_body
+from tests.support.quizzes import ADMIN_AUTH, BACKENDS, KINDS, PAIRS, quiz_body
 from tests.support.stack import Gateway, Workers
 from tests.support.steps import KEYS, board_scores, eventually, host, join
 from tests.support.watch import watching
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
-
-PAIRS = [{"left": "big", "right": "large"}, {"left": "fast", "right": "quick"},
-         {"left": "glad", "right": "happy"}, {"left": "cold", "right": "chilly"}]  # fmt: skip
-QUESTIONS: list[dict[str, Any]] = [
-    {"kind": "true_false", "prompt": "'Colour' is British spelling.", "answer": True,
-     "points": 100, "explanation": "American English writes 'color'."},
-    {"kind": "multi", "prompt": "Which are fruits?", "choices": ["apple", "chair", "pear"],
-     "answers": [0, 2], "partial": True, "points": 200},
-    {"kind": "text", "prompt": "Coffee in French?", "accepted": ["café"],
-     "ignore_accents": True, "points": 300},
-    {"kind": "order", "prompt": "Make the sentence.", "items": ["I", "have", "been", "there"],
-     "points": 400},
-    {"kind": "match", "prompt": "Match each word to a synonym.", "pairs": PAIRS, "points": 400},
-    {"kind": "poll", "prompt": "Tea or coffee?", "choices": ["tea", "coffee"]},
-]  # fmt: skip
 
 
 def answer_for(question: dict[str, Any]) -> tuple[Any, int]:
@@ -69,15 +54,15 @@ async def test_every_kind_in_an_open_quiz(
     db: psycopg.AsyncConnection[Any],
 ) -> None:  # fmt: skip
     workers.start()
-    body = {**quiz_body(), "questions": QUESTIONS}
+    body = {**quiz_body(), "questions": KINDS}
     created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
     assert created.status_code == 201, created.text
     quiz = created.json()
     shown = (await api.get(f"/quizzes/{quiz['id']}")).json()["questions"]
-    assert [q["kind"] for q in shown] == [q["kind"] for q in QUESTIONS]
+    assert [q["kind"] for q in shown] == [q["kind"] for q in KINDS]
     assert not any({"answer", "answers", "accepted", "pairs"} & q.keys() for q in shown)
-    assert sorted(shown[3]["items"]) == sorted(QUESTIONS[3]["items"])
-    assert shown[3]["items"] != QUESTIONS[3]["items"]
+    assert sorted(shown[3]["items"]) == sorted(KINDS[3]["items"])
+    assert shown[3]["items"] != KINDS[3]["items"]
     player = await join(api, quiz["id"], "Kinds")
     total = 0
     for question in shown:
@@ -100,7 +85,7 @@ async def test_every_kind_in_an_open_quiz(
 
     await eventually(counted, within=10)
     exported = (await api.get(f"/quizzes/{quiz['id']}", headers=ADMIN_AUTH)).json()
-    assert len(exported["questions"]) == len(QUESTIONS)
+    assert len(exported["questions"]) == len(KINDS)
 
 
 async def test_an_open_quiz_charges_its_penalty_for_wrong_answers_only(
@@ -154,7 +139,7 @@ async def test_every_kind_in_a_live_quiz_scores_its_share_with_speed(
     script stamped; a wrong one costs the penalty (a poll never); the results say the
     right answer as the kind has it, with the explanation."""
     workers.start()
-    questions = [{**q, "time_limit_s": 60} for q in QUESTIONS]
+    questions = [{**q, "time_limit_s": 60} for q in KINDS]
     for q in questions:
         q.pop("points", None)
     body = {**quiz_body(), "mode": "live", "questions": questions, "wrong_answer_penalty": 50}
@@ -186,7 +171,7 @@ async def test_every_kind_in_a_live_quiz_scores_its_share_with_speed(
     assert results[0]["explanation"] == "American English writes 'color'."
     assert results[0]["answer"] == 0  # True
     assert results[1]["answers"] == [0, 2]
-    assert results[3]["items"] == QUESTIONS[3]["items"]
+    assert results[3]["items"] == KINDS[3]["items"]
     assert results[4]["pairs"] == PAIRS
     assert "explanation" not in results[1]
 
@@ -196,7 +181,7 @@ async def test_a_live_question_with_no_timer_stays_open_until_the_host_reveals_i
     db: psycopg.AsyncConnection[Any],
 ) -> None:  # fmt: skip
     workers.start()  # with the closer, which must leave it open
-    questions = [{**QUESTIONS[2], "time_limit_s": None}]
+    questions = [{**KINDS[2], "time_limit_s": None}]
     questions[0].pop("points")
     body = {**quiz_body(), "mode": "live", "questions": questions}
     created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)

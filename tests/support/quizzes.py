@@ -34,3 +34,20 @@ def quiz_body(opens_in: float = -60, lasts: float = 3600) -> dict[str, Any]:
     body["available_at"] = start.isoformat()
     body["ends_at"] = (start + timedelta(seconds=lasts)).isoformat()
     return body
+
+
+PAIRS = [{"left": "big", "right": "large"}, {"left": "fast", "right": "quick"},
+         {"left": "glad", "right": "happy"}, {"left": "cold", "right": "chilly"}]  # fmt: skip
+#: A question of each kind, with what the tests expect of them.
+KINDS: list[dict[str, Any]] = [
+    {"kind": "true_false", "prompt": "'Colour' is British spelling.", "answer": True,
+     "points": 100, "explanation": "American English writes 'color'."},
+    {"kind": "multi", "prompt": "Which are fruits?", "choices": ["apple", "chair", "pear"],
+     "answers": [0, 2], "partial": True, "points": 200},
+    {"kind": "text", "prompt": "Coffee in French?", "accepted": ["café"],
+     "ignore_accents": True, "points": 300},
+    {"kind": "order", "prompt": "Make the sentence.", "items": ["I", "have", "been", "there"],
+     "points": 400},
+    {"kind": "match", "prompt": "Match each word to a synonym.", "pairs": PAIRS, "points": 400},
+    {"kind": "poll", "prompt": "Tea or coffee?", "choices": ["tea", "coffee"]},
+]  # fmt: skip

@@ -23,6 +23,7 @@ const page = {
       $("timer").hidden = true;
       $("results").hidden = false;
       renderResults($("right-answer"), $("distribution"), question, results);
+      $("explanation").textContent = results.explanation || "";
     },
     finished: () => showFinished(page.live.finalAsOf === null
       ? "The quiz is over. Final board:"

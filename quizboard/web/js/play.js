@@ -3,6 +3,7 @@
 import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Feed } from "/web/js/feed.js";
+import { answerForm } from "/web/js/forms.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { keys, session } from "/web/js/session.js";
@@ -133,6 +134,7 @@ function showResults(question, results) {
   $("timer").hidden = true;
   $("results").hidden = false;
   renderResults($("right-answer"), $("distribution"), question, results);
+  $("explanation").textContent = results.explanation || "";
   $("message").textContent =
     `${results.answered} of ${results.total_players} players answered. Next question soon…`;
 }
@@ -154,6 +156,7 @@ function clearQuestion() {
   $("results").hidden = true;
   $("verdict").textContent = "";
   $("verdict").className = "verdict";
+  $("explanation").textContent = "";
   $("message").textContent = "";
 }
 
@@ -161,7 +164,9 @@ function showQuestion(question) {
   clearQuestion();
   page.current = question;
   $("prompt").textContent = question.prompt;
-  if (question.choices) { // choice, true_false, poll (multi's own form is still to come)
+  if (["multi", "order", "match"].includes(question.kind)) {
+    $("choices").append(answerForm(question, (answer) => submit(question, answer)));
+  } else if (question.choices) { // choice, true_false, poll
     question.choices.forEach((choice, index) => {
       const button = document.createElement("button");
       button.type = "button";
@@ -184,12 +189,14 @@ $("text-form").addEventListener("submit", (event) => {
   if (page.current && page.current.kind === "text") submit(page.current, $("answer").value);
 });
 
+const CONTROLS = "button, input, select";
+
 function lock() {
-  for (const control of $("stage").querySelectorAll("button, input")) control.disabled = true;
+  for (const control of $("stage").querySelectorAll(CONTROLS)) control.disabled = true;
 }
 
 function unlock() {
-  for (const control of $("stage").querySelectorAll("button, input")) control.disabled = false;
+  for (const control of $("stage").querySelectorAll(CONTROLS)) control.disabled = false;
 }
 
 async function submit(question, value) {
@@ -199,11 +206,9 @@ async function submit(question, value) {
     const reply = await api(`/quizzes/${quizId}/answers`, {
       method: "POST", token: page.me.token, body: { question_id: question.id, answer: value },
     });
-    verdict.className = `verdict ${reply.correct ? "right" : "wrong"}`;
-    const streak = reply.streak ? ` · streak ${reply.streak}` : "";
-    verdict.textContent = reply.correct
-      ? `Right! +${reply.points} points${streak}`
-      : `Wrong: 0 points${streak}`;
+    verdict.className = `verdict ${reply.correct || reply.points > 0 ? "right" : "wrong"}`;
+    verdict.textContent = verdictText(question, reply);
+    $("explanation").textContent = reply.explanation || "";
   } catch (error) {
     if (error.code === "already_answered") {
       verdict.textContent = "You already answered this question.";
@@ -222,6 +227,16 @@ async function submit(question, value) {
   } else {
     setTimeout(nextOpenQuestion, 900);
   }
+}
+
+/** What the reply to an answer says: right, partly right, wrong (with a penalty), or
+ * for a poll, counted. */
+function verdictText(question, reply) {
+  if (question.kind === "poll") return "Thanks: your answer is counted.";
+  const streak = reply.streak ? ` · streak ${reply.streak}` : "";
+  if (reply.correct) return `Right! +${reply.points} points${streak}`;
+  if (reply.points > 0) return `Partly right: +${reply.points} points`;
+  return `Wrong: ${reply.points < 0 ? `−${-reply.points}` : "0"} points`;
 }
 
 // ---- the board and where I stand ----

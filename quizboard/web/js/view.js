@@ -41,8 +41,12 @@ export function renderBoard(list, entries, me, pinned = []) {
   }
 }
 
-/** A question's right answer as text. */
+/** A question's right answer as text, as its kind has it. */
 export function rightAnswer(question, results) {
+  if (question.kind === "poll") return null;
+  if (results.answers) return results.answers.map((i) => question.choices[i]).join(", ");
+  if (results.items) return results.items.join(" → ");
+  if (results.pairs) return results.pairs.map((p) => `${p.left} = ${p.right}`).join("; ");
   if (typeof results.answer === "number") return question.choices[results.answer];
   return results.answer.join(", ");
 }
@@ -57,7 +61,8 @@ export function distributionRows(question, results) {
 
 /** A question's results: its right answer in ``answerEl``, its distribution in ``list``. */
 export function renderResults(answerEl, list, question, results) {
-  answerEl.textContent = `Right answer: ${rightAnswer(question, results)}`;
+  const right = rightAnswer(question, results);
+  answerEl.textContent = right === null ? "A poll: no right answer" : `Right answer: ${right}`;
   list.replaceChildren();
   for (const [label, count, right] of distributionRows(question, results)) {
     const item = document.createElement("li");
