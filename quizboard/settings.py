@@ -45,6 +45,8 @@ class Settings:
     top_n: int = 10
     token_grace_s: int = 3600
     max_body_bytes: int = 64 * 1024
+    max_media_bytes: int = 2 * 1024 * 1024  # an uploaded picture or sound
+    media_cache_bytes: int = 64 * 1024 * 1024  # files an API process keeps in memory
     wait_aof: bool = False
     wait_replicas: int = 0  # replicas that must confirm an event before its 202 (WAIT)
     redis_cluster: bool = flag(False, "The Redis URL names a node of a Valkey or Redis Cluster.")

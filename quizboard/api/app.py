@@ -30,6 +30,7 @@ from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import pg_pool, redis_for
 from quizboard.store.live import LiveQuizzes
 from quizboard.store.live_history import LiveHistory
+from quizboard.store.media import MediaStore
 
 
 def create_app(
@@ -72,6 +73,7 @@ def create_app(
                     pool=pool,
                     keys=keys,
                     catalog=QuizCatalog(pool, redis, keys, settings.partitions),
+                    media=MediaStore(pool, settings.media_cache_bytes),
                     intake=intake,
                     live=LiveQuizzes(redis, keys),
                     history=LiveHistory(pool),

@@ -56,6 +56,7 @@ class Endpoint(Generic[W]):
     errors: tuple[int, ...] = ()
     query: tuple[str, ...] = ()
     hot: bool = False
+    upload: bool = False  # the body is a file's bytes (application/octet-stream)
 
     async def serve(self, request: Request) -> Response:
         """Check the caller, then run the handler; errors propagate to the caller's

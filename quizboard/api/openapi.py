@@ -100,6 +100,12 @@ def build_openapi(routes: Iterable[Endpoint[Any]]) -> dict[str, Any]:
         }
         if (scheme := endpoint.auth.scheme) is not None:
             operation["security"] = [{scheme: []}, {}] if endpoint.auth.optional else [{scheme: []}]
+        if endpoint.upload:
+            binary = {"schema": {"type": "string", "format": "binary"}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/octet-stream": binary},
+            }
         if endpoint.body is not None:
             operation["requestBody"] = {
                 "required": True,

@@ -18,11 +18,22 @@ from typing import Any
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from quizboard.api import health, instrument, live, openapi, players, quizzes, results, web
+from quizboard.api import (
+    health,
+    instrument,
+    live,
+    media,
+    openapi,
+    players,
+    quizzes,
+    results,
+    web,
+)
 from quizboard.api.auth import ADMIN, ANYONE, APP_USER, HOST, PLAYER
 from quizboard.api.endpoint import Endpoint
 from quizboard.core.leaderboard import Snapshot, Standing
 from quizboard.core.live import LiveState
+from quizboard.core.media import Uploaded
 from quizboard.core.models import (
     AnswerIn,
     AnswerOut,
@@ -80,6 +91,16 @@ ROUTES = (
              "Results from PostgreSQL: per player, and per question (JSON); CSV with "
              "?format=csv or Accept: text/csv", 200, QuizResults,
              errors=(404, 422, 503), query=("format",)),
+    Endpoint("POST", "/media", ADMIN, media.upload, "Upload a picture or a sound (the body "
+             "is the file: PNG, JPEG, WebP, GIF, MP3, OGG, WAV or M4A, judged by its "
+             "bytes); 201 with its id, 200 when uploaded before", 201, Uploaded,
+             errors=(413, 422), upload=True),
+    Endpoint("POST", "/quizzes/{quiz_id}/media", HOST, media.upload,
+             "Upload a picture or a sound, as a quiz's host", 201, Uploaded,
+             errors=(404, 413, 422), upload=True),
+    Endpoint("GET", "/media/{media_id}", ANYONE, media.serve,
+             "A file by its id, cached as immutable; 304 for If-None-Match", 200,
+             errors=(404,)),
     Endpoint("GET", "/healthz", ANYONE, health.healthz, "Liveness", 200, dict[str, str]),
     Endpoint("GET", "/readyz", ANYONE, health.readyz,
              "Readiness: Redis, PostgreSQL and migrations", 200, dict[str, str],

@@ -19,6 +19,7 @@ from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import Pool, Redis
 from quizboard.store.live import LiveQuizzes
 from quizboard.store.live_history import LiveHistory
+from quizboard.store.media import MediaStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Services:
     pool: Pool
     keys: Keys
     catalog: QuizCatalog
+    media: MediaStore
     intake: Intake
     live: LiveQuizzes
     history: LiveHistory

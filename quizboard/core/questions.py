@@ -19,6 +19,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from quizboard.core.errors import InvalidInput
+from quizboard.core.media import MediaId
 
 # PostgreSQL text cannot hold NUL: text that would fail there is refused on the way in.
 NO_NUL = r"^[^\x00]*$"
@@ -28,8 +29,28 @@ Spelling = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Explanation = Annotated[str, Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
 Points = Annotated[int, Meta(ge=0, le=1_000_000)]
 TimeLimit = Annotated[int, Meta(ge=5, le=300)]
-Choices = Annotated[list[Choice], Meta(min_length=2, max_length=20)]
 Index = Annotated[int, Meta(ge=0, le=19)]
+
+
+class ChoiceIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A choice with a picture or a sound (ids of uploaded files); a choice with
+    neither is its text alone."""
+
+    text: Choice
+    image: MediaId | None = None
+    audio: MediaId | None = None
+
+
+Choices = Annotated[list[Choice | ChoiceIn], Meta(min_length=2, max_length=20)]
+Items = Annotated[list[Choice], Meta(min_length=2, max_length=20)]
+
+
+class Media(Struct, frozen=True, omit_defaults=True):
+    """A choice's picture and sound, as stored and shown."""
+
+    image: str | None = None
+    audio: str | None = None
+
 
 TRUE_FALSE = ["True", "False"]
 
@@ -37,13 +58,15 @@ TRUE_FALSE = ["True", "False"]
 class _Common(Struct, forbid_unknown_fields=True, kw_only=True):
     """What every kind may say: its points (required in an open quiz; 1000 in a live
     one; 0 is a warm-up), its time limit (live quizzes only; 20 s when left out,
-    ``null`` for none: the host reveals) and an explanation shown with the verdict
-    and the results."""
+    ``null`` for none: the host reveals), an explanation shown with the verdict and
+    the results, and a picture and a sound (ids of uploaded files)."""
 
     prompt: Prompt
     points: Points | None = None
     time_limit_s: TimeLimit | UnsetType | None = UNSET
     explanation: Explanation | None = None
+    image: MediaId | None = None
+    audio: MediaId | None = None
 
 
 class ChoiceQuestionIn(_Common, tag_field="kind", tag="choice"):
@@ -82,7 +105,7 @@ class OrderQuestionIn(_Common, tag_field="kind", tag="order"):
     """Put ``items`` (given here in the right order) in order. All or nothing, or with
     ``partial`` points for the longest run of items placed right after each other."""
 
-    items: Choices
+    items: Items
     partial: bool = False
 
 
@@ -136,6 +159,9 @@ class Question(Struct, frozen=True, kw_only=True):
     ignore_punctuation: bool = False
     explanation: str | None = None
     time_limit_s: int | None = None  # live quizzes only; None there: no timer
+    image: str | None = None
+    audio: str | None = None
+    choice_media: list[Media | None] | None = None  # per choice, when any has one
 
 
 class PublicQuestion(Struct, frozen=True, kw_only=True):
@@ -152,12 +178,15 @@ class PublicQuestion(Struct, frozen=True, kw_only=True):
     left: list[str] | None = None
     right: list[str] | None = None
     time_limit_s: int | None = None
+    image: str | None = None
+    audio: str | None = None
+    choice_media: list[Media | None] | None = None
 
 
 #: The fields only some kinds have, stored together (PostgreSQL's ``questions.spec``).
 SPEC_FIELDS = (
     "answers", "items", "pairs", "partial", "ignore_case", "ignore_accents",
-    "ignore_punctuation",
+    "ignore_punctuation", "image", "audio", "choice_media",
 )  # fmt: skip
 
 
@@ -205,16 +234,21 @@ def stored_question(
         id=0, position=position, kind=str(question.__struct_config__.tag),
         prompt=question.prompt,
         points=points, time_limit_s=time_limit_s, explanation=question.explanation,
+        image=question.image, audio=question.audio,
     )  # fmt: skip
+    if isinstance(question, ChoiceQuestionIn | MultiQuestionIn | PollQuestionIn):
+        base = msgspec.structs.replace(
+            base, choices=choice_texts(question.choices),
+            choice_media=choice_media(question.choices),
+        )  # fmt: skip
     match question:
         case ChoiceQuestionIn():
-            return msgspec.structs.replace(base, choices=question.choices, answer=question.answer)
+            return msgspec.structs.replace(base, answer=question.answer)
         case TrueFalseQuestionIn():
             return msgspec.structs.replace(base, choices=list(TRUE_FALSE),
                                            answer=0 if question.answer else 1)  # fmt: skip
         case MultiQuestionIn():
-            return msgspec.structs.replace(base, choices=question.choices,
-                                           answers=sorted(question.answers),
+            return msgspec.structs.replace(base, answers=sorted(question.answers),
                                            partial=question.partial)  # fmt: skip
         case TextQuestionIn():
             return msgspec.structs.replace(
@@ -227,7 +261,7 @@ def stored_question(
         case MatchQuestionIn():
             return msgspec.structs.replace(base, pairs=question.pairs)
         case PollQuestionIn():
-            return msgspec.structs.replace(base, choices=question.choices)
+            return base
 
 
 def question_in(question: Question, *, live: bool) -> QuestionIn:
@@ -236,6 +270,11 @@ def question_in(question: Question, *, live: bool) -> QuestionIn:
     sent: dict[str, Any] = msgspec.to_builtins(question)
     if not live:
         sent.pop("time_limit_s", None)
+    if question.choice_media is not None:
+        sent["choices"] = [
+            {"text": text, **msgspec.to_builtins(media)} if media else text
+            for text, media in zip(question.choices or [], question.choice_media, strict=True)
+        ]
     if question.kind == "true_false":
         sent["answer"] = question.answer == 0  # stored as the index of "True" or "False"
     fields = KIND_FIELDS[question.kind]
@@ -268,4 +307,33 @@ def public_question(question: Question) -> PublicQuestion:
         id=question.id, position=question.position, kind=question.kind,
         prompt=question.prompt, points=question.points, choices=question.choices,
         items=items, left=left, right=right, time_limit_s=question.time_limit_s,
+        image=question.image, audio=question.audio, choice_media=question.choice_media,
     )  # fmt: skip
+
+
+def choice_texts(choices: list[str | ChoiceIn]) -> list[str]:
+    """The text of each choice."""
+    return [c if isinstance(c, str) else c.text for c in choices]
+
+
+def choice_media(choices: list[str | ChoiceIn]) -> list[Media | None] | None:
+    """Each choice's picture and sound; ``None`` when no choice has any."""
+    media = [
+        None if isinstance(c, str) or c.image is c.audio is None else Media(c.image, c.audio)
+        for c in choices
+    ]
+    return media if any(media) else None
+
+
+def media_ids(question: QuestionIn) -> dict[str, str]:
+    """Every file ``question`` refers to, with the field that names it."""
+    found = {}
+    for field in ("image", "audio"):
+        if getattr(question, field) is not None:
+            found[getattr(question, field)] = field
+    for index, choice in enumerate(getattr(question, "choices", None) or []):
+        if isinstance(choice, ChoiceIn):
+            for field in ("image", "audio"):
+                if getattr(choice, field) is not None:
+                    found[getattr(choice, field)] = f"choices[{index}].{field}"
+    return found

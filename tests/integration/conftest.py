@@ -116,7 +116,9 @@ async def db(settings: Settings) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     async with await psycopg.AsyncConnection.connect(
         settings.database_url or "", autocommit=True
     ) as conn:
-        await conn.execute("TRUNCATE quizzes, questions, user_quiz, user_answer RESTART IDENTITY")
+        await conn.execute(
+            "TRUNCATE quizzes, questions, user_quiz, user_answer, media RESTART IDENTITY"
+        )
         yield conn
 
 

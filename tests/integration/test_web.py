@@ -11,36 +11,9 @@ import jwt
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.browser import PHONE, Console, WebStack, screenshot
-from tests.support.quizzes import ADMIN_AUTH, live_body, quiz_body
-
-WAIT_MS = 10_000
-
-
-async def create(web: WebStack, body: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=web.base) as api:
-        response = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
-        assert response.status_code == 201, response.text
-        quiz: dict[str, Any] = response.json()
-        return quiz
-
-
-async def leaderboard(web: WebStack, quiz: dict[str, Any]) -> list[tuple[str, int]]:
-    async with httpx.AsyncClient(base_url=web.base) as api:
-        board = (await api.get(f"/quizzes/{quiz['id']}/leaderboard")).json()
-    return [(e["display_name"], e["score"]) for e in board["entries"]]
-
-
-async def open_page(browser: Browser, console: Console, url: str) -> Page:
-    page = console.watch(await browser.new_page(viewport=PHONE))
-    await page.goto(url)
-    return page
-
-
-async def join(page: Page, name: str) -> None:
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_role("button", name="Join").click()
-    await expect(page.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
+from tests.support.browser import Console, WebStack, screenshot
+from tests.support.pages import WAIT_MS, create, join, leaderboard, open_page
+from tests.support.quizzes import live_body, quiz_body
 
 
 async def answer(page: Page, question: dict[str, Any]) -> None:

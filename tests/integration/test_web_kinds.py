@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, Page, expect
 
-from tests.integration.test_web import WAIT_MS, create, join, open_page
 from tests.support.browser import Console, WebStack, screenshot
+from tests.support.media import png, wav
+from tests.support.pages import WAIT_MS, create, join, open_page
 from tests.support.quizzes import ADMIN_AUTH, KINDS, PAIRS, quiz_body
 
 SENTENCE = KINDS[3]["items"]
@@ -151,3 +152,34 @@ async def _public(web: WebStack, quiz: dict[str, Any]) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=web.base) as api:
         public: dict[str, Any] = (await api.get(f"/quizzes/{quiz['id']}")).json()
         return public
+
+
+async def test_the_play_page_shows_the_picture_and_plays_the_sound_only_when_asked(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    async with httpx.AsyncClient(base_url=web.base, headers=ADMIN_AUTH) as api:
+        red = (await api.post("/media", content=png(160, 100, (220, 20, 20)))).json()["id"]
+        blue = (await api.post("/media", content=png(160, 100, (20, 20, 220)))).json()["id"]
+        sound = (await api.post("/media", content=wav())).json()["id"]
+    question = {
+        "kind": "choice", "prompt": "Listen, then pick the red one.", "points": 10,
+        "image": red, "audio": sound, "answer": 0,
+        "choices": [{"text": "red", "image": red}, {"text": "blue", "image": blue}],
+    }  # fmt: skip
+    quiz = await create(web, {**quiz_body(), "questions": [question]})
+    page = await open_page(browser, console, f"{web.base}/play/{quiz['id']}")
+    await join(page, "Looker")
+    figure = page.locator("#question-media img")
+    await expect(figure).to_have_attribute("src", f"/media/{red}", timeout=WAIT_MS)
+    await expect(page.locator("#choices img")).to_have_count(2)
+    loaded = "el => el.complete && el.naturalWidth"
+    assert await figure.evaluate(loaded) == 160
+    played = "() => [...document.querySelectorAll('audio')].filter(a => !a.paused).length"
+    assert await page.evaluate(played) == 0  # nothing plays by itself
+    await page.get_by_role("button", name="▶ Hear it").click()
+    await screenshot(page, "kind-media")
+    await page.get_by_role("button", name="red", exact=True).click()
+    await expect(page.locator("#verdict")).to_contain_text("Right!", timeout=WAIT_MS)
+    await page.close()
+    assert console.errors == []

@@ -7,7 +7,7 @@ import { Feed } from "/web/js/feed.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { hostToken, keys, session } from "/web/js/session.js";
-import { renderBoard, renderResults } from "/web/js/view.js";
+import { renderBoard, renderQuestionMedia, renderResults } from "/web/js/view.js";
 
 const quizId = quizIdFromPath();
 
@@ -68,6 +68,7 @@ function showQuestion(question, closesAt) {
   $("question-position").textContent =
     `Question ${question.position} of ${page.quiz.question_count}`;
   $("question-prompt").textContent = question.prompt;
+  renderQuestionMedia($("question-media"), question);
   $("timer").hidden = false;
   page.stopCountdown = countdown($("countdown"), closesAt);
 }

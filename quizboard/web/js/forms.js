@@ -1,6 +1,7 @@
 // The answer forms of the kinds that take more than one click: a multi's checkboxes, an
 // order's list to rearrange, a match's pickers. Each is a plain <form> of native
 // controls, so a keyboard and a screen reader work it as they work any form.
+import { picture } from "/web/js/view.js";
 
 /** The form for ``question`` (a multi, order or match); ``onAnswer`` gets the answer the
  * API takes: the indexes picked, the items' indexes in the player's order, or for each
@@ -37,7 +38,8 @@ function multiForm(form, question) {
     const box = document.createElement("input");
     box.type = "checkbox";
     box.value = String(index);
-    label.append(box, ` ${choice}`);
+    const image = picture(((question.choice_media || [])[index] || {}).image);
+    label.append(box, ...(image ? [image] : []), ` ${choice}`);
     set.append(label);
     return box;
   });

@@ -7,7 +7,7 @@ import { answerForm } from "/web/js/forms.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { keys, session } from "/web/js/session.js";
-import { renderBoard, renderResults } from "/web/js/view.js";
+import { picture, renderBoard, renderQuestionMedia, renderResults, soundButton } from "/web/js/view.js";
 
 const quizId = quizIdFromPath();
 
@@ -150,6 +150,8 @@ function clearQuestion() {
   page.stopCountdown();
   page.current = null;
   $("prompt").textContent = "";
+  $("question-media").replaceChildren();
+  $("question-media").hidden = true;
   $("choices").replaceChildren();
   $("text-form").hidden = true;
   $("timer").hidden = true;
@@ -164,18 +166,24 @@ function showQuestion(question) {
   clearQuestion();
   page.current = question;
   $("prompt").textContent = question.prompt;
+  renderQuestionMedia($("question-media"), question);
   if (["multi", "order", "match"].includes(question.kind)) {
     $("choices").append(answerForm(question, (answer) => submit(question, answer)));
   } else if (question.choices) { // choice, true_false, poll
     question.choices.forEach((choice, index) => {
+      const media = (question.choice_media || [])[index] || {};
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = choice;
+      const image = picture(media.image);
+      if (image) button.append(image);
+      button.append(choice);
       button.addEventListener("click", () => {
         button.classList.add("picked");
         submit(question, index);
       });
       $("choices").append(button);
+      const sound = soundButton(media.audio, `Hear “${choice}”`);
+      if (sound) $("choices").append(sound);
     });
   } else {
     $("text-form").hidden = false;

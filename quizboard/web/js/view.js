@@ -41,6 +41,37 @@ export function renderBoard(list, entries, me, pinned = []) {
   }
 }
 
+/** A picture (an <img>, described by ``alt``) or null, for an uploaded file's id. */
+export function picture(mediaId, alt = "") {
+  if (!mediaId) return null;
+  const img = document.createElement("img");
+  img.src = `/media/${mediaId}`;
+  img.alt = alt;
+  img.className = "picture";
+  img.loading = "lazy";
+  return img;
+}
+
+/** A button that plays an uploaded sound when pressed (never by itself), or null. */
+export function soundButton(mediaId, label) {
+  if (!mediaId) return null;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary sound";
+  button.textContent = `▶ ${label}`;
+  const audio = new Audio(`/media/${mediaId}`);
+  audio.preload = "none";
+  button.addEventListener("click", () => { audio.currentTime = 0; audio.play().catch(() => {}); });
+  return button;
+}
+
+/** Show a question's picture and sound button in ``el`` (emptied first). */
+export function renderQuestionMedia(el, question) {
+  const parts = [picture(question.image, "The question's picture"), soundButton(question.audio, "Hear it")];
+  el.replaceChildren(...parts.filter(Boolean));
+  el.hidden = !el.children.length;
+}
+
 /** A question's right answer as text, as its kind has it. */
 export function rightAnswer(question, results) {
   if (question.kind === "poll") return null;
