@@ -7,7 +7,9 @@ import logging
 import os
 from collections.abc import Callable, Coroutine
 from dataclasses import fields
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import click
 import psycopg
@@ -260,6 +262,36 @@ def export_command(ctx: click.Context, quiz_id: int, fmt: str, out: str | None) 
         players = _run_once(run_export(settings, quiz_id, fmt, target))
     if out:
         click.echo(f"quiz {quiz_id}: {players} players written to {out}", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--title", help="The quiz's title (default: the file's name).")
+@click.option("--mode", type=click.Choice(["live", "open"]), default="live", show_default=True)
+@click.option("--available-at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"]),
+              help="When it opens, with its offset (default: now).")  # fmt: skip
+@click.option("--hours", type=click.IntRange(1, 24 * 365), default=24, show_default=True,
+              help="How long it stays open.")  # fmt: skip
+@click.option("--penalty", type=click.IntRange(0, 1_000_000), default=0,
+              help="What a wrong answer costs.")  # fmt: skip
+@click.pass_context
+def import_command(ctx: click.Context, file: BinaryIO, title: str | None, mode: str,
+                   available_at: datetime | None, hours: int, penalty: int) -> None:  # fmt: skip
+    """A quiz from a spreadsheet (XLSX or CSV): Kahoot's template, or our layout of every
+    kind. Every bad cell is named by row and column, and nothing is created."""
+    from quizboard.core.quiz_sheets import QuizMeta
+    from quizboard.core.tokens import HostClaims, sign_host
+    from quizboard.ops.importing import run_import
+
+    settings = _settings(ctx)
+    opens = available_at or datetime.now(UTC)
+    name = title or Path(file.name).stem
+    meta = QuizMeta(name, "open" if mode == "open" else "live", opens,
+                    opens + timedelta(hours=hours), penalty)  # fmt: skip
+    config = _run_once(run_import(settings, file.read(), meta))
+    expires = int(config.ends_at.timestamp()) + settings.token_grace_s
+    click.echo(f"quiz {config.id} created: {config.title!r}, {len(config.questions)} questions")
+    click.echo(f"host token: {sign_host(settings.secret.encode(), HostClaims(config.id, expires))}")
 
 
 @main.group()

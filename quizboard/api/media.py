@@ -7,7 +7,6 @@ without a read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TypeVar
 
 from starlette.responses import Response
@@ -15,9 +14,8 @@ from starlette.responses import Response
 from quizboard.api.endpoint import Call
 from quizboard.api.inputs import read_body
 from quizboard.api.responses import json_response
-from quizboard.core.errors import InvalidInput, NotFound
+from quizboard.core.errors import NotFound
 from quizboard.core.media import checked, is_media_id
-from quizboard.core.questions import QuestionIn, media_ids
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 W = TypeVar("W")
@@ -49,15 +47,3 @@ async def serve(call: Call[None]) -> Response:
         raise NotFound(f"no media {media_id}", code="media_not_found")
     content_type, data = found
     return Response(data, media_type=content_type, headers=headers)
-
-
-async def check_media(call: Call[W], questions: Sequence[QuestionIn]) -> None:
-    """Refuse a quiz that refers to a file never uploaded, naming where."""
-    where: dict[str, str] = {}
-    for number, question in enumerate(questions, start=1):
-        for media_id, field in media_ids(question).items():
-            where.setdefault(media_id, f"question {number}: {field}")
-    missing = await call.services.media.unknown(where.keys())
-    if missing:
-        named = "; ".join(sorted(f"{where[m]} {m} is not an uploaded file" for m in missing))
-        raise InvalidInput(named, code="unknown_media")

@@ -12,6 +12,7 @@ from quizboard.api.auth import SCHEMES, Auth
 from quizboard.api.endpoint import Call, Endpoint
 from quizboard.core.http import ErrorBody
 from quizboard.core.models import MAX_ID, STATUSES
+from quizboard.core.quiz_sheets import EXPORT_FORMATS
 from quizboard.core.results import FORMATS
 
 REF = "#/components/schemas/{name}"
@@ -35,7 +36,12 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1},
     "cursor": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "status": {"type": "string", "enum": list(STATUSES)},
-    "format": {"type": "string", "enum": list(FORMATS)},
+    "format": {"type": "string", "enum": sorted({*FORMATS, *EXPORT_FORMATS})},
+    "title": {"type": "string", "minLength": 1, "maxLength": 200},
+    "mode": {"type": "string", "enum": ["open", "live"]},
+    "available_at": {"type": "string", "format": "date-time"},
+    "ends_at": {"type": "string", "format": "date-time"},
+    "wrong_answer_penalty": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
 }
 
 

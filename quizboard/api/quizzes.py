@@ -8,13 +8,13 @@ from starlette.responses import Response
 from quizboard.api.auth import Admin
 from quizboard.api.endpoint import Call
 from quizboard.api.inputs import decode_body, query_int
-from quizboard.api.media import check_media
 from quizboard.api.responses import json_response
 from quizboard.core.errors import InvalidInput
 from quizboard.core.models import (
     MAX_ID,
     STATUSES,
     CreatedQuiz,
+    QuizConfig,
     QuizIn,
     QuizPatch,
     public_quiz,
@@ -32,8 +32,13 @@ async def create_quiz(call: Call[Admin]) -> Response:
     """``POST /quizzes``: store a quiz; 201 with its question ids."""
     s = call.services
     quiz = await decode_body(call.request, QUIZ_DECODER, s.settings.max_body_bytes)
-    await check_media(call, quiz.questions)
-    config = await s.catalog.create(quiz)
+    await call.services.media.check_known(quiz.questions)
+    return created_reply(call, await s.catalog.create(quiz))
+
+
+def created_reply(call: Call[Admin], config: QuizConfig) -> Response:
+    """201 with a new quiz and its host's token."""
+    s = call.services
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
     host_token = sign_host(s.secret, HostClaims(config.id, expires_at))
     created = CreatedQuiz(**msgspec.structs.asdict(config), host_token=host_token)
@@ -55,7 +60,7 @@ async def update_quiz(call: Call[Admin]) -> Response:
     """``PATCH /quizzes/{id}``: change a quiz before it opens; 409 ``quiz_started`` after."""
     s = call.services
     patch = await decode_body(call.request, PATCH_DECODER, s.settings.max_body_bytes)
-    await check_media(call, patch.questions or [])
+    await s.media.check_known(patch.questions or [])
     return json_response(await s.catalog.update(call.quiz_id, patch))
 
 

@@ -27,6 +27,7 @@ from quizboard.api import (
     players,
     quizzes,
     results,
+    sheets,
     web,
 )
 from quizboard.api.auth import ADMIN, ANYONE, APP_USER, HOST, PLAYER
@@ -55,6 +56,15 @@ PAGE = ("limit", "offset")
 ROUTES = (
     Endpoint("POST", "/quizzes", ADMIN, quizzes.create_quiz, "Create a quiz", 201,
              CreatedQuiz, QuizIn, (400, 413, 422)),
+    Endpoint("POST", "/quizzes/import", ADMIN, sheets.import_quiz, "Create a quiz from a "
+             "spreadsheet (XLSX or CSV: Kahoot's template, or our layout of every kind); "
+             "every bad cell is named by row and column, and nothing is created", 201,
+             CreatedQuiz, errors=(413, 422), query=("title", "mode", "available_at",
+                                                    "ends_at", "wrong_answer_penalty"),
+             upload=True),
+    Endpoint("GET", "/quizzes/{quiz_id}/export", HOST, sheets.export_quiz,
+             "The quiz itself, to create again: JSON (the body of POST /quizzes), XLSX or "
+             "CSV (our layout)", 200, dict[str, Any], errors=(404, 422), query=("format",)),
     Endpoint("GET", "/quizzes", ADMIN, quizzes.list_quizzes, "List quizzes, newest first, "
              "a page at a time", 200, QuizPage, errors=(422,),
              query=("status", "limit", "cursor")),

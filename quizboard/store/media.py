@@ -8,9 +8,11 @@ the least recently served first.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
+from quizboard.core.errors import InvalidInput
 from quizboard.core.media import Uploaded
+from quizboard.core.questions import QuestionIn, media_ids
 from quizboard.store.connections import Pool
 
 INSERT = """
@@ -59,6 +61,17 @@ class MediaStore:
             cursor = await conn.execute(KNOWN, (list(ids),))
             known = {str(row[0]) for row in await cursor.fetchall()}
         return set(ids) - known
+
+    async def check_known(self, questions: Sequence[QuestionIn]) -> None:
+        """Refuse questions that refer to a file never uploaded, naming where."""
+        where: dict[str, str] = {}
+        for number, question in enumerate(questions, start=1):
+            for media_id, field in media_ids(question).items():
+                where.setdefault(media_id, f"question {number}: {field}")
+        missing = await self.unknown(where.keys())
+        if missing:
+            named = "; ".join(sorted(f"{where[m]} {m} is not an uploaded file" for m in missing))
+            raise InvalidInput(named, code="unknown_media")
 
     def _keep(self, media_id: str, found: tuple[str, bytes]) -> None:
         size = len(found[1])
