@@ -24,7 +24,7 @@ from quizboard.core.models import (
     clean_display_name,
 )
 from quizboard.core.questions import Question
-from quizboard.core.scoring import Verdict, answer_text, judge, penalized, penalty_of
+from quizboard.core.scoring import Answer, Verdict, answer_text, judge, penalized, penalty_of
 from quizboard.core.tokens import PlayerClaims, sign
 from quizboard.store.accept import LiveAnswer
 from quizboard.store.leaderboard import read_standing
@@ -74,7 +74,7 @@ async def answer(call: Call[PlayerClaims]) -> Response:
         )
     verdict = judge(question, body.answer)
     taken = _Taken(
-        quiz_id, claims.player_id, question, answer_text(body.answer), verdict,
+        quiz_id, claims.player_id, question, answer_text(body.answer), body.answer, verdict,
         penalty_of(question, config.wrong_answer_penalty),
         keep_until_ms=(claims.expires_at + s.settings.token_grace_s) * 1000,
         address=client_address(call.request, s.trusted_proxies), at_ms=int(now * 1000),
@@ -96,6 +96,7 @@ class _Taken:
     player_id: str
     question: Question
     answer: str
+    given: Answer  # as sent, for the distribution's counts
     verdict: Verdict
     penalty: int  # what the answer costs when it earns nothing
     keep_until_ms: int
@@ -131,7 +132,7 @@ async def _accept_live(
     """A live quiz's answer: the accepting script times it and adds the streak."""
     correct, question = taken.verdict.correct, taken.question
     head = LiveAnswerHead(taken.quiz_id, taken.player_id, question.id, taken.answer, correct, trace)
-    live = LiveAnswer(head, question.position, bucket(question, taken.answer, correct),
+    live = LiveAnswer(head, question.position, bucket(question, taken.given, correct),
                       taken.verdict.share, taken.penalty)  # fmt: skip
     decided = await intake.live_answer(partition, live, taken.keep_until_ms, taken.address)
     if decided is None:

@@ -18,8 +18,10 @@ from typing import Literal
 import msgspec
 from msgspec import Struct
 
+from quizboard.core.distribution import slot_count, slots
 from quizboard.core.models import Mode, QuizConfig
 from quizboard.core.questions import Pair, PublicQuestion, Question, public_question
+from quizboard.core.scoring import Answer
 
 Phase = Literal["lobby", "question", "results", "finished"]
 PHASES: tuple[Phase, ...] = ("lobby", "question", "results", "finished")
@@ -151,20 +153,19 @@ def results_head(quiz_id: int, question: Question) -> bytes:
     )  # fmt: skip
 
 
-#: The kinds whose answers are counted per choice; the others count right and wrong.
-BY_CHOICE = frozenset({"choice", "true_false", "poll"})
-
-
 def buckets(question: Question) -> str:
-    """How a question's answers are counted: ``"choices:N"`` or ``"text"``."""
-    return f"choices:{len(question.choices or [])}" if question.kind in BY_CHOICE else "text"
+    """How a question's answers are counted: in ``"choices:N"`` slots (see
+    :mod:`quizboard.core.distribution`), or ``"text"``: right and wrong."""
+    size = slot_count(question)
+    return "text" if size is None else f"choices:{size}"
 
 
-def bucket(question: Question, answer: int | str, correct: bool) -> str:
-    """The count an answer adds to: its choice's index, or ``correct`` / ``wrong``."""
-    if question.kind in BY_CHOICE:
-        return str(answer)
-    return "correct" if correct else "wrong"
+def bucket(question: Question, answer: Answer, correct: bool) -> str:
+    """The counts an answer adds to: its slots, comma-separated (none: ``""``), or
+    ``correct`` / ``wrong``."""
+    if slot_count(question) is None:
+        return "correct" if correct else "wrong"
+    return ",".join(map(str, slots(question, answer)))
 
 
 def open_state(config: QuizConfig, now_ms: int) -> LiveState:

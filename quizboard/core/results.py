@@ -11,7 +11,7 @@ from typing import Any
 from msgspec import Struct
 from msgspec.structs import astuple, fields
 
-from quizboard.core.live import BY_CHOICE
+from quizboard.core.distribution import distribution, typed
 from quizboard.core.questions import Question
 
 
@@ -28,16 +28,19 @@ class PlayerResult(Struct, frozen=True):
     last_answer_at: datetime | None
 
 
-class QuestionResult(Struct, frozen=True):
-    """How one question went: ``distribution`` counts per choice (in choice order), or
-    right and wrong for a typed answer."""
+class QuestionResult(Struct, frozen=True, omit_defaults=True):
+    """How one question went: ``distribution`` counts per slot (choice, position or
+    pair: see :mod:`quizboard.core.distribution`), or right and wrong for a typed
+    answer, whose most typed answers ``typed`` lists."""
 
     question_id: int
     position: int
     prompt: str
+    kind: str
     answered: int
     correct_share: float
     distribution: list[int] | dict[str, int]
+    typed: dict[str, int] | None = None
 
 
 class QuizResults(Struct, frozen=True):
@@ -59,15 +62,11 @@ FORMATS = ("csv", "json")  # how results are exported
 def question_result(question: Question, counts: Mapping[str, int], correct: int) -> QuestionResult:
     """A question's summary from its answers counted by given answer, and the right ones."""
     answered = sum(counts.values())
-    distribution: list[int] | dict[str, int]
-    if question.kind in BY_CHOICE:
-        distribution = [counts.get(str(i), 0) for i in range(len(question.choices or []))]
-    else:
-        distribution = {"correct": correct, "wrong": answered - correct}
     share = round(correct / answered, 4) if answered else 0.0
     return QuestionResult(
-        question.id, question.position, question.prompt, answered, share, distribution
-    )
+        question.id, question.position, question.prompt, question.kind, answered, share,
+        distribution(question, counts, correct), typed(question, counts),
+    )  # fmt: skip
 
 
 def csv_lines(rows: Iterable[PlayerResult], header: bool = False) -> str:

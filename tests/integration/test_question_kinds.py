@@ -84,8 +84,22 @@ async def test_every_kind_in_an_open_quiz(
         return row is not None and row[0] == total and board[player["player_id"]] == total
 
     await eventually(counted, within=10)
-    exported = (await api.get(f"/quizzes/{quiz['id']}", headers=ADMIN_AUTH)).json()
-    assert len(exported["questions"]) == len(KINDS)
+    third = await join(api, quiz["id"], "Three")
+    await post_answer(api, quiz["id"], third, shown[2]["id"], " Café ")  # typed another way
+
+    async def summarized() -> list[dict[str, Any]] | None:
+        summary = (await api.get(f"/quizzes/{quiz['id']}/results", headers=ADMIN_AUTH)).json()
+        by_question: list[dict[str, Any]] = summary["questions"]
+        return by_question if by_question[2]["answered"] == 2 else None
+
+    await eventually(summarized, within=10)
+    questions = await summarized()
+    assert questions is not None
+    assert [q["distribution"] for q in questions] == [
+        [2, 0], [1, 1, 0], {"correct": 2, "wrong": 0}, [1, 1, 1, 1], [0, 0, 1, 1], [0, 1],
+    ]  # fmt: skip
+    assert questions[2]["typed"] == {"cafe": 2}  # "CAFE" and " Café ": one, as compared
+    assert [q["kind"] for q in questions] == [q["kind"] for q in KINDS]
 
 
 async def test_an_open_quiz_charges_its_penalty_for_wrong_answers_only(
@@ -174,6 +188,10 @@ async def test_every_kind_in_a_live_quiz_scores_its_share_with_speed(
     assert results[3]["items"] == KINDS[3]["items"]
     assert results[4]["pairs"] == PAIRS
     assert "explanation" not in results[1]
+    # Per choice picked, per position right, per pair right; a typed answer: right/wrong.
+    assert [r["distribution"] for r in results] == [
+        [1, 0], [1, 1, 0], {"correct": 1, "wrong": 0}, [1, 1, 1, 1], [0, 0, 1, 1], [0, 1],
+    ]  # fmt: skip
 
 
 async def test_a_live_question_with_no_timer_stays_open_until_the_host_reveals_it(

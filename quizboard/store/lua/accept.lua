@@ -80,7 +80,9 @@ local function live_answer(i, marks, field, head, keep_until)
         tonumber(s[7]), penalty)
     redis.call('HSET', streaks, player, fmt(streak) .. ':' .. fmt(last))
     local answered = redis.call('HINCRBY', tally, s[2], 1)
-    redis.call('HINCRBY', tally, s[2] .. ':' .. bucket, 1)
+    for slot in string.gmatch(bucket, '[^,]+') do  -- its slots, or correct / wrong
+        redis.call('HINCRBY', tally, s[2] .. ':' .. slot, 1)
+    end
     local id = redis.call('XADD', answers, '*', '{{FIELD}}', head ..
         ',"{{AnswerEvent.points}}":' .. fmt(points) ..
         ',"{{AnswerEvent.streak}}":' .. fmt(streak) ..

@@ -84,8 +84,12 @@ export function rightAnswer(question, results) {
 
 /** The distribution of a question's answers as list items: [label, count, right?]. */
 export function distributionRows(question, results) {
-  if (Array.isArray(results.distribution)) {
-    return question.choices.map((choice, i) => [choice, results.distribution[i], i === results.answer]);
+  const counts = results.distribution;
+  if (results.items) return results.items.map((item, k) => [`${k + 1}. ${item}`, counts[k], false]);
+  if (results.pairs) return results.pairs.map((p, i) => [`${p.left} = ${p.right}`, counts[i], false]);
+  if (Array.isArray(counts)) {
+    const right = (i) => (results.answers ? results.answers.includes(i) : i === results.answer);
+    return question.choices.map((choice, i) => [choice, counts[i], question.kind !== "poll" && right(i)]);
   }
   return [["Right", results.distribution.correct, true], ["Wrong", results.distribution.wrong, false]];
 }
