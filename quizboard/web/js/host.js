@@ -2,6 +2,7 @@
 // live quiz the moves (next, reveal, finish) with the answered count.
 import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
+import { Editor, importSheet } from "/web/js/editor.js";
 import { $, fail, quizIdFromPath, run } from "/web/js/page.js";
 import { hostToken, keys, session } from "/web/js/session.js";
 
@@ -31,6 +32,14 @@ $("create-form").addEventListener("submit", async (event) => {
   fail("");
   const file = $("quiz-file").files[0];
   if (!file) return;
+  if (!/\.json$/i.test(file.name)) {
+    try {
+      opened(await importSheet(file, page.token));
+    } catch (error) {
+      fail(error.message);
+    }
+    return;
+  }
   let body;
   try {
     body = JSON.parse(await file.text());
@@ -41,9 +50,48 @@ $("create-form").addEventListener("submit", async (event) => {
   if (!body.available_at) body.available_at = new Date().toISOString();
   if (!body.ends_at) body.ends_at = new Date(Date.now() + 2 * 3600 * 1000).toISOString();
   try {
-    const created = await api("/quizzes", { method: "POST", body, token: page.token });
-    session.set(keys.host(created.id), created.host_token);
-    location.assign(`/host/${created.id}`);
+    await create(body);
+  } catch (error) {
+    fail(error.message);
+  }
+});
+
+/** Create a quiz (the editor's save, or a JSON file's) and go to its console. */
+async function create(body) {
+  opened(await api("/quizzes", { method: "POST", body, token: page.token }));
+}
+
+function opened(created) {
+  session.set(keys.host(created.id), created.host_token);
+  location.assign(`/host/${created.id}`);
+}
+
+$("export-xlsx").addEventListener("click", async () => {
+  fail("");
+  const response = await fetch(`/quizzes/${quizId}/export?format=xlsx`, {
+    headers: { Authorization: `Bearer ${page.token}` },
+  });
+  if (!response.ok) {
+    fail("The quiz could not be exported.");
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `quiz-${quizId}.xlsx`;
+  link.click();
+  URL.revokeObjectURL(link.href);
+});
+
+$("edit").addEventListener("click", async () => {
+  fail("");
+  try {
+    const body = await api(`/quizzes/${quizId}/export`, { token: page.token });
+    $("edit-section").hidden = false;
+    new Editor($("edit-editor"), body, page.token, async (changed) => {
+      await api(`/quizzes/${quizId}`, { method: "PATCH", body: changed, token: page.token });
+      location.reload();
+    });
+    $("edit-section").scrollIntoView();
   } catch (error) {
     fail(error.message);
   }
@@ -70,6 +118,7 @@ async function show() {
   $("token-card").hidden = Boolean(page.token);
   if (!quizId) {
     $("create").hidden = !page.token;
+    if (page.token && !page.editor) page.editor = new Editor($("editor"), null, page.token, create);
     return;
   }
   if (!page.token) return;
