@@ -1,6 +1,7 @@
 """Run 1 of BENCHMARKS.md: accepted answers/s on the answer route, side by side.
 
     uv run python scripts/bench_answers.py [--players 5000] [--rounds 2] [--baseline REV]
+    uv run python scripts/bench_answers.py --kinds choice,multi,order,match
 
 Three servers on the same machine, one after another, each driven closed loop
 at full speed by the same load (every player answers every question):
@@ -10,6 +11,9 @@ at full speed by the same load (every player answers every question):
 Each quizboard runs with its workers, on an embedded Valkey and PostgreSQL.
 With --baseline, quizboard as of that git revision runs too (coalescing on), so
 a change is measured against what came before it in the same run.
+With --kinds, quizboard runs once per kind of question instead (a quiz of ten
+questions of that kind: loadkit's KIND_QUESTIONS), to compare what an answer of
+each kind costs the API: its CPU per accepted answer, against the first kind's.
 Prints throughput and latency, and the ratios that BENCHMARKS.md tracks.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import sys
 import tempfile
@@ -32,6 +37,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loadkit.stack import checkout, database, loadtest, quizboard, script_server, servers
 
 
+def per_kind(
+    redis_url: str, pg_url: str, tmp: Path, kind: str
+) -> AbstractContextManager[dict[str, str]]:
+    """quizboard with a database of its own, for the quiz of one kind."""
+    return quizboard(redis_url, database(pg_url, kind), tmp)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -40,6 +52,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--baseline", help="also run quizboard as of this git revision")
+    parser.add_argument("--kinds", help="compare these kinds of question, comma-separated")
     args = parser.parse_args()
     load = [
         "--players",
@@ -66,17 +79,29 @@ def main() -> None:
                 variants["baseline"] = lambda: quizboard(
                     redis_url, database(pg_url, "base"), tmp, source=old
                 )
+            kinds = args.kinds.split(",") if args.kinds else []
+            if kinds:
+                variants = {"no-I/O route": variants["no-I/O route"]}
+                for kind in kinds:
+                    variants[kind] = functools.partial(per_kind, redis_url, pg_url, tmp, kind)
             for name, start in variants.items():
                 redis.Redis.from_url(redis_url).flushall()
                 with start() as target:
                     # Throughput only: the kit's lag and consistency reads name Redis keys
                     # as this checkout lays them out, which a baseline may not.
-                    report = loadtest({"url": target["url"], "gateway": target["gateway"]}, *load)
+                    extra = ["--kind", name] if name in kinds else []
+                    report = loadtest(
+                        {"url": target["url"], "gateway": target["gateway"]}, *load, *extra
+                    )
                 row = report["answers"]
+                api = report.get("processes", {}).get("api", {}).get("cpu_percent")
+                if api and row["accepted_per_s"]:
+                    row["api_ms"] = 10 * api / row["accepted_per_s"]  # CPU ms per answer
                 rows.setdefault(name, []).append(row)
+                cost = f", API {row['api_ms']:.3f} ms CPU/answer" if "api_ms" in row else ""
                 print(
                     f"round {round_ + 1} {name:>15}: {row['accepted_per_s']:>9,.0f} answers/s, "
-                    f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}",
+                    f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}{cost}",
                     flush=True,
                 )
     best = {name: max(r["accepted_per_s"] for r in runs) for name, runs in rows.items()}
@@ -88,6 +113,15 @@ def main() -> None:
             f"{name:>16} {top['accepted_per_s']:>10,.0f} {top['latency_ms']['p50']:>8} "
             f"{top['latency_ms']['p99']:>8}"
         )
+    if kinds:
+        first = kinds[0]
+        cheapest = {k: min(r["api_ms"] for r in rows[k] if "api_ms" in r) for k in kinds}
+        for kind in kinds[1:]:
+            print(
+                f"{kind} / {first}: throughput {best[kind] / best[first]:.3f}x, "
+                f"API CPU per answer {cheapest[kind] / cheapest[first]:.3f}x"
+            )
+        return
     with contextlib.suppress(ZeroDivisionError):
         print(f"coalescing on / off:      {best['coalescing on'] / best['coalescing off']:.2f}x")
         print(f"coalescing on / no-I/O:   {best['coalescing on'] / best['no-I/O route']:.0%}")

@@ -34,7 +34,7 @@ from loadkit.observers import Client, GroupProgress, Watchers
 from loadkit.players import Phase, closed_loop, open_loop, run_answer_share
 from loadkit.procstats import Sample, quizboard_processes, sample
 from loadkit.report import render, warnings_for
-from loadkit.target import add_target_arguments, sample_quiz
+from loadkit.target import KIND_QUESTIONS, add_target_arguments, sample_quiz
 from redis.asyncio.cluster import RedisCluster
 from rich.console import Console
 from rich.progress import (
@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--key-prefix", default="qb:")
     parser.add_argument("--quiz", type=int, help="use this quiz instead of creating one")
     parser.add_argument("--players", type=int, default=1000)
+    parser.add_argument(
+        "--kind",
+        choices=sorted(KIND_QUESTIONS),
+        help="a quiz of ten questions of this kind (default: the sample quiz)",
+    )
     parser.add_argument(
         "--join-rate",
         type=float,
@@ -152,7 +157,7 @@ async def setup_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, 
             raise SystemExit(f"quiz {args.quiz}: HTTP {status} {body[:200]!r}")
         quiz: dict[str, Any] = json.loads(body)
     else:
-        spec = sample_quiz()
+        spec = sample_quiz(args.kind)
         status, body = await client.request(
             "POST", "/quizzes", json.dumps(spec).encode(), args.admin_token
         )
@@ -188,9 +193,13 @@ async def join_all(
     original = client.request
 
     async def recording(
-        method: str, path: str, body: bytes = b"", token: str | None = None
+        method: str,
+        path: str,
+        body: bytes = b"",
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        status, reply = await original(method, path, body, token)
+        status, reply = await original(method, path, body, token, headers)
         if status == 202:
             replies.append(json.loads(reply))
         return status, reply

@@ -53,7 +53,7 @@ from loadkit.measure import percentiles, stream_id
 from loadkit.pages import MODES, PageProcesses, PlayerPages
 from loadkit.players import Phase, guess, open_loop
 from loadkit.procstats import quizboard_processes, sample
-from loadkit.target import add_target_arguments, sample_quiz
+from loadkit.target import add_target_arguments, noisy_png, sample_quiz
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -72,6 +72,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=256, help="HTTP connections")
     parser.add_argument("--json", help="write the report as JSON to this file ('-': stdout)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--picture-bytes", type=int, default=0,
+        help="give each question a picture of about this size (pages load it, as a browser)",
+    )  # fmt: skip
     parser.add_argument(
         "--procs", type=int, default=1,
         help="with --client page or poll: generator processes for the players' pages",
@@ -178,6 +182,8 @@ async def create_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str,
     for question in spec["questions"]:
         del question["points"]
         question["time_limit_s"] = args.time_limit
+        if args.picture_bytes:
+            question["image"] = await upload(client, args, noisy_png(args.picture_bytes))
     status, body = await client.request(
         "POST", "/quizzes", json.dumps(spec).encode(), args.admin_token
     )
@@ -185,6 +191,14 @@ async def create_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str,
         raise SystemExit(f"could not create a quiz: HTTP {status} {body[:300]!r}")
     quiz: dict[str, Any] = json.loads(body)
     return quiz
+
+
+async def upload(client: HttpClient, args: argparse.Namespace, data: bytes) -> str:
+    status, body = await client.request("POST", "/media", data, args.admin_token)
+    if status not in (200, 201):
+        raise SystemExit(f"could not upload a picture: HTTP {status} {body[:300]!r}")
+    media_id: str = json.loads(body)["id"]
+    return media_id
 
 
 async def join_all(

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 import httptools
 
 IDLE_LIMIT = 3.0  # seconds; under the server's keep-alive timeout, so it never closes on us
-_ID = re.compile(r"/\d+")
+_ID = re.compile(r"/(?:\d+|[0-9a-f]{64})(?=/|$)")  # a quiz's id, or a file's
 
 
 def route(method: str, path: str) -> str:
-    """``POST /quizzes/{id}/answers`` for ``POST /quizzes/7/answers?x=1``."""
+    """``POST /quizzes/{id}/answers`` for ``POST /quizzes/7/answers?x=1``; ``GET
+    /media/{id}`` for a file's."""
     return f"{method} {_ID.sub('/{id}', path.split('?', 1)[0])}"
 
 
@@ -87,13 +88,20 @@ class HttpClient:
         return conn
 
     async def request(
-        self, method: str, path: str, body: bytes = b"", token: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        """Send one request and return ``(status, body)``."""
+        """Send one request (with ``headers`` besides the usual) and return ``(status, body)``."""
         self.requests[route(method, path)] += 1
         async with self._slots:
             conn = await self._connection()
             auth = f"Authorization: Bearer {token}\r\n".encode() if token else b""
+            if headers:
+                auth += "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
             head = (
                 f"{method} {path} HTTP/1.1\r\n".encode()
                 + self._head

@@ -20,6 +20,7 @@ import multiprocessing
 import random
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -57,6 +58,7 @@ class PlayerPage:
     poll: asyncio.TimerHandle | None = None  # the old page's next /leaderboard/me
     poll_due: float = 0.0
     points: int = 0
+    media: set[str] = field(default_factory=set)  # the files its browser has cached
 
 
 class PlayerPages:
@@ -118,10 +120,24 @@ class PlayerPages:
                     page.on_board.append((time.time(), mine[0]))
                 elif self.mode == "poll":
                     self._refresh(page, now=False)
+            elif kind == "question":
+                self._show(page, message["question"])
+                continue
             elif self.mode != "poll":
                 continue
             elif kind in ("question_results", "quiz_finished"):
                 self._refresh(page, now=True)
+
+    def _show(self, page: PlayerPage, question: dict[str, Any]) -> None:
+        """What the page loads to show a question: its pictures, each once (they are
+        cached as immutable). A sound loads only when the player plays it."""
+        shown = [question.get("image")]
+        shown += [m.get("image") for m in question.get("choice_media") or [] if m]
+        for media_id in shown:
+            if media_id and media_id not in page.media:
+                page.media.add(media_id)
+                fetch = self.client.request("GET", f"/media/{media_id}")
+                self._tasks.append(asyncio.create_task(_quietly(fetch)))
 
     def _refresh(self, page: PlayerPage, *, now: bool) -> None:
         """The old page's refreshStanding: at once, or at most once a second."""
@@ -225,6 +241,12 @@ class PlayerPages:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def _quietly(request: Awaitable[tuple[int, bytes]]) -> None:
+    """A request whose reply the page only shows: a failure costs a blank picture."""
+    with contextlib.suppress(ConnectionError, OSError):
+        await request
 
 
 def _covers(as_of: str, event: tuple[int, int]) -> bool:

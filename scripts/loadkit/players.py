@@ -51,10 +51,21 @@ def _error_code(body: bytes) -> str:
         return "unparsed"
 
 
-def guess(question: dict[str, Any], rng: random.Random) -> int | str:
-    """Right two times in three when the answer is known; a guess otherwise."""
+def guess(question: dict[str, Any], rng: random.Random) -> int | str | list[int]:
+    """Right two times in three when the answer is known; a guess otherwise. An order's
+    or a match's answer is a shuffle of what the page shows, as a player's would be."""
     right = rng.random() < 2 / 3
-    if question["kind"] == "choice":
+    kind = question["kind"]
+    if kind in ("order", "match"):
+        placed = list(range(len(question.get("items") or question.get("pairs") or [])))
+        rng.shuffle(placed)
+        return placed
+    if kind == "multi":
+        if "answers" in question and right:
+            return list(question["answers"])
+        picks = rng.sample(range(len(question["choices"])), rng.randint(1, 3))
+        return sorted(picks)
+    if kind == "choice":
         if "answer" in question and right:
             return int(question["answer"])
         return rng.randrange(len(question["choices"]))

@@ -49,21 +49,21 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
         out, _ = await asyncio.wait_for(kit.communicate(), 120)
         assert kit.returncode == 0, out.decode()
 
-        async def live_kit(client: str, players: int) -> dict[str, Any]:
+        async def live_kit(client: str, players: int, *extra: str) -> dict[str, Any]:
             kit = await asyncio.create_subprocess_exec(
                 sys.executable, str(SCRIPTS / "loadtest_live.py"),
                 "--url", f"http://127.0.0.1:{api_port}",
                 "--gateway", f"ws://127.0.0.1:{gateway_port}",
                 "--players", str(players), "--questions", "2", "--time-limit", "5",
                 "--window", "0.5", "--watchers", "2", "--client", client, "--json", "-",
-                env=env, stdout=subprocess.PIPE,
+                *extra, env=env, stdout=subprocess.PIPE,
             )  # fmt: skip
             out, _ = await asyncio.wait_for(kit.communicate(), 120)
             assert kit.returncode == 0, out.decode()
             report: dict[str, Any] = json.loads(out)
             return report
 
-        live = await live_kit("page", 20)
+        live = await live_kit("page", 20, "--picture-bytes", "3000")
         polled = await live_kit("poll", 12)
     finally:
         if up.returncode is None:
@@ -96,6 +96,8 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
     assert requests["POST /quizzes/{id}/join"] == 20
     assert requests["GET /quizzes/{id}/state"] == 20  # each page's load
     assert "GET /quizzes/{id}/leaderboard/me" not in requests
+    assert requests["POST /media"] == 2  # a picture per question
+    assert requests["GET /media/{id}"] == 40  # each page loads each picture once
     # As the page was: the same, and the players outside the top ask for their rank.
     assert polled["consistency"]["clean"] is True
     assert polled["http_requests"]["GET /quizzes/{id}/leaderboard/me"] > 0
