@@ -12,6 +12,7 @@ they were shown, and :func:`shown_order` maps those back.
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Annotated, Any, get_args
 
@@ -283,15 +284,22 @@ def question_in(question: Question, *, live: bool) -> QuestionIn:
     return again
 
 
-def shown_order(question: Question, count: int) -> list[int]:
+def shown_order(question: Question, count: int) -> tuple[int, ...]:
     """The order ``count`` items are shown in: ``shown[k]`` is the index, in the stored
     order, of the item shown at ``k``. The same for every player of the question, and
     never the stored order itself (that would be the answer)."""
+    return _shuffled(question.id, count)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shuffled(seed: int, count: int) -> tuple[int, ...]:
+    # Seeding a generator costs more than the rest of an answer's scoring: every answer
+    # to an order or a match question needs this, so each question's is kept.
     order = list(range(count))
-    random.Random(question.id).shuffle(order)
+    random.Random(seed).shuffle(order)
     if count > 1 and order == sorted(order):
         order = order[1:] + order[:1]
-    return order
+    return tuple(order)
 
 
 def public_question(question: Question) -> PublicQuestion:

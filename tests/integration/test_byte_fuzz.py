@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from quizboard.api.routes import ROUTES, Endpoint
 from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.settings import Settings
-from tests.support.quizzes import ADMIN_AUTH, quiz_body
+from tests.support.quizzes import ADMIN_AUTH, KINDS, quiz_body
 from tests.support.steps import count, create_quiz, join
 
 # Rate limits would answer 429 before the body is read: this is about the body.
@@ -72,8 +72,9 @@ async def valid_request(
     api: httpx.AsyncClient, endpoint: Endpoint
 ) -> tuple[str, bytes, dict[str, str]]:
     """A path, a valid body and the headers ``endpoint`` needs."""
-    if endpoint.path == "/quizzes":
-        return "/quizzes", json.dumps(quiz_body()).encode(), dict(ADMIN_AUTH)
+    if endpoint.path == "/quizzes":  # a question of every kind
+        body = {**quiz_body(), "questions": KINDS}
+        return "/quizzes", json.dumps(body).encode(), dict(ADMIN_AUTH)
     quiz = await create_quiz(api)
     path = endpoint.path.replace("{quiz_id}", str(quiz["id"]))
     if endpoint.path.endswith("/join"):

@@ -4,6 +4,7 @@ every kind, and the export that imports again, on a real Valkey and PostgreSQL."
 from __future__ import annotations
 
 import io
+import random
 from typing import Any
 
 import httpx
@@ -147,3 +148,25 @@ async def test_files_that_are_no_spreadsheet_get_a_clear_422(
                               available_at="yesterday")  # fmt: skip
     assert (reply.status_code, reply.json()["error"]["code"]) == (422, "invalid_query")
     assert await count(db, "SELECT count(*) FROM quizzes") == 0
+
+
+async def test_spreadsheets_cut_short_or_bit_flipped_never_make_a_5xx(
+    api: httpx.AsyncClient, db: psycopg.AsyncConnection[Any]
+) -> None:
+    """A 201 creates exactly one quiz; anything else creates none."""
+    rng = random.Random(23)
+    xlsx = kahoot_xlsx([["Cat?", "chat", "chien", None, None, 20, 1]])
+    text = (",".join(KAHOOT_HEADER) + "\n1,Cat?,chat,chien,,,20,1\n").encode()
+    created = 0
+    for data in (xlsx, text):
+        variants = [data[:cut] for cut in range(0, len(data), max(1, len(data) // 30))]
+        for _ in range(30):
+            at = rng.randrange(len(data))
+            variants.append(
+                data[:at] + bytes([data[at] ^ (1 << rng.randrange(8))]) + data[at + 1 :]
+            )
+        for variant in variants:
+            reply = await import_file(api, variant)
+            assert reply.status_code in {201, 422}, (variant[:20], reply.text)
+            created += reply.status_code == 201
+    assert await count(db, "SELECT count(*) FROM quizzes") == created

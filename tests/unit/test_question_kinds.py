@@ -74,13 +74,13 @@ def test_order_is_shown_shuffled_the_same_for_everyone_and_never_solved() -> Non
     q = question(kind="order", items=["I", "have", "been", "there"])
     shown = shown_order(q, 4)
     assert sorted(shown) == [0, 1, 2, 3]
-    assert shown != [0, 1, 2, 3]
+    assert shown != (0, 1, 2, 3)
     assert shown_order(q, 4) == shown
     assert public_question(q).items == [["I", "have", "been", "there"][i] for i in shown]
     for count in range(2, 8):
         for qid in range(50):
             order = shown_order(msgspec.structs.replace(q, id=qid), count)
-            assert order != sorted(order)
+            assert order != tuple(sorted(order))
 
 
 def test_order_scores_the_whole_order_or_its_longest_run() -> None:
