@@ -82,7 +82,8 @@ def main() -> None:
             kinds = args.kinds.split(",") if args.kinds else []
             if kinds:
                 variants = {"no-I/O route": variants["no-I/O route"]}
-                for kind in kinds:
+                turn = round_ % len(kinds)  # each kind goes first in turn: no place favoured
+                for kind in kinds[turn:] + kinds[:turn]:
                     variants[kind] = functools.partial(per_kind, redis_url, pg_url, tmp, kind)
             for name, start in variants.items():
                 redis.Redis.from_url(redis_url).flushall()
