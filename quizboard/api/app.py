@@ -31,6 +31,7 @@ from quizboard.store.connections import pg_pool, redis_for
 from quizboard.store.live import LiveQuizzes
 from quizboard.store.live_history import LiveHistory
 from quizboard.store.media import MediaStore
+from quizboard.store.room import Room
 
 
 def create_app(
@@ -74,6 +75,7 @@ def create_app(
                     keys=keys,
                     catalog=QuizCatalog(pool, redis, keys, settings.partitions),
                     media=MediaStore(pool, settings.media_cache_bytes),
+                    room=Room(redis, pool, keys),
                     intake=intake,
                     live=LiveQuizzes(redis, keys),
                     history=LiveHistory(pool),

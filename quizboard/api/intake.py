@@ -107,10 +107,13 @@ class Intake:
         _resolve(self._in_hand + self._queue, Unavailable("the API is shutting down; retry"))
         self._in_hand, self._queue = [], []
 
-    async def join(self, partition: int, event: JoinEvent, address: str) -> str | None:
+    async def join(
+        self, partition: int, event: JoinEvent, address: str, *, late_join: bool = True
+    ) -> str | None:
         """Append a join event; return its entry id, or ``None`` when this player had
-        joined before (no event then). Raises :class:`RateLimited`."""
-        entry_id = await self._submit(Pending(partition, event, address))
+        joined before (no event then). Raises :class:`RateLimited`, and what the room
+        refuses (a ban, a locked lobby, a late join to a live quiz that takes none)."""
+        entry_id = await self._submit(Pending(partition, event, address, late_join=late_join))
         return None if entry_id == REJOINED else entry_id
 
     async def answer(

@@ -25,6 +25,11 @@ def _parameters(endpoint: Endpoint[Any]) -> list[dict[str, Any]]:
             "name": "quiz_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         })  # fmt: skip
+    if "{player_id}" in endpoint.path:
+        params.append({
+            "name": "player_id", "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+        })  # fmt: skip
     for name in endpoint.query:
         schema = QUERY_SCHEMAS.get(name, {"type": "integer", "minimum": 0})
         params.append({"name": name, "in": "query", "schema": schema})

@@ -12,7 +12,7 @@ from quizboard.api.endpoint import Call
 from quizboard.api.inputs import client_address, decode_body, query_int
 from quizboard.api.intake import Intake
 from quizboard.api.responses import json_response
-from quizboard.core.errors import AlreadyAnswered, InvalidInput, NotFound
+from quizboard.core.errors import AlreadyAnswered, Forbidden, InvalidInput, NotFound
 from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.identity import AppUser
 from quizboard.core.live import bucket
@@ -54,7 +54,8 @@ async def join(call: Call[AppUser | None]) -> Response:
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000))
     address = client_address(call.request, s.trusted_proxies)
-    if await s.intake.join(config.partition, event, address) is None:
+    late_join = config.late_join or not config.live
+    if await s.intake.join(config.partition, event, address, late_join=late_join) is None:
         return json_response(JoinOut(player_id, token, quiz_id), 200)  # joined before
     s.metrics.joins_accepted.inc()
     return json_response(JoinOut(player_id, token, quiz_id), 202)
@@ -146,6 +147,8 @@ async def my_standing(call: Call[PlayerClaims]) -> Response:
     s, quiz_id, player_id = call.services, call.quiz_id, call.who.player_id
     around = query_int(call.request, "around", 0, 0, MAX_AROUND)
     config = await s.catalog.get(quiz_id)
+    if await s.room.removed(config, player_id):
+        raise Forbidden("the host removed this player from the quiz", code="player_removed")
     standing = await read_standing(s.redis, s.keys, config.partition, quiz_id, player_id, around)
     if standing.total_players == 0 and config.ended(call.now):
         # An ended quiz whose Redis keys expired: PostgreSQL holds its board.

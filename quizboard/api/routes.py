@@ -27,6 +27,7 @@ from quizboard.api import (
     players,
     quizzes,
     results,
+    room,
     sheets,
     web,
 )
@@ -48,6 +49,7 @@ from quizboard.core.models import (
     QuizPatch,
 )
 from quizboard.core.results import QuizResults
+from quizboard.core.room import RoomState
 
 PAGE = ("limit", "offset")
 
@@ -76,7 +78,7 @@ ROUTES = (
     Endpoint("GET", "/quizzes/{quiz_id}", ANYONE, quizzes.get_quiz,
              "Read a quiz without its answers", 200, PublicQuiz, errors=(404,)),
     Endpoint("POST", "/quizzes/{quiz_id}/join", APP_USER, players.join, "Join a quiz", 202,
-             JoinOut, JoinIn, (400, 403, 404, 410, 413, 422, 429, 503), hot=True),
+             JoinOut, JoinIn, (400, 403, 404, 409, 410, 413, 422, 429, 503), hot=True),
     Endpoint("POST", "/quizzes/{quiz_id}/answers", PLAYER, players.answer,
              "Answer a question once", 202, AnswerOut, AnswerIn,
              (400, 403, 404, 409, 410, 413, 422, 429, 503), hot=True),
@@ -84,7 +86,7 @@ ROUTES = (
              "A page of the leaderboard", 200, Snapshot, errors=(404, 422), query=PAGE),
     Endpoint("GET", "/quizzes/{quiz_id}/leaderboard/me", PLAYER, players.my_standing,
              "The caller's rank and score, and with around its neighbours", 200, Standing,
-             errors=(404, 422), query=("around",)),
+             errors=(403, 404, 422), query=("around",)),
     Endpoint("POST", "/quizzes/{quiz_id}/next", HOST, live.next_question,
              "Live quiz: close the open question, if any, and open the next", 200, LiveState,
              errors=(404, 409)),
@@ -111,6 +113,19 @@ ROUTES = (
     Endpoint("GET", "/media/{media_id}", ANYONE, media.serve,
              "A file by its id, cached as immutable; 304 for If-None-Match", 200,
              errors=(404,)),
+    Endpoint("GET", "/quizzes/{quiz_id}/players", HOST, room.players,
+             "The room as its host sees it: the lobby's lock, and every player with its "
+             "score (the removed ones last)", 200, RoomState, errors=(404,)),
+    Endpoint("POST", "/quizzes/{quiz_id}/players/{player_id}/kick", HOST, room.kick,
+             "Remove a player: off the board, its token refused (403 player_removed), its "
+             "sockets closed; an app's user may join again", 200, RoomState, errors=(404,)),
+    Endpoint("POST", "/quizzes/{quiz_id}/players/{player_id}/ban", HOST, room.ban,
+             "Remove a player for good: as a kick, and an app's user may not join again",
+             200, RoomState, errors=(404,)),
+    Endpoint("POST", "/quizzes/{quiz_id}/lock", HOST, room.lock,
+             "Lock the lobby: joins get 409 lobby_locked", 200, RoomState, errors=(404,)),
+    Endpoint("POST", "/quizzes/{quiz_id}/unlock", HOST, room.unlock,
+             "Open the lobby again", 200, RoomState, errors=(404,)),
     Endpoint("GET", "/healthz", ANYONE, health.healthz, "Liveness", 200, dict[str, str]),
     Endpoint("GET", "/readyz", ANYONE, health.readyz,
              "Readiness: Redis, PostgreSQL and migrations", 200, dict[str, str],

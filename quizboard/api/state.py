@@ -20,6 +20,7 @@ from quizboard.store.connections import Pool, Redis
 from quizboard.store.live import LiveQuizzes
 from quizboard.store.live_history import LiveHistory
 from quizboard.store.media import MediaStore
+from quizboard.store.room import Room
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Services:
     keys: Keys
     catalog: QuizCatalog
     media: MediaStore
+    room: Room
     intake: Intake
     live: LiveQuizzes
     history: LiveHistory

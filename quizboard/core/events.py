@@ -27,13 +27,15 @@ Millis = Annotated[int, Meta(ge=0, le=2**53)]
 FIELD = "d"
 
 
-class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True):
-    """A player joined a quiz."""
+class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """A player joined a quiz; ``back`` when an app user the host had kicked came back
+    (the accepting script sets it)."""
 
     quiz_id: Id
     player_id: str
     display_name: str
     joined_at: Millis
+    back: bool = False
 
 
 class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -47,6 +47,12 @@ class QuizKeys:
     tally: str = field(metadata={"suffix": "tally"})
     # hash: player -> "streak:position of the last right answer"
     streaks: str = field(metadata={"suffix": "streaks"})
+    # hash: the room's controls ("locked": "1" while the lobby is locked)
+    room: str = field(metadata={"suffix": "room"})
+    # hash: player -> "kick" or "ban", for the players the host removed
+    removed: str = field(metadata={"suffix": "removed"})
+    # hash: player -> the points a removed player had, and those applied since
+    held: str = field(metadata={"suffix": "held"})
 
     def all(self) -> list[str]:
         """Every key of the quiz."""

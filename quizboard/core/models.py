@@ -55,6 +55,7 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime
     mode: Mode = "open"
     wrong_answer_penalty: Points = 0
+    late_join: bool = True  # a live quiz takes players after its first question
 
 
 class QuizConfig(Struct, frozen=True):
@@ -68,6 +69,7 @@ class QuizConfig(Struct, frozen=True):
     questions: list[Question]
     mode: Mode = "open"
     wrong_answer_penalty: int = 0
+    late_join: bool = True
 
     @property
     def live(self) -> bool:
@@ -184,6 +186,7 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
     mode: Mode | None = None
     questions: Annotated[list[QuestionIn], Meta(min_length=1, max_length=500)] | None = None
     wrong_answer_penalty: Points | None = None
+    late_join: bool | None = None
 
 
 def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
@@ -202,6 +205,7 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
             if patch.wrong_answer_penalty is None
             else patch.wrong_answer_penalty
         ),
+        late_join=config.late_join if patch.late_join is None else patch.late_join,
     )
 
 

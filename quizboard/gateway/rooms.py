@@ -35,6 +35,7 @@ from quizboard.core.errors import NotFound
 from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
 from quizboard.core.live import LIVE_TYPES, MESSAGE_DECODER
+from quizboard.core.room import REMOVED_CLOSE_CODE, REMOVED_TYPE, PlayerRemoved
 from quizboard.gateway.frames import text_frame, write
 from quizboard.gateway.live_view import LiveView
 from quizboard.gateway.standings import StandingsPusher, Watchers
@@ -55,6 +56,7 @@ class _Header(msgspec.Struct):
 
 
 HEADER_DECODER = msgspec.json.Decoder(_Header)
+REMOVED_DECODER = msgspec.json.Decoder(PlayerRemoved)
 
 
 def header(data: bytes) -> tuple[str, _Header] | None:
@@ -225,6 +227,9 @@ class Rooms:
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
         """A live quiz's message, sent at once if the room's view admits it; a message of
         a type this gateway does not know goes out as it came."""
+        if kind == REMOVED_TYPE:
+            self._removed(room, message, data)
+            return
         if kind not in LIVE_TYPES:
             self._broadcast(room, message)
             return
@@ -237,6 +242,24 @@ class Rooms:
             self._broadcast(room, message)
             if room.live.finished:
                 self.standings.finish(room.quiz_id, room.partition, room.watchers)
+
+    def _removed(self, room: Room, message: str, data: bytes) -> None:
+        """The host removed a player: close its sockets, and tell the hosts and boards
+        (the players see the board without it)."""
+        try:
+            removal = REMOVED_DECODER.decode(data)
+        except msgspec.DecodeError:
+            log.warning("dropped a removal that does not decode: %r", data[:100])
+            return
+        said = "banned" if removal.reason == "ban" else "removed"
+        for client, player in list(room.watchers.players.items()):
+            if player == removal.player_id:
+                closing = asyncio.create_task(
+                    client.close(REMOVED_CLOSE_CODE, f"the host {said} you from this quiz")
+                )
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+        self._fan_out(room, text_frame(message.encode()), skip=room.watchers.players)
 
     def _broadcast(self, room: Room, message: str) -> None:
         self._fan_out(room, text_frame(message.encode()))

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from quizboard.core.addresses import client_address, parse_networks
-from quizboard.core.errors import QuizboardError
+from quizboard.core.errors import Forbidden, QuizboardError
 from quizboard.core.http import error_body, status_of
 from quizboard.core.keys import Keys
 from quizboard.gateway.handshake import authorize, origin_allowed, parse_target
@@ -77,6 +77,7 @@ class Gateway:
     ) -> None:
         self._settings = settings
         self._secret = settings.secret.encode()
+        self._keys = Keys(settings.key_prefix)
         self._redis = redis
         self._pool = pool
         self._catalog = catalog
@@ -152,7 +153,11 @@ class Gateway:
             player_id = authorize(
                 target, secret=self._secret, admin_token=self._settings.admin_token, now=time.time()
             )
-            await self._catalog.get(target.quiz_id)
+            config = await self._catalog.get(target.quiz_id)
+            if player_id is not None and await self._removed(
+                config.partition, config.id, player_id
+            ):
+                raise Forbidden("the host removed this player from the quiz", code="player_removed")
             self._viewers[connection] = (target.quiz_id, player_id)
         except QuizboardError as exc:
             log.info("refused a client from %s: %s", self._address(connection, request), exc.code)
@@ -160,6 +165,10 @@ class Gateway:
         except SERVER_DOWN:
             return _reject(connection, 503, "unavailable", "try again shortly")
         return None
+
+    async def _removed(self, partition: int, quiz_id: int, player_id: str) -> bool:
+        removed = self._keys.quiz(partition, quiz_id).removed
+        return bool(await self._redis.hexists(removed, player_id))
 
     def _address(self, connection: ServerConnection, request: Request) -> str:
         """The client's address: the peer's, or the one a trusted proxy forwarded."""

@@ -44,6 +44,9 @@ class QuizState:
     rows: dict[tuple[str, int], int] = field(default_factory=dict)  # (player, q) -> points
     players: dict[str, str] = field(default_factory=dict)  # user_quiz: player -> name
     board: dict[str, int] = field(default_factory=dict)  # sorted set: player -> score
+    removed: dict[str, str] = field(default_factory=dict)  # Redis: player -> kick or ban
+    held: dict[str, int] = field(default_factory=dict)  # a removed player's points
+    recorded: dict[str, str] = field(default_factory=dict)  # removed_players: the same
     backlog: dict[str, int] = field(default_factory=dict)  # group -> entries not yet applied
     answers_from: StreamId | None = None  # the oldest answer some group may still apply
     joins_queued: bool = False  # whether a join group has entries still to apply
@@ -97,12 +100,14 @@ def differences(state: QuizState) -> list[str]:
     wrong = sorted(
         f"{p} (board {state.board.get(p, 'absent')}, user_answer {total})"
         for p, total in totals.items()
-        if state.board.get(p) != total
+        if p not in state.removed
+        and state.board.get(p) != total
         and p not in players
         and not (state.joins_queued and p not in state.board)  # a join on its way there
     )
     if wrong:
         found.append(f"{len(wrong)} players' scores differ from user_answer: {_sample(wrong)}")
+    found += _removals(state, totals, players)
     if state.joins_queued:
         return found  # a join may be on the board, or in user_quiz, and not yet in the other
     extra = sorted(set(state.board) - set(totals))
@@ -115,6 +120,26 @@ def differences(state: QuizState) -> list[str]:
         found.append(
             f"{len(orphans)} players answered but have no user_quiz row: {_sample(orphans)}"
         )
+    return found
+
+
+def _removals(state: QuizState, totals: dict[str, int], in_flight: set[str]) -> list[str]:
+    """The players the host removed: off the board, their points held, and recorded in
+    PostgreSQL as Redis has them."""
+    found = []
+    shown = sorted(set(state.removed) & set(state.board))
+    if shown:
+        found.append(f"{len(shown)} removed players are on the board: {_sample(shown)}")
+    held = sorted(
+        f"{p} (held {state.held.get(p, 0)}, user_answer {totals.get(p, 0)})"
+        for p in state.removed
+        if state.held.get(p, 0) != totals.get(p, 0) and p not in in_flight
+    )
+    if held:
+        found.append(f"{len(held)} removed players' held points differ: {_sample(held)}")
+    if state.removed != state.recorded:
+        differ = sorted(state.removed.keys() ^ state.recorded.keys()) or sorted(state.removed)
+        found.append(f"removals differ between Redis and removed_players: {_sample(differ)}")
     return found
 
 
@@ -131,6 +156,9 @@ async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -
         quiz.leaderboard, 0, -1, withscores=True
     )
     state.board = {text(member): int(score) for member, score in board}
+    state.removed = {text(p): text(r) for p, r in (await redis.hgetall(quiz.removed)).items()}
+    held = {text(p): text(v) for p, v in (await redis.hgetall(quiz.held)).items()}
+    state.held = {p: int(held.get(p) or 0) for p in state.removed}
     async with pool.connection() as conn:
         cursor = conn.cursor(row_factory=dict_row)
         await cursor.execute(
@@ -144,6 +172,10 @@ async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -
             (q,),
         )
         state.players = {r["player"]: r["display_name"] for r in await cursor.fetchall()}
+        await cursor.execute(
+            "SELECT player_id, reason FROM removed_players WHERE quiz_id = %s", (q,)
+        )
+        state.recorded = {r["player_id"]: r["reason"] for r in await cursor.fetchall()}
     joins = await _groups(redis, keys.stream(config.partition, JOINS))
     answers = await _groups(redis, keys.stream(config.partition, ANSWERS))
     state.backlog = {g.name: g.pending + g.lag for g in joins + answers}
@@ -163,6 +195,8 @@ async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: Qui
     totals: dict[str, int] = dict.fromkeys(state.players, 0)
     for (player, _), points in state.rows.items():
         totals[player] = totals.get(player, 0) + points
+    for player in state.removed:  # they stay off the board
+        totals.pop(player, None)
     quiz = keys.quiz(config.partition, config.id)
     board, names = quiz.leaderboard, quiz.players
     rebuilt = board + ":rebuild"  # same hash tag, so RENAME stays in one slot
@@ -173,8 +207,9 @@ async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: Qui
             pipe.rename(rebuilt, board)
         else:
             pipe.delete(board)
-        if state.players:
-            pipe.hset(names, mapping=dict(state.players))  # type: ignore[arg-type]
+        kept = {p: name for p, name in state.players.items() if p not in state.removed}
+        if kept:
+            pipe.hset(names, mapping=kept)  # type: ignore[arg-type]
         await pipe.execute()
 
 

@@ -21,10 +21,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quizboard.core.errors import Conflict, RateLimited
+from quizboard.core.errors import Conflict, Forbidden, QuizboardError, RateLimited
 from quizboard.core.events import ENCODER, AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.keys import ANSWERS, JOINS, Keys
-from quizboard.store.scripts import AcceptHead, AcceptItem, AcceptKeys, LiveItem, flat, source
+from quizboard.store.scripts import (
+    AcceptHead,
+    AcceptItem,
+    AcceptKeys,
+    JoinItem,
+    LiveItem,
+    flat,
+    source,
+)
 
 ACCEPT = source("accept.lua")
 
@@ -52,6 +60,7 @@ class Pending:
     event: JoinEvent | AnswerEvent | LiveAnswer
     address: str
     keep_until_ms: int = 0
+    late_join: bool = True  # a join: whether a live quiz takes it after its first question
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,19 +108,22 @@ def accept_call(
         quiz_id = event.head.quiz_id if isinstance(event, LiveAnswer) else event.quiz_id
         address_key = number(keys.rate(partition, quiz_id, "address", pending.address))
         if isinstance(event, JoinEvent):
-            players = number(keys.quiz(partition, event.quiz_id).players)
-            item = AcceptItem("j", players, event.player_id, ENCODER.encode(event),
-                              event.display_name, 0, address_key)  # fmt: skip
-            args += flat(item)
+            quiz = keys.quiz(partition, event.quiz_id)
+            item = AcceptItem("j", number(quiz.players), event.player_id,
+                              ENCODER.encode(event), event.display_name, 0, address_key,
+                              number(quiz.removed))  # fmt: skip
+            room = JoinItem(number(quiz.room), number(quiz.held), number(quiz.leaderboard),
+                            number(quiz.live), "1" if pending.late_join else "0")  # fmt: skip
+            args += flat(item) + flat(room)
             continue
         if isinstance(event, LiveAnswer):
             args += _live_args(keys, partition, pending, event, number, address_key)
             continue
-        marks = number(keys.quiz(partition, event.quiz_id).answered)
+        quiz = keys.quiz(partition, event.quiz_id)
         player_key = number(keys.rate(partition, event.quiz_id, "player", event.player_id))
-        item = AcceptItem("a", marks, f"{event.player_id}:{event.question_id}",
+        item = AcceptItem("a", number(quiz.answered), f"{event.player_id}:{event.question_id}",
                           ENCODER.encode(event), pending.keep_until_ms, player_key,
-                          address_key)  # fmt: skip
+                          address_key, number(quiz.removed))  # fmt: skip
         args += flat(item)
     return names, args
 
@@ -130,6 +142,7 @@ def _live_args(
     item = AcceptItem(
         "l", number(quiz.answered), f"{head.player_id}:{head.question_id}",
         ENCODER.encode(head)[:-1], pending.keep_until_ms, player_key, address_key,
+        number(quiz.removed),
     )  # fmt: skip
     live = LiveItem(
         number(quiz.live), number(quiz.tally), number(quiz.streaks), number(quiz.players),
@@ -142,11 +155,20 @@ def _live_args(
 #: What the accepting script answers for a join of a player who had joined before.
 REJOINED = "="
 
-#: What the accepting script answers for a live answer it refuses.
-REFUSALS = {
-    "#closed": ("question_closed", "the question is closed: its time is up"),
-    "#not_open": ("question_not_open", "the question is not open: the host has not opened it"),
-}
+#: What the accepting script answers for a request it refuses: the error, its code and
+#: its message.
+REFUSALS: dict[str, tuple[type[QuizboardError], str, str]] = {
+    "#closed": (Conflict, "question_closed", "the question is closed: its time is up"),
+    "#not_open": (
+        Conflict, "question_not_open", "the question is not open: the host has not opened it"
+    ),
+    "#removed": (Forbidden, "player_removed", "the host removed this player from the quiz"),
+    "#banned": (Forbidden, "player_removed", "the host banned this player from the quiz"),
+    "#locked": (Conflict, "lobby_locked", "the host has locked the lobby: no one may join"),
+    "#late": (
+        Conflict, "late_join_closed", "the quiz has started, and it takes no latecomers"
+    ),
+}  # fmt: skip
 
 
 def parse_result(value: str) -> Result:
@@ -156,6 +178,6 @@ def parse_result(value: str) -> Result:
         retry_ms = max(1, int(value[1:]) if value[1:].lstrip("-").isdigit() else WINDOW_MS)
         return RateLimited("too many requests; slow down", retry_after=-(-retry_ms // 1000))
     if value.startswith("#"):
-        code, message = REFUSALS[value]
-        return Conflict(message, code=code)
+        error, code, message = REFUSALS[value]
+        return error(message, code=code)
     return value or None

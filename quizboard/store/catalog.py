@@ -50,8 +50,8 @@ TOMBSTONE_MS = 60_000
 
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase,
-                     wrong_answer_penalty)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+                     wrong_answer_penalty, late_join)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
@@ -61,7 +61,7 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 SELECT_QUIZ = """
-SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty
+SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty, late_join
 FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
@@ -84,7 +84,7 @@ ORDER BY q.id DESC LIMIT %(limit)s
 LOCK_UNOPENED = "SELECT available_at > now() AS unopened FROM quizzes WHERE id = %s FOR UPDATE"
 UPDATE_QUIZ = """
 UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s,
-                   wrong_answer_penalty = %s
+                   wrong_answer_penalty = %s, late_join = %s
 WHERE id = %s
 """
 DELETE_QUIZ = "DELETE FROM quizzes WHERE id = %s"
@@ -121,6 +121,7 @@ class QuizCatalog:
                     quiz.mode,
                     phase,
                     quiz.wrong_answer_penalty,
+                    quiz.late_join,
                 ),
             )
             quiz_id: int = (await _one(cursor))["id"]
@@ -134,6 +135,7 @@ class QuizCatalog:
             questions=questions,
             mode=quiz.mode,
             wrong_answer_penalty=quiz.wrong_answer_penalty,
+            late_join=quiz.late_join,
         )
         await self._cache(config)
         return config
@@ -177,7 +179,7 @@ class QuizCatalog:
             phase = starting_phase(quiz.mode)
             await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
                                                quiz.mode, phase, quiz.wrong_answer_penalty,
-                                               quiz_id))  # fmt: skip
+                                               quiz.late_join, quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
             await _insert_questions(cursor, quiz_id, quiz)
         config = await self._load(quiz_id)

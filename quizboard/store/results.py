@@ -21,7 +21,8 @@ from quizboard.store.connections import Pool
 PAGE = 2000
 ENCODER = msgspec.json.Encoder()
 
-# Every player who joined, or answered (the joins-db rows may lag), with their totals.
+# Every player who joined, or answered (the joins-db rows may lag), with their totals;
+# not those the host removed.
 # Ties rank together; among equals, the order is the board's (player id, descending).
 PLAYERS = """
 WITH scores AS (
@@ -39,7 +40,10 @@ WITH scores AS (
 )
 SELECT rank() OVER (ORDER BY score DESC)::int AS rank, player_id, display_name, score,
        correct, answered, first_at, last_at
-FROM players ORDER BY score DESC, player_id DESC
+FROM players p
+WHERE NOT EXISTS (SELECT 1 FROM removed_players r  -- the host removed them
+                  WHERE r.quiz_id = %(quiz)s AND r.player_id = p.player_id)
+ORDER BY score DESC, player_id DESC
 """
 # One player's row and its neighbours: positions in the board's order.
 STANDING = f"""

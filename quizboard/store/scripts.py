@@ -28,14 +28,21 @@ from typing import Any
 
 from msgspec import Struct
 
-from quizboard.core.events import FIELD, AnswerEvent, ChangeEvent, wire_name
+from quizboard.core.events import FIELD, AnswerEvent, ChangeEvent, JoinEvent, wire_name
 from quizboard.core.live import QuestionMessage, QuestionResults, QuizFinished
 from quizboard.core.scoring import MAX_STREAK_BONUS, STREAK_STEP
 
 #: The types whose wire names a script may spell as ``{{Type.field}}``.
 WIRE_TYPES: dict[str, type[Struct]] = {
     t.__name__: t
-    for t in (AnswerEvent, ChangeEvent, QuestionMessage, QuestionResults, QuizFinished)
+    for t in (
+        AnswerEvent,
+        ChangeEvent,
+        JoinEvent,
+        QuestionMessage,
+        QuestionResults,
+        QuizFinished,
+    )
 }
 #: The other names a script may spell as ``{{NAME}}``.
 CONSTANTS = {
@@ -105,7 +112,8 @@ class AcceptHead:
 
 @dataclass(frozen=True, slots=True)
 class AcceptItem:
-    """One join ('j'), answer ('a') or live answer ('l'); keys are numbers into KEYS."""
+    """One join ('j'), answer ('a') or live answer ('l'); keys are numbers into KEYS.
+    ``removed`` is the quiz's hash of the players its host removed."""
 
     kind: str
     hash: int
@@ -114,6 +122,19 @@ class AcceptItem:
     value: str | int
     player_key: int
     address_key: int
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinItem:
+    """What a join adds after its item: the room's keys, and whether a live quiz
+    takes players after its first question."""
+
+    room: int
+    held: int
+    board: int
+    live: int
+    late_join: str  # '1' or '0'
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,3 +250,24 @@ class SnapshotArgs:
     version: int
     snapshot: bytes
     channel: str
+
+
+# kick.lua
+
+
+@dataclass(frozen=True, slots=True)
+class KickKeys:
+    players: str
+    board: str
+    removed: str
+    held: str
+    changes: str
+
+
+@dataclass(frozen=True, slots=True)
+class KickArgs:
+    player: str
+    reason: str
+    channel: str
+    message: bytes
+    change: bytes

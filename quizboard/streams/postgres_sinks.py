@@ -15,7 +15,7 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER
+from quizboard.core.events import ANSWER_DECODER, FIELD, JOIN_DECODER, JoinEvent, wire_name
 from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import Keys
 from quizboard.store.connections import Connections, Redis
@@ -66,6 +66,9 @@ class _CopySink:
     def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    async def also(self, cursor: psycopg.AsyncCursor[Any], entries: Sequence[Entry]) -> None:
+        """What else the batch writes, in its transaction."""
+
     async def apply(self, group: str, entries: Sequence[Entry]) -> None:
         """Store ``entries`` in one transaction; rows already there are left alone."""
         rows = self.rows(entries)  # decode everything before touching the database
@@ -77,6 +80,7 @@ class _CopySink:
                     for row in rows:
                         await copy.write_row(row)
                 await cursor.execute(self._move)
+                await self.also(cursor, entries)
                 await self._failpoints.reach("after-copy")
             await self._failpoints.reach("after-commit")
 
@@ -89,6 +93,10 @@ class _CopySink:
             await pipe.execute()
 
 
+UNREMOVE = "DELETE FROM removed_players WHERE quiz_id = %s AND player_id = %s"
+BACK = wire_name(JoinEvent, "back").encode()
+
+
 class UserQuizSink(_CopySink):
     """``joins-db``: each join becomes a ``user_quiz`` row."""
 
@@ -99,6 +107,15 @@ class UserQuizSink(_CopySink):
     def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
         events = [JOIN_DECODER.decode(entry.fields[FIELD.encode()]) for entry in entries]
         return [(e.quiz_id, e.player_id, e.display_name, _moment(e.joined_at)) for e in events]
+
+    async def also(self, cursor: psycopg.AsyncCursor[Any], entries: Sequence[Entry]) -> None:
+        """A kicked app user who came back counts again: its removal goes, in the same
+        transaction as its join."""
+        raw = [entry.fields[FIELD.encode()] for entry in entries]
+        events = [JOIN_DECODER.decode(r) for r in raw if BACK in r]  # rare: decode again
+        back = [(e.quiz_id, e.player_id) for e in events if e.back]
+        if back:
+            await cursor.executemany(UNREMOVE, back)
 
 
 class UserAnswerSink(_CopySink):

@@ -92,7 +92,8 @@ class LeaderboardJoinSink(_ScriptSink):
         return event.quiz_id, event.player_id, ""
 
     def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
-        return (self._keys.quiz(partition, quiz_id).leaderboard,)
+        quiz = self._keys.quiz(partition, quiz_id)
+        return quiz.leaderboard, quiz.removed
 
 
 class LeaderboardAnswerSink(_ScriptSink):
@@ -106,4 +107,4 @@ class LeaderboardAnswerSink(_ScriptSink):
 
     def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
         quiz = self._keys.quiz(partition, quiz_id)
-        return quiz.leaderboard, quiz.lb_as_of
+        return quiz.leaderboard, quiz.lb_as_of, quiz.removed, quiz.held

@@ -117,7 +117,8 @@ async def db(settings: Settings) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         settings.database_url or "", autocommit=True
     ) as conn:
         await conn.execute(
-            "TRUNCATE quizzes, questions, user_quiz, user_answer, media RESTART IDENTITY"
+            "TRUNCATE quizzes, questions, user_quiz, user_answer, media, removed_players"
+            " RESTART IDENTITY"
         )
         yield conn
 

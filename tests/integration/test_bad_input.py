@@ -198,7 +198,9 @@ async def test_openapi_describes_every_route(api: httpx.AsyncClient) -> None:
         "/quizzes/{quiz_id}/leaderboard/me", "/quizzes/{quiz_id}/next",
         "/quizzes/{quiz_id}/reveal", "/quizzes/{quiz_id}/finish", "/quizzes/{quiz_id}/state",
         "/quizzes/{quiz_id}/results", "/media", "/quizzes/{quiz_id}/media",
-        "/quizzes/import", "/quizzes/{quiz_id}/export",
+        "/quizzes/import", "/quizzes/{quiz_id}/export", "/quizzes/{quiz_id}/players",
+        "/quizzes/{quiz_id}/players/{player_id}/kick", "/quizzes/{quiz_id}/players/{player_id}/ban",
+        "/quizzes/{quiz_id}/lock", "/quizzes/{quiz_id}/unlock",
         "/healthz", "/readyz",
     }  # fmt: skip
     assert {"QuizIn", "AnswerIn", "JoinIn", "Snapshot", "ErrorBody"} <= set(

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import httpx
-import jwt
 import psycopg
 import pytest
 import redis.asyncio as aioredis
@@ -19,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from quizboard.core.keys import JOINS
+from tests.support.identity import HS256, app_jwt
 from tests.support.stack import Workers
 from tests.support.steps import KEYS, answer, count, create_quiz, eventually
 
-SECRET = "app-secret-of-at-least-32-bytes!"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -33,11 +32,6 @@ def pem(key: Any) -> str:
     )
 
 
-def app_jwt(sub: str, key: Any = SECRET, algorithm: str = "HS256", **claims: Any) -> str:
-    payload = {"sub": sub, "exp": int(time.time()) + 600, **claims}
-    return jwt.encode(payload, key, algorithm=algorithm)
-
-
 async def join_as(
     api: httpx.AsyncClient,
     quiz: dict[str, Any],
@@ -46,9 +40,6 @@ async def join_as(
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await api.post(f"/quizzes/{quiz['id']}/join", json=body or {}, headers=headers)
-
-
-HS256 = {"jwt_secret": SECRET, "jwt_audience": "quizapp"}
 
 
 @pytest.mark.parametrize("settings", [HS256], indirect=True)

@@ -6,10 +6,15 @@
 -- KEYS (AcceptKeys): joins, answers (the partition's streams), then every other key
 --   the requests use, which they name by number (an index into KEYS; 0 for none).
 -- ARGV: AcceptHead (player_limit, address_limit, window), then per request an
---   AcceptItem (kind, hash, field, event, value, player_key, address_key) and, after
---   an item of kind 'l', a LiveItem.
+--   AcceptItem (kind, hash, field, event, value, player_key, address_key, removed),
+--   and after an item of kind 'j' a JoinItem, of kind 'l' a LiveItem. removed is the
+--   quiz's hash of the players its host removed: they are refused ('#removed').
 --   'j', a join: players[field: the player] = value (its display name), unless the
---     player joined before: then '=' and no event (an app's user joining again).
+--     player joined before: then '=' and no event (an app's user joining again). A
+--     banned player is refused ('#banned'); so is anyone while the room is locked
+--     ('#locked'), and a live quiz that takes no latecomers refuses joins once its
+--     first question has opened ('#late'). A kicked app user who joins again comes
+--     back with the points it had: its event says back.
 --   'a', an answer: answered[field: player:question] = its entry id; value is when
 --     the marks expire (ms).
 --   'l', a live answer: as 'a', timed on Valkey's clock; its event is a head (see
@@ -18,7 +23,7 @@
 --     question and publishes its results.
 -- Returns per request: the new entry id, '' for an answer already given, '!' and the
 --   ms until the limit resets; for a live answer 'id points streak', '#closed' or
---   '#not_open'.
+--   '#not_open'; '#...' for a refusal (store/accept.py's REFUSALS).
 --#include clock.lua
 --#include close.lua
 local joins, answers = unpack(KEYS, 1, 2)  -- AcceptKeys
@@ -49,7 +54,7 @@ end
 
 local function live_answer(i, marks, field, head, keep_until)
     local live, tally, streaks, players, closing, position, share, penalty, bucket, player,
-        quiz, channel = unpack(ARGV, i + 7, i + 18)  -- LiveItem
+        quiz, channel = unpack(ARGV, i + 8, i + 19)  -- LiveItem
     live, tally, streaks = KEYS[tonumber(live)], KEYS[tonumber(tally)], KEYS[tonumber(streaks)]
     players, closing = KEYS[tonumber(players)], KEYS[tonumber(closing)]
     position, share, penalty = tonumber(position), tonumber(share), tonumber(penalty)
@@ -96,22 +101,44 @@ local function live_answer(i, marks, field, head, keep_until)
     return id .. ' ' .. fmt(points) .. ' ' .. fmt(streak)
 end
 
+local function join(i, players, player, event, name, removed)
+    local room, held, board, live, late_join = unpack(ARGV, i + 8, i + 12)  -- JoinItem
+    room, held, board, live = KEYS[tonumber(room)], KEYS[tonumber(held)],
+        KEYS[tonumber(board)], KEYS[tonumber(live)]
+    local gone = redis.call('HGET', removed, player)
+    if gone == 'ban' then return '#banned' end
+    if redis.call('HEXISTS', players, player) == 1 then return '=' end
+    if redis.call('HGET', room, 'locked') == '1' then return '#locked' end
+    if late_join == '0' and (tonumber(redis.call('HGET', live, 'position')) or 0) > 0 then
+        return '#late'
+    end
+    redis.call('HSET', players, player, name)
+    if gone == 'kick' then  -- back, with what it had
+        local points = tonumber(redis.call('HGET', held, player)) or 0
+        redis.call('HDEL', removed, player)
+        redis.call('HDEL', held, player, player .. '\n')
+        redis.call('ZINCRBY', board, points, player)
+        event = string.sub(event, 1, -2) .. ',"{{JoinEvent.back}}":true}'
+    end
+    return redis.call('XADD', joins, '*', '{{FIELD}}', event)
+end
+
+local STEP = {j = 13, a = 8, l = 20}  -- an item and what follows it
 local results = {}
 local i = 4
 while i <= #ARGV do
-    local kind, hash, field, event, value, player_key, address_key =
-        unpack(ARGV, i, i + 6)  -- AcceptItem
+    local kind, hash, field, event, value, player_key, address_key, removed =
+        unpack(ARGV, i, i + 7)  -- AcceptItem
     hash, player_key, address_key = tonumber(hash), tonumber(player_key), tonumber(address_key)
+    removed = KEYS[tonumber(removed)]
     if over(address_key, address_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[address_key])
     elseif over(player_key, player_limit) then
         results[#results + 1] = '!' .. redis.call('PTTL', KEYS[player_key])
     elseif kind == 'j' then
-        if redis.call('HSETNX', KEYS[hash], field, value) == 1 then
-            results[#results + 1] = redis.call('XADD', joins, '*', '{{FIELD}}', event)
-        else
-            results[#results + 1] = '='
-        end
+        results[#results + 1] = join(i, KEYS[hash], field, event, value, removed)
+    elseif redis.call('HEXISTS', removed, string.match(field, '^(.*):%d+$')) == 1 then
+        results[#results + 1] = '#removed'
     elseif kind == 'l' then
         results[#results + 1] = live_answer(i, KEYS[hash], field, event, value)
     elseif redis.call('HEXISTS', KEYS[hash], field) == 1 then
@@ -122,6 +149,6 @@ while i <= #ARGV do
         redis.call('PEXPIREAT', KEYS[hash], value)
         results[#results + 1] = id
     end
-    if kind == 'l' then i = i + 19 else i = i + 7 end
+    i = i + STEP[kind]
 end
 return results

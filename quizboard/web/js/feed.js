@@ -18,18 +18,23 @@ export function covers(asOf, wanted) {
   return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]);
 }
 
+/** The close code of a player the host removed (4000-4999: the application's). */
+export const REMOVED_CLOSE_CODE = 4001;
+
 /**
  * One quiz's feed. onSnapshot gets each newer board, onMessage every other message
- * (after the clock has learned its server_time), onStatus(true|false) the connection.
+ * (after the clock has learned its server_time), onStatus(true|false) the connection,
+ * onRemoved(reason) the close of a player the host removed (no reconnect then).
  * Reconnects with backoff and full jitter.
  */
 export class Feed {
-  constructor(quizId, token, { onSnapshot, onMessage, onStatus }) {
+  constructor(quizId, token, { onSnapshot, onMessage, onStatus, onRemoved }) {
     this.quizId = quizId;
     this.token = token;
     this.onSnapshot = onSnapshot || (() => {});
     this.onMessage = onMessage || (() => {});
     this.onStatus = onStatus || (() => {});
+    this.onRemoved = onRemoved || (() => {});
     this.version = -1;
     this.attempt = 0;
     this.closed = false;
@@ -47,7 +52,12 @@ export class Feed {
     this.ws = ws;
     ws.onopen = () => { this.attempt = 0; this.onStatus(true); };
     ws.onmessage = (event) => this.receive(JSON.parse(event.data));
-    ws.onclose = () => {
+    ws.onclose = (event) => {
+      if (event.code === REMOVED_CLOSE_CODE) {
+        this.closed = true;
+        this.onRemoved(event.reason);
+        return;
+      }
       this.onStatus(false);
       if (this.closed) return;
       // 0.25 s, 0.5 s, ... up to 8 s, each a random share.

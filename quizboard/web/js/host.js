@@ -131,7 +131,78 @@ async function show() {
   const live = page.quiz.mode === "live";
   $("controls").hidden = !live;
   $("open-note").hidden = live;
+  $("room").hidden = false;
+  watchRoom();
   if (live) poll();
+}
+
+// ---- the room: its players, kick and ban, and the lobby's lock ----
+
+/** Follow the room (its players come and go) once a second while the page is open. */
+async function watchRoom() {
+  for (;;) {
+    try {
+      showRoom(await api(`/quizzes/${quizId}/players`, { token: page.token }));
+    } catch (error) {
+      fail(error.message);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+async function roomMove(path) {
+  fail("");
+  try {
+    showRoom(await api(`/quizzes/${quizId}/${path}`, { method: "POST", token: page.token }));
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+$("lock").addEventListener("click", () => roomMove(page.locked ? "unlock" : "lock"));
+
+function showRoom(room) {
+  page.locked = room.locked;
+  $("lock").textContent = room.locked ? "Unlock the lobby" : "Lock the lobby";
+  $("lock-state").textContent = room.locked ? "Locked: no one may join." : "Open: players may join.";
+  const list = $("players-list");
+  const focused = document.activeElement && document.activeElement.dataset.move;
+  list.replaceChildren(...room.players.map((player) => playerRow(player)));
+  if (focused) list.querySelector(`[data-move="${focused}"]`)?.focus();
+}
+
+function playerRow(player) {
+  const row = document.createElement("li");
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = player.display_name || player.player_id;
+  const score = document.createElement("span");
+  score.className = "score";
+  score.textContent = String(player.score);
+  row.append(name, score);
+  if (player.removed) {
+    row.classList.add("removed");
+    const note = document.createElement("span");
+    note.className = "muted";
+    note.textContent = player.removed === "ban" ? "banned" : "kicked";
+    row.append(note);
+    return row;
+  }
+  const who = player.display_name || player.player_id;
+  for (const [move, label] of [["kick", "Kick"], ["ban", "Ban"]]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary small";
+    button.textContent = label;
+    button.dataset.move = `${move}:${player.player_id}`;
+    button.setAttribute("aria-label", `${label} ${who}`);
+    button.addEventListener("click", () => {
+      if (move === "ban" && !confirm(`Ban ${who}? They cannot join this quiz again.`)) return;
+      roomMove(`players/${encodeURIComponent(player.player_id)}/${move}`);
+    });
+    row.append(button);
+  }
+  return row;
 }
 
 /** Follow a live quiz's state (the answered count moves with every answer) until it has

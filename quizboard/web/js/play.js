@@ -77,7 +77,9 @@ async function start() {
       else if (page.live) page.live.message(message);
     },
     onStatus: showStatus,
+    onRemoved: removed,
   });
+  page.feed = feed;
   feed.start().catch((error) => fail(error.message));
   if (page.live) {
     const state = await api(`/quizzes/${quizId}/state`);
@@ -137,6 +139,17 @@ function showResults(question, results) {
   $("explanation").textContent = results.explanation || "";
   $("message").textContent =
     `${results.answered} of ${results.total_players} players answered. Next question soon…`;
+}
+
+/** The host removed this player: the game ends here, and the tab forgets it. */
+function removed(reason) {
+  clearQuestion();
+  page.removed = true;
+  session.remove(keys.player(quizId));
+  session.remove(keys.answered(quizId));
+  $("game").hidden = true;
+  $("status").hidden = true;
+  fail(reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : "The host removed you from this quiz.");
 }
 
 function finished() {
@@ -218,6 +231,11 @@ async function submit(question, value) {
     verdict.textContent = verdictText(question, reply);
     $("explanation").textContent = reply.explanation || "";
   } catch (error) {
+    if (error.code === "player_removed") {
+      page.feed.close();
+      removed("the host removed you from this quiz");
+      return;
+    }
     if (error.code === "already_answered") {
       verdict.textContent = "You already answered this question.";
     } else if (error.code === "question_closed") {

@@ -1,0 +1,29 @@
+-- The host removes a player: kick (it may come back, if an app's user) or ban (never).
+-- Off the board and out of the player count at once, its points held (answers applied
+-- while it is away add to them), a change notice for a board without it, and a
+-- message on the quiz's channel, for the gateway to close its sockets. Removing again
+-- changes nothing, but a ban after a kick makes it a ban.
+--
+-- held keeps each removed player's points under its id, and its name under its id and a
+-- newline (no id holds one: they are uuids or an app's user ids, checked at the join).
+--
+-- KEYS (KickKeys): players, board, removed, held, changes (lb-changes)
+-- ARGV (KickArgs): player, reason ('kick' or 'ban'), channel, message (PlayerRemoved),
+--   change (a ChangeEvent for the quiz)
+-- Returns the player's removal now ('kick' or 'ban'), or '#unknown' for no such player.
+local players, board, removed, held, changes = unpack(KEYS, 1, 5)  -- KickKeys
+local player, reason, channel, message, change = unpack(ARGV, 1, 5)  -- KickArgs
+local had = redis.call('HGET', removed, player)
+if had == 'ban' or had == reason then return had end
+if not had then
+    local score = redis.call('ZSCORE', board, player)
+    if not score and redis.call('HEXISTS', players, player) == 0 then return '#unknown' end
+    redis.call('ZREM', board, player)
+    redis.call('HSET', held, player .. '\n', redis.call('HGET', players, player) or '')
+    redis.call('HDEL', players, player)
+    redis.call('HINCRBY', held, player, tonumber(score) or 0)
+    redis.call('XADD', changes, '*', '{{FIELD}}', change)
+end
+redis.call('HSET', removed, player, reason)
+redis.call('SPUBLISH', channel, message)
+return reason

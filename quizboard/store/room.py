@@ -1,0 +1,84 @@
+"""The host's control of a room in Redis, recorded in PostgreSQL: remove a player
+(kick or ban), lock and unlock the lobby, and list the players.
+
+A removal is made in Redis first, where it takes effect: one script takes the player
+off the board and out of the count, holds its points, and tells the gateway. It is
+then recorded in PostgreSQL (``removed_players``), where the results leave the
+player out. Both are idempotent, so a host that got an error retries the whole.
+"""
+
+from __future__ import annotations
+
+from quizboard.core.errors import NotFound
+from quizboard.core.events import ENCODER, ChangeEvent
+from quizboard.core.keys import LB_CHANGES, Keys
+from quizboard.core.models import QuizConfig
+from quizboard.core.room import PlayerRemoved, Removal, RoomPlayer, RoomState
+from quizboard.store.connections import Pool, Redis, text
+from quizboard.store.scripts import KickArgs, KickKeys, flat, source
+
+RECORD = """
+INSERT INTO removed_players (quiz_id, player_id, reason) VALUES (%s, %s, %s)
+ON CONFLICT (quiz_id, player_id) DO UPDATE SET reason = excluded.reason
+"""
+
+
+class Room:
+    """Removes players and locks lobbies, through one Redis client and the pool."""
+
+    def __init__(self, redis: Redis, pool: Pool, keys: Keys) -> None:
+        self._redis = redis
+        self._pool = pool
+        self._keys = keys
+        self._kick = redis.register_script(source("kick.lua"))
+
+    async def remove(self, config: QuizConfig, player_id: str, reason: Removal) -> Removal:
+        """Kick or ban ``player_id``; its removal now (a ban stays a ban). 404
+        ``player_not_found`` for one that never joined."""
+        quiz = self._keys.quiz(config.partition, config.id)
+        keys = KickKeys(quiz.players, quiz.leaderboard, quiz.removed, quiz.held,
+                        self._keys.stream(config.partition, LB_CHANGES))  # fmt: skip
+        message = ENCODER.encode(PlayerRemoved(config.id, player_id, reason))
+        args = KickArgs(player_id, reason, self._keys.channel(config.partition, config.id),
+                        message, ENCODER.encode(ChangeEvent(config.id)))  # fmt: skip
+        now = text(await self._kick(keys=flat(keys), args=flat(args)))
+        if now == "#unknown":
+            raise NotFound(f"no player {player_id!r} in quiz {config.id}", code="player_not_found")
+        async with self._pool.connection() as conn:
+            await conn.execute(RECORD, (config.id, player_id, now))
+        return "ban" if now == "ban" else "kick"
+
+    async def lock(self, config: QuizConfig, locked: bool) -> None:
+        """Lock the lobby (joins get 409 ``lobby_locked``) or open it again."""
+        room = self._keys.quiz(config.partition, config.id).room
+        if locked:
+            await self._redis.hset(room, "locked", "1")
+        else:
+            await self._redis.hdel(room, "locked")
+
+    async def state(self, config: QuizConfig) -> RoomState:
+        """The room as its host sees it: the lock, and every player with its score,
+        the removed ones last, read at one instant."""
+        quiz = self._keys.quiz(config.partition, config.id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(quiz.room, "locked")
+            pipe.hgetall(quiz.players)
+            pipe.zrevrange(quiz.leaderboard, 0, -1, withscores=True)
+            pipe.hgetall(quiz.removed)
+            pipe.hgetall(quiz.held)
+            locked, names, board, removed, held = await pipe.execute()
+        names = {text(k): text(v) for k, v in names.items()}
+        scores = {text(member): int(score) for member, score in board}
+        players = [RoomPlayer(p, names.get(p, ""), scores.get(p, 0)) for p in names]
+        players.sort(key=lambda p: (-p.score, p.display_name.casefold(), p.player_id))
+        kept = {text(k): text(v) for k, v in held.items()}
+        for player, reason in sorted((text(k), text(v)) for k, v in removed.items()):
+            gone: Removal = "ban" if reason == "ban" else "kick"
+            name, points = kept.get(f"{player}\n", ""), int(kept.get(player) or 0)
+            players.append(RoomPlayer(player, name, points, gone))
+        return RoomState(config.id, text(locked) == "1", config.late_join, players)
+
+    async def removed(self, config: QuizConfig, player_id: str) -> bool:
+        """Whether the host removed ``player_id``."""
+        quiz = self._keys.quiz(config.partition, config.id)
+        return bool(await self._redis.hexists(quiz.removed, player_id))
