@@ -12,7 +12,7 @@ from quizboard.api.endpoint import Call
 from quizboard.api.inputs import client_address, decode_body, query_int
 from quizboard.api.intake import Intake
 from quizboard.api.responses import json_response
-from quizboard.core.errors import AlreadyAnswered, Forbidden, InvalidInput, NotFound
+from quizboard.core.errors import AlreadyAnswered, Conflict, Forbidden, InvalidInput, NotFound
 from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.identity import AppUser
 from quizboard.core.live import bucket
@@ -21,8 +21,10 @@ from quizboard.core.models import (
     AnswerOut,
     JoinIn,
     JoinOut,
+    QuizConfig,
     clean_display_name,
 )
+from quizboard.core.names import made_up_name
 from quizboard.core.questions import Question
 from quizboard.core.scoring import Answer, Verdict, answer_text, judge, penalized, penalty_of
 from quizboard.core.tokens import PlayerClaims, sign
@@ -39,26 +41,47 @@ async def join(call: Call[AppUser | None]) -> Response:
     """``POST /quizzes/{id}/join``: a player id and token; 202 once enqueued.
 
     With the app's JWT the player is its ``sub``: joining again answers 200 with the
-    same player and a fresh token, and adds no event.
+    same player and a fresh token, and adds no event. A quiz that hands out names
+    gives the player one, whatever it asked for.
     """
     s, user, quiz_id = call.services, call.who, call.quiz_id
     body = await decode_body(call.request, JOIN_DECODER, s.settings.max_body_bytes)
-    named = body.display_name or (user.name or user.sub if user else None)
-    if named is None:
-        raise InvalidInput("display_name is required", code="invalid_display_name")
-    display_name = clean_display_name(named)
     config = await s.catalog.get(quiz_id)
     config.check_open(call.now)
     player_id = user.sub if user else str(uuid.uuid4())
+    names = _names(
+        config, player_id, body.display_name or (user.name or user.sub if user else None)
+    )
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
-    event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000))
     address = client_address(call.request, s.trusted_proxies)
     late_join = config.late_join or not config.live
-    if await s.intake.join(config.partition, event, address, late_join=late_join) is None:
-        return json_response(JoinOut(player_id, token, quiz_id), 200)  # joined before
-    s.metrics.joins_accepted.inc()
-    return json_response(JoinOut(player_id, token, quiz_id), 202)
+    for attempt, display_name in enumerate(names):
+        event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000))
+        try:
+            entry = await s.intake.join(config.partition, event, address, late_join=late_join)
+        except Conflict as exc:
+            if exc.code != "name_taken" or attempt == len(names) - 1:
+                raise
+            continue
+        if entry is None:  # joined before
+            return json_response(JoinOut(player_id, token, quiz_id, display_name), 200)
+        s.metrics.joins_accepted.inc()
+        return json_response(JoinOut(player_id, token, quiz_id, display_name), 202)
+    raise AssertionError("unreachable: the last name's refusal is raised")
+
+
+MADE_UP_TRIES = 6  # names made up for a player, tried in turn while others have them
+
+
+def _names(config: QuizConfig, player_id: str, asked: str | None) -> list[str]:
+    """The names to try, in turn: the one asked for (checked), or those the quiz
+    makes up for the player."""
+    if config.names == "generated":
+        return [made_up_name(config.language, player_id, n) for n in range(MADE_UP_TRIES)]
+    if asked is None:
+        raise InvalidInput("display_name is required", code="invalid_display_name")
+    return [clean_display_name(asked)]
 
 
 async def answer(call: Call[PlayerClaims]) -> Response:

@@ -49,7 +49,7 @@ from quizboard.core.models import (
     QuizPatch,
 )
 from quizboard.core.results import QuizResults
-from quizboard.core.room import RoomState
+from quizboard.core.room import Rename, RoomState
 
 PAGE = ("limit", "offset")
 
@@ -122,6 +122,9 @@ ROUTES = (
     Endpoint("POST", "/quizzes/{quiz_id}/players/{player_id}/ban", HOST, room.ban,
              "Remove a player for good: as a kick, and an app's user may not join again",
              200, RoomState, errors=(404,)),
+    Endpoint("POST", "/quizzes/{quiz_id}/players/{player_id}/name", HOST, room.rename,
+             "Rename a player (a name fit for the room, not another player's)", 200,
+             RoomState, Rename, (400, 404, 409, 413, 422)),
     Endpoint("POST", "/quizzes/{quiz_id}/lock", HOST, room.lock,
              "Lock the lobby: joins get 409 lobby_locked", 200, RoomState, errors=(404,)),
     Endpoint("POST", "/quizzes/{quiz_id}/unlock", HOST, room.unlock,

@@ -29,13 +29,15 @@ FIELD = "d"
 
 class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """A player joined a quiz; ``back`` when an app user the host had kicked came back
-    (the accepting script sets it)."""
+    (the accepting script sets it); ``renamed`` when the host renamed a player who had
+    joined (its name is the new one)."""
 
     quiz_id: Id
     player_id: str
     display_name: str
     joined_at: Millis
     back: bool = False
+    renamed: bool = False
 
 
 class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

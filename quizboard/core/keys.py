@@ -53,6 +53,8 @@ class QuizKeys:
     removed: str = field(metadata={"suffix": "removed"})
     # hash: player -> the points a removed player had, and those applied since
     held: str = field(metadata={"suffix": "held"})
+    # hash: a name's key (case-folded) -> its player, and player + "\n" -> its name's key
+    names: str = field(metadata={"suffix": "names"})
 
     def all(self) -> list[str]:
         """Every key of the quiz."""

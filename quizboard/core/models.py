@@ -15,6 +15,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct
 
 from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
+from quizboard.core.names import Language, check_name, normalize_name
 from quizboard.core.questions import (
     NO_NUL,
     Points,
@@ -36,6 +37,7 @@ AnswerText = Annotated[str, Meta(max_length=200, pattern=NO_CONTROL)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 Mode = Literal["open", "live"]
+NameRule = Literal["chosen", "generated"]
 
 LIVE_POINTS = 1000  # a live question's points when the quiz does not say
 LIVE_TIME_LIMIT_S = 20
@@ -56,6 +58,8 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     mode: Mode = "open"
     wrong_answer_penalty: Points = 0
     late_join: bool = True  # a live quiz takes players after its first question
+    names: NameRule = "chosen"  # or "generated": the quiz hands out friendly names
+    language: Language = "en"
 
 
 class QuizConfig(Struct, frozen=True):
@@ -70,6 +74,8 @@ class QuizConfig(Struct, frozen=True):
     mode: Mode = "open"
     wrong_answer_penalty: int = 0
     late_join: bool = True
+    names: NameRule = "chosen"
+    language: Language = "en"
 
     @property
     def live(self) -> bool:
@@ -106,6 +112,8 @@ class PublicQuiz(Struct, frozen=True):
     questions: list[PublicQuestion]
     mode: Mode = "open"
     question_count: int = 0
+    names: NameRule = "chosen"  # "generated": a player gets a name, and asks for none
+    language: Language = "en"
 
 
 class CreatedQuiz(QuizConfig, frozen=True, kw_only=True):
@@ -122,11 +130,13 @@ class JoinIn(Struct, forbid_unknown_fields=True):
 
 
 class JoinOut(Struct, frozen=True):
-    """A new player: its id and the token that lets it answer."""
+    """A new player: its id, the token that lets it answer, and its name as the quiz
+    has it (normalised, or made up by a quiz that hands out names)."""
 
     player_id: str
     token: str
     quiz_id: int
+    display_name: str = ""
 
 
 class AnswerIn(Struct, forbid_unknown_fields=True):
@@ -187,6 +197,8 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
     questions: Annotated[list[QuestionIn], Meta(min_length=1, max_length=500)] | None = None
     wrong_answer_penalty: Points | None = None
     late_join: bool | None = None
+    names: NameRule | None = None
+    language: Language | None = None
 
 
 def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
@@ -206,6 +218,8 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
             else patch.wrong_answer_penalty
         ),
         late_join=config.late_join if patch.late_join is None else patch.late_join,
+        names=patch.names or config.names,
+        language=patch.language or config.language,
     )
 
 
@@ -245,7 +259,8 @@ def question_points(mode: Mode, question: QuestionIn) -> tuple[int, int | None]:
 
 
 def clean_display_name(name: str) -> str:
-    """Trim a display name and refuse one that is blank or holds control characters."""
+    """A display name normalised (see :mod:`quizboard.core.names`); refused when it is
+    blank, holds control characters, or is not fit for a room."""
     cleaned = name.strip()
     if not cleaned:
         raise InvalidInput("display_name must not be blank", code="invalid_display_name")
@@ -254,7 +269,7 @@ def clean_display_name(name: str) -> str:
             "display_name must not contain control or unassigned characters",
             code="invalid_display_name",
         )
-    return cleaned
+    return check_name(normalize_name(cleaned))
 
 
 def public_quiz(config: QuizConfig) -> PublicQuiz:
@@ -267,6 +282,8 @@ def public_quiz(config: QuizConfig) -> PublicQuiz:
         questions=[] if config.live else [public_question(q) for q in config.questions],
         mode=config.mode,
         question_count=len(config.questions),
+        names=config.names,
+        language=config.language,
     )
 
 

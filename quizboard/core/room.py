@@ -9,9 +9,9 @@ stay in PostgreSQL, marked by the row that records the removal.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 Removal = Literal["kick", "ban"]
 REMOVALS: tuple[Removal, ...] = ("kick", "ban")
@@ -27,6 +27,12 @@ class PlayerRemoved(Struct, frozen=True, tag_field="type", tag=REMOVED_TYPE):
     quiz_id: int
     player_id: str
     reason: Removal
+
+
+class Rename(Struct, forbid_unknown_fields=True):
+    """The body of ``POST /quizzes/{id}/players/{player_id}/name``."""
+
+    display_name: Annotated[str, Meta(min_length=1, max_length=64)]
 
 
 class RoomPlayer(Struct, frozen=True, omit_defaults=True):

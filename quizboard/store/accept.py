@@ -24,6 +24,7 @@ from typing import Any
 from quizboard.core.errors import Conflict, Forbidden, QuizboardError, RateLimited
 from quizboard.core.events import ENCODER, AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.keys import ANSWERS, JOINS, Keys
+from quizboard.core.names import name_key
 from quizboard.store.scripts import (
     AcceptHead,
     AcceptItem,
@@ -113,7 +114,8 @@ def accept_call(
                               ENCODER.encode(event), event.display_name, 0, address_key,
                               number(quiz.removed))  # fmt: skip
             room = JoinItem(number(quiz.room), number(quiz.held), number(quiz.leaderboard),
-                            number(quiz.live), "1" if pending.late_join else "0")  # fmt: skip
+                            number(quiz.live), "1" if pending.late_join else "0",
+                            number(quiz.names), name_key(event.display_name))  # fmt: skip
             args += flat(item) + flat(room)
             continue
         if isinstance(event, LiveAnswer):
@@ -167,6 +169,9 @@ REFUSALS: dict[str, tuple[type[QuizboardError], str, str]] = {
     "#locked": (Conflict, "lobby_locked", "the host has locked the lobby: no one may join"),
     "#late": (
         Conflict, "late_join_closed", "the quiz has started, and it takes no latecomers"
+    ),
+    "#name_taken": (
+        Conflict, "name_taken", "another player in this quiz has this name: choose another"
     ),
 }  # fmt: skip
 

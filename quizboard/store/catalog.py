@@ -50,8 +50,8 @@ TOMBSTONE_MS = 60_000
 
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase,
-                     wrong_answer_penalty, late_join)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                     wrong_answer_penalty, late_join, names, language)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
@@ -61,7 +61,8 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 SELECT_QUIZ = """
-SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty, late_join
+SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty, late_join,
+       names, language
 FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
@@ -84,7 +85,7 @@ ORDER BY q.id DESC LIMIT %(limit)s
 LOCK_UNOPENED = "SELECT available_at > now() AS unopened FROM quizzes WHERE id = %s FOR UPDATE"
 UPDATE_QUIZ = """
 UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s,
-                   wrong_answer_penalty = %s, late_join = %s
+                   wrong_answer_penalty = %s, late_join = %s, names = %s, language = %s
 WHERE id = %s
 """
 DELETE_QUIZ = "DELETE FROM quizzes WHERE id = %s"
@@ -122,6 +123,8 @@ class QuizCatalog:
                     phase,
                     quiz.wrong_answer_penalty,
                     quiz.late_join,
+                    quiz.names,
+                    quiz.language,
                 ),
             )
             quiz_id: int = (await _one(cursor))["id"]
@@ -136,6 +139,8 @@ class QuizCatalog:
             mode=quiz.mode,
             wrong_answer_penalty=quiz.wrong_answer_penalty,
             late_join=quiz.late_join,
+            names=quiz.names,
+            language=quiz.language,
         )
         await self._cache(config)
         return config
@@ -179,7 +184,8 @@ class QuizCatalog:
             phase = starting_phase(quiz.mode)
             await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
                                                quiz.mode, phase, quiz.wrong_answer_penalty,
-                                               quiz.late_join, quiz_id))  # fmt: skip
+                                               quiz.late_join, quiz.names, quiz.language,
+                                               quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
             await _insert_questions(cursor, quiz_id, quiz)
         config = await self._load(quiz_id)

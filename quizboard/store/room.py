@@ -9,13 +9,14 @@ player out. Both are idempotent, so a host that got an error retries the whole.
 
 from __future__ import annotations
 
-from quizboard.core.errors import NotFound
-from quizboard.core.events import ENCODER, ChangeEvent
-from quizboard.core.keys import LB_CHANGES, Keys
+from quizboard.core.errors import Conflict, NotFound
+from quizboard.core.events import ENCODER, ChangeEvent, JoinEvent
+from quizboard.core.keys import JOINS, LB_CHANGES, Keys
 from quizboard.core.models import QuizConfig
+from quizboard.core.names import name_key
 from quizboard.core.room import PlayerRemoved, Removal, RoomPlayer, RoomState
 from quizboard.store.connections import Pool, Redis, text
-from quizboard.store.scripts import KickArgs, KickKeys, flat, source
+from quizboard.store.scripts import KickArgs, KickKeys, RenameArgs, RenameKeys, flat, source
 
 RECORD = """
 INSERT INTO removed_players (quiz_id, player_id, reason) VALUES (%s, %s, %s)
@@ -31,13 +32,14 @@ class Room:
         self._pool = pool
         self._keys = keys
         self._kick = redis.register_script(source("kick.lua"))
+        self._rename = redis.register_script(source("rename.lua"))
 
     async def remove(self, config: QuizConfig, player_id: str, reason: Removal) -> Removal:
         """Kick or ban ``player_id``; its removal now (a ban stays a ban). 404
         ``player_not_found`` for one that never joined."""
         quiz = self._keys.quiz(config.partition, config.id)
         keys = KickKeys(quiz.players, quiz.leaderboard, quiz.removed, quiz.held,
-                        self._keys.stream(config.partition, LB_CHANGES))  # fmt: skip
+                        self._keys.stream(config.partition, LB_CHANGES), quiz.names)  # fmt: skip
         message = ENCODER.encode(PlayerRemoved(config.id, player_id, reason))
         args = KickArgs(player_id, reason, self._keys.channel(config.partition, config.id),
                         message, ENCODER.encode(ChangeEvent(config.id)))  # fmt: skip
@@ -47,6 +49,19 @@ class Room:
         async with self._pool.connection() as conn:
             await conn.execute(RECORD, (config.id, player_id, now))
         return "ban" if now == "ban" else "kick"
+
+    async def rename(self, config: QuizConfig, player_id: str, name: str, at_ms: int) -> None:
+        """Give ``player_id`` the (checked) ``name``; 404 ``player_not_found``, 409
+        ``name_taken`` for another player's."""
+        quiz = self._keys.quiz(config.partition, config.id)
+        keys = RenameKeys(quiz.players, quiz.names, self._keys.stream(config.partition, JOINS))
+        event = ENCODER.encode(JoinEvent(config.id, player_id, name, at_ms, renamed=True))
+        args = RenameArgs(player_id, name, name_key(name), event)
+        reply = text(await self._rename(keys=flat(keys), args=flat(args)))
+        if reply == "#unknown":
+            raise NotFound(f"no player {player_id!r} in quiz {config.id}", code="player_not_found")
+        if reply == "#name_taken":
+            raise Conflict("another player in this quiz has this name", code="name_taken")
 
     async def lock(self, config: QuizConfig, locked: bool) -> None:
         """Lock the lobby (joins get 409 ``lobby_locked``) or open it again."""

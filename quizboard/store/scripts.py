@@ -135,6 +135,8 @@ class JoinItem:
     board: int
     live: int
     late_join: str  # '1' or '0'
+    names: int
+    name_key: str  # the name as names are compared (case-folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +264,7 @@ class KickKeys:
     removed: str
     held: str
     changes: str
+    names: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,3 +274,21 @@ class KickArgs:
     channel: str
     message: bytes
     change: bytes
+
+
+# rename.lua
+
+
+@dataclass(frozen=True, slots=True)
+class RenameKeys:
+    players: str
+    names: str
+    joins: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenameArgs:
+    player: str
+    name: str
+    name_key: str
+    event: bytes

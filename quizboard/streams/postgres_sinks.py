@@ -95,6 +95,8 @@ class _CopySink:
 
 UNREMOVE = "DELETE FROM removed_players WHERE quiz_id = %s AND player_id = %s"
 BACK = wire_name(JoinEvent, "back").encode()
+RENAME = "UPDATE user_quiz SET display_name = %s WHERE quiz_id = %s AND player_id = %s"
+RENAMED = wire_name(JoinEvent, "renamed").encode()
 
 
 class UserQuizSink(_CopySink):
@@ -109,13 +111,16 @@ class UserQuizSink(_CopySink):
         return [(e.quiz_id, e.player_id, e.display_name, _moment(e.joined_at)) for e in events]
 
     async def also(self, cursor: psycopg.AsyncCursor[Any], entries: Sequence[Entry]) -> None:
-        """A kicked app user who came back counts again: its removal goes, in the same
-        transaction as its join."""
+        """In the same transaction as the joins: a kicked app user who came back counts
+        again (its removal goes), and a renamed player gets its new name, in order."""
         raw = [entry.fields[FIELD.encode()] for entry in entries]
-        events = [JOIN_DECODER.decode(r) for r in raw if BACK in r]  # rare: decode again
+        events = [JOIN_DECODER.decode(r) for r in raw if BACK in r or RENAMED in r]  # rare
         back = [(e.quiz_id, e.player_id) for e in events if e.back]
         if back:
             await cursor.executemany(UNREMOVE, back)
+        renamed = [(e.display_name, e.quiz_id, e.player_id) for e in events if e.renamed]
+        if renamed:
+            await cursor.executemany(RENAME, renamed)
 
 
 class UserAnswerSink(_CopySink):

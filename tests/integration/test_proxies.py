@@ -25,7 +25,7 @@ async def joins(api: httpx.AsyncClient, quiz_id: int, forwarded: list[str]) -> l
     for number, address in enumerate(forwarded):
         response = await api.post(
             f"/quizzes/{quiz_id}/join",
-            json={"display_name": f"Behind {number}"},
+            json={"display_name": f"Behind {address} {number}"},
             headers={"X-Forwarded-For": f"{address}, 127.0.0.1"},
         )
         statuses.append(response.status_code)

@@ -13,8 +13,9 @@
 --     player joined before: then '=' and no event (an app's user joining again). A
 --     banned player is refused ('#banned'); so is anyone while the room is locked
 --     ('#locked'), and a live quiz that takes no latecomers refuses joins once its
---     first question has opened ('#late'). A kicked app user who joins again comes
---     back with the points it had: its event says back.
+--     first question has opened ('#late'), and a name another player has, compared
+--     by its key ('#name_taken'). A kicked app user who joins again comes back with
+--     the points it had: its event says back.
 --   'a', an answer: answered[field: player:question] = its entry id; value is when
 --     the marks expire (ms).
 --   'l', a live answer: as 'a', timed on Valkey's clock; its event is a head (see
@@ -102,9 +103,11 @@ local function live_answer(i, marks, field, head, keep_until)
 end
 
 local function join(i, players, player, event, name, removed)
-    local room, held, board, live, late_join = unpack(ARGV, i + 8, i + 12)  -- JoinItem
+    local room, held, board, live, late_join, names, name_key =
+        unpack(ARGV, i + 8, i + 14)  -- JoinItem
     room, held, board, live = KEYS[tonumber(room)], KEYS[tonumber(held)],
         KEYS[tonumber(board)], KEYS[tonumber(live)]
+    names = KEYS[tonumber(names)]
     local gone = redis.call('HGET', removed, player)
     if gone == 'ban' then return '#banned' end
     if redis.call('HEXISTS', players, player) == 1 then return '=' end
@@ -112,6 +115,9 @@ local function join(i, players, player, event, name, removed)
     if late_join == '0' and (tonumber(redis.call('HGET', live, 'position')) or 0) > 0 then
         return '#late'
     end
+    local owner = redis.call('HGET', names, name_key)
+    if owner and owner ~= player then return '#name_taken' end
+    redis.call('HSET', names, name_key, player, player .. '\n', name_key)
     redis.call('HSET', players, player, name)
     if gone == 'kick' then  -- back, with what it had
         local points = tonumber(redis.call('HGET', held, player)) or 0
@@ -123,7 +129,7 @@ local function join(i, players, player, event, name, removed)
     return redis.call('XADD', joins, '*', '{{FIELD}}', event)
 end
 
-local STEP = {j = 13, a = 8, l = 20}  -- an item and what follows it
+local STEP = {j = 15, a = 8, l = 20}  -- an item and what follows it
 local results = {}
 local i = 4
 while i <= #ARGV do

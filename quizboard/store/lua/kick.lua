@@ -7,11 +7,13 @@
 -- held keeps each removed player's points under its id, and its name under its id and a
 -- newline (no id holds one: they are uuids or an app's user ids, checked at the join).
 --
--- KEYS (KickKeys): players, board, removed, held, changes (lb-changes)
+-- Its name is free for another player: names (see accept.lua) forgets it.
+--
+-- KEYS (KickKeys): players, board, removed, held, changes (lb-changes), names
 -- ARGV (KickArgs): player, reason ('kick' or 'ban'), channel, message (PlayerRemoved),
 --   change (a ChangeEvent for the quiz)
 -- Returns the player's removal now ('kick' or 'ban'), or '#unknown' for no such player.
-local players, board, removed, held, changes = unpack(KEYS, 1, 5)  -- KickKeys
+local players, board, removed, held, changes, names = unpack(KEYS, 1, 6)  -- KickKeys
 local player, reason, channel, message, change = unpack(ARGV, 1, 5)  -- KickArgs
 local had = redis.call('HGET', removed, player)
 if had == 'ban' or had == reason then return had end
@@ -21,6 +23,8 @@ if not had then
     redis.call('ZREM', board, player)
     redis.call('HSET', held, player .. '\n', redis.call('HGET', players, player) or '')
     redis.call('HDEL', players, player)
+    local key = redis.call('HGET', names, player .. '\n')
+    if key then redis.call('HDEL', names, key, player .. '\n') end
     redis.call('HINCRBY', held, player, tonumber(score) or 0)
     redis.call('XADD', changes, '*', '{{FIELD}}', change)
 end

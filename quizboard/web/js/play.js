@@ -34,21 +34,27 @@ async function main() {
   }
   $("join").hidden = false;
   if (page.appJwt) $("name").required = false; // the app's token may name the player
+  if (page.quiz.names === "generated") { // the quiz gives each player a name
+    $("name").required = false;
+    $("name-field").hidden = true;
+    $("join-note").hidden = false;
+  }
   $("name").focus();
 }
 
 $("join-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   fail("");
-  const name = $("name").value.trim();
-  if (!name && !page.appJwt) return;
+  const given = page.quiz.names === "generated";
+  const name = given ? "" : $("name").value.trim();
+  if (!name && !page.appJwt && !given) return;
   const button = event.submitter || $("join-form").querySelector("button");
   button.disabled = true;
   try {
     const joined = await api(`/quizzes/${quizId}/join`, {
       method: "POST", body: name ? { display_name: name } : {}, token: page.appJwt,
     });
-    page.me = { player_id: joined.player_id, token: joined.token, name: name || joined.player_id };
+    page.me = { player_id: joined.player_id, token: joined.token, name: joined.display_name || name };
     session.set(keys.player(quizId), page.me);
     await start();
   } catch (error) {
