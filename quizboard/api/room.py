@@ -7,20 +7,23 @@ from starlette.responses import Response
 
 from quizboard.api.auth import Host
 from quizboard.api.endpoint import Call
-from quizboard.api.inputs import decode_body
+from quizboard.api.inputs import decode_body, query_int
 from quizboard.api.responses import json_response
 from quizboard.core.errors import NotFound
 from quizboard.core.identity import MAX_SUB_BYTES
 from quizboard.core.models import clean_display_name
 from quizboard.core.room import Removal, Rename
+from quizboard.store.room import ROOM_PAGE
 
 RENAME_DECODER = msgspec.json.Decoder(Rename)
+MAX_ROOM_PAGE = 10_000
 
 
 async def players(call: Call[Host]) -> Response:
     """``GET /quizzes/{id}/players``: the lock, and every player with its score."""
+    limit = query_int(call.request, "limit", ROOM_PAGE, 1, MAX_ROOM_PAGE)
     config = await call.services.catalog.get(call.quiz_id)
-    return json_response(await call.services.room.state(config))
+    return json_response(await call.services.room.state(config, limit))
 
 
 async def kick(call: Call[Host]) -> Response:

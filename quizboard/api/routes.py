@@ -115,7 +115,8 @@ ROUTES = (
              errors=(404,)),
     Endpoint("GET", "/quizzes/{quiz_id}/players", HOST, room.players,
              "The room as its host sees it: the lobby's lock, and every player with its "
-             "score (the removed ones last)", 200, RoomState, errors=(404,)),
+             "score (the removed ones last)", 200, RoomState, errors=(404, 422),
+             query=("limit",)),
     Endpoint("POST", "/quizzes/{quiz_id}/players/{player_id}/kick", HOST, room.kick,
              "Remove a player: off the board, its token refused (403 player_removed), its "
              "sockets closed; an app's user may join again", 200, RoomState, errors=(404,)),

@@ -45,9 +45,11 @@ class RoomPlayer(Struct, frozen=True, omit_defaults=True):
 
 
 class RoomState(Struct, frozen=True):
-    """``GET /quizzes/{id}/players``: the room as its host sees it."""
+    """``GET /quizzes/{id}/players``: the room as its host sees it: how many players it
+    has, the best of them in board order, and those the host removed."""
 
     quiz_id: int
     locked: bool
     late_join: bool
+    total_players: int
     players: list[RoomPlayer]

@@ -24,6 +24,9 @@ ON CONFLICT (quiz_id, player_id) DO UPDATE SET reason = excluded.reason
 """
 
 
+ROOM_PAGE = 200  # the players a host's list shows at once
+
+
 class Room:
     """Removes players and locks lobbies, through one Redis client and the pool."""
 
@@ -71,27 +74,27 @@ class Room:
         else:
             await self._redis.hdel(room, "locked")
 
-    async def state(self, config: QuizConfig) -> RoomState:
-        """The room as its host sees it: the lock, and every player with its score,
-        the removed ones last, read at one instant."""
+    async def state(self, config: QuizConfig, limit: int = ROOM_PAGE) -> RoomState:
+        """The room as its host sees it, read at one instant: the lock, the player
+        count, the ``limit`` best players with their scores, and the removed ones. It
+        costs O(limit), not O(players): a room of 10,000 is read in pages."""
         quiz = self._keys.quiz(config.partition, config.id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hget(quiz.room, "locked")
-            pipe.hgetall(quiz.players)
-            pipe.zrevrange(quiz.leaderboard, 0, -1, withscores=True)
+            pipe.hlen(quiz.players)
+            pipe.zrevrange(quiz.leaderboard, 0, limit - 1, withscores=True)
             pipe.hgetall(quiz.removed)
             pipe.hgetall(quiz.held)
-            locked, names, board, removed, held = await pipe.execute()
-        names = {text(k): text(v) for k, v in names.items()}
-        scores = {text(member): int(score) for member, score in board}
-        players = [RoomPlayer(p, names.get(p, ""), scores.get(p, 0)) for p in names]
-        players.sort(key=lambda p: (-p.score, p.display_name.casefold(), p.player_id))
+            locked, count, board, removed, held = await pipe.execute()
+        top = [(text(member), int(score)) for member, score in board]
+        names = await self._redis.hmget(quiz.players, [p for p, _ in top]) if top else []
+        players = [RoomPlayer(p, text(n), s) for (p, s), n in zip(top, names, strict=True)]
         kept = {text(k): text(v) for k, v in held.items()}
         for player, reason in sorted((text(k), text(v)) for k, v in removed.items()):
             gone: Removal = "ban" if reason == "ban" else "kick"
             name, points = kept.get(f"{player}\n", ""), int(kept.get(player) or 0)
             players.append(RoomPlayer(player, name, points, gone))
-        return RoomState(config.id, text(locked) == "1", config.late_join, players)
+        return RoomState(config.id, text(locked) == "1", config.late_join, int(count), players)
 
     async def removed(self, config: QuizConfig, player_id: str) -> bool:
         """Whether the host removed ``player_id``."""

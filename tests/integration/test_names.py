@@ -78,7 +78,12 @@ async def test_the_host_renames_a_player_everywhere(
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "name_not_allowed")
     room = await api.post(rename, json={"display_name": "Player 2"}, headers=host_auth(quiz))
     assert room.status_code == 200
-    assert "Player 2" in {p["display_name"] for p in room.json()["players"]}
+
+    async def listed() -> bool:  # once its join is on the board, the list shows it
+        room = await api.get(f"/quizzes/{quiz['id']}/players", headers=host_auth(quiz))
+        return "Player 2" in {p["display_name"] for p in room.json()["players"]}
+
+    await eventually(listed, within=10)
     assert (await join_named(api, quiz, "Mr Poopy")).status_code == 202  # the old one is free
 
     async def recorded() -> bool:

@@ -165,6 +165,10 @@ function showRoom(room) {
   page.locked = room.locked;
   $("lock").textContent = room.locked ? "Unlock the lobby" : "Lock the lobby";
   $("lock-state").textContent = room.locked ? "Locked: no one may join." : "Open: players may join.";
+  const shown = room.players.filter((p) => !p.removed).length;
+  $("room-count").textContent = room.total_players > shown
+    ? `${room.total_players} players; the best ${shown} are shown.`
+    : `${room.total_players} players.`;
   const list = $("players-list");
   const focused = document.activeElement && document.activeElement.dataset.move;
   list.replaceChildren(...room.players.map((player) => playerRow(player)));
