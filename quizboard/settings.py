@@ -61,6 +61,9 @@ class Settings:
     jwt_public_key: str = ""
     jwt_audience: str = ""
     jwt_issuer: str = ""
+    # the claim that makes an app user a host, who creates and runs its own quizzes:
+    # "name=value" (e.g. role=teacher; a list claim holding the value counts too)
+    jwt_host_claim: str = ""
     anonymous_join: bool = True  # False: a join must carry the app's JWT
     # the gateway as the web pages reach it (ws://host:port); "": the gateway's port on
     # the page's own host

@@ -89,6 +89,7 @@ def create_app(
                         settings.jwt_public_key,
                         settings.jwt_audience,
                         settings.jwt_issuer,
+                        settings.jwt_host_claim,
                     ),
                 )
             }

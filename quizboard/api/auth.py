@@ -9,7 +9,7 @@ handler and hands the handler what the check returned. No handler reads a token.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,10 +28,20 @@ class Admin:
 
 @dataclass(frozen=True, slots=True)
 class Host:
-    """The host of ``quiz_id``: its host token's bearer, or the admin."""
+    """The host of ``quiz_id``: its host token's bearer, the admin, or the app user who
+    owns it (``author``, its JWT's sub; the dispatch confirms the ownership)."""
 
     quiz_id: int
     admin: bool
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who may create quizzes: the admin (``sub`` ``None``: it sees them all), or an app
+    user whose JWT names a host (``QUIZBOARD_JWT_HOST_CLAIM``: it sees its own)."""
+
+    sub: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,8 @@ class Auth(Generic[W]):
     description: str = ""
     refusals: tuple[tuple[str, int, str], ...] = ()
     optional: bool = False  # a caller without a token may pass too
+    # what the check cannot see without I/O, confirmed before the handler runs
+    confirm: Callable[[W, Guard], Awaitable[None]] | None = None
 
 
 def _anyone(guard: Guard) -> None:
@@ -87,11 +99,38 @@ def _admin(guard: Guard) -> Admin:
     return Admin()
 
 
+def _app_host(guard: Guard) -> str | None:
+    """The sub of an app user whose JWT names a host; ``None`` for a token that is no
+    JWT (quizboard's own have three dots, a JWT two). A JWT that names no host is
+    refused."""
+    jwt = guard.services.jwt
+    if guard.token is None or not jwt.enabled or guard.token.count(".") != JWT_DOTS:
+        return None
+    user = verify_app_jwt(guard.token, jwt)
+    if not user.host:
+        raise Forbidden("this app user is not a host", code="not_host")
+    return user.sub
+
+
+def _author(guard: Guard) -> Author:
+    if guard.token is None:
+        raise Unauthorized("the admin token or a host's JWT is required")
+    if _is_admin(guard.token, guard.services):
+        return Author(None)
+    sub = _app_host(guard)
+    if sub is None:
+        raise Forbidden("this token is not the admin token", code="not_admin")
+    return Author(sub)
+
+
 def _host(guard: Guard) -> Host:
     if guard.token is None:
         raise Unauthorized("a host token is required: Authorization: Bearer <token>")
     if _is_admin(guard.token, guard.services):
         return Host(guard.quiz_id, admin=True)
+    sub = _app_host(guard)
+    if sub is not None:
+        return Host(guard.quiz_id, admin=False, author=sub)
     claims = verify_host(guard.services.secret, guard.token, guard.now)
     if claims.quiz_id != guard.quiz_id:
         raise Forbidden("this host token belongs to another quiz", code="wrong_quiz")
@@ -138,16 +177,33 @@ def _each(callers: tuple[str, ...], status: int, code: str) -> tuple[tuple[str, 
     return tuple((caller, status, code) for caller in callers)
 
 
+async def _owns(host: Host, guard: Guard) -> None:
+    """An app user hosts only the quizzes it created."""
+    if host.author is None:
+        return
+    config = await guard.services.catalog.get(guard.quiz_id)
+    if config.owner != host.author:
+        raise Forbidden("this quiz belongs to another host", code="not_owner")
+
+
+JWT_DOTS = 2
 ANYONE: Auth[None] = Auth(None, _anyone)
 ADMIN: Auth[Admin] = Auth(
     "admin", _admin, "the admin token", (_NO_TOKEN, *_each(CALLERS[1:-1], 403, "not_admin"))
 )
+AUTHOR: Auth[Author] = Auth(
+    "author", _author,
+    "the admin token, or the app's JWT whose claim names a host (QUIZBOARD_JWT_HOST_CLAIM)",
+    (_NO_TOKEN, *_each(CALLERS[1:-1], 403, "not_admin")),
+)  # fmt: skip
 HOST: Auth[Host] = Auth(
     "host",
     _host,
-    "the quiz's host token (from its creation) or the admin token",
+    "the quiz's host token (from its creation), the admin token, or the JWT of the app "
+    "user who created the quiz",
     (_NO_TOKEN, _FORGED, *_each(_PLAYERS, 401, "invalid_token"),
      ("the host of another quiz", 403, "wrong_quiz")),
+    confirm=_owns,
 )  # fmt: skip
 PLAYER: Auth[PlayerClaims] = Auth(
     "player",
@@ -167,4 +223,4 @@ APP_USER: Auth[AppUser | None] = Auth(
 )
 
 #: Every Auth that has a security scheme, for the OpenAPI document.
-SCHEMES: tuple[Auth[Any], ...] = (ADMIN, HOST, PLAYER, APP_USER)
+SCHEMES: tuple[Auth[Any], ...] = (ADMIN, AUTHOR, HOST, PLAYER, APP_USER)

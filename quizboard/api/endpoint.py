@@ -66,4 +66,6 @@ class Endpoint(Generic[W]):
         now = time.time()
         guard = Guard(bearer(request.headers.get("authorization")), quiz_id, s, now)
         who = self.auth.check(guard)
+        if self.auth.confirm is not None:
+            await self.auth.confirm(who, guard)
         return await self.handler(Call(request, s, quiz_id, who, now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from starlette.responses import Response
 
-from quizboard.api.auth import Admin
+from quizboard.api.auth import Author, Host
 from quizboard.api.endpoint import Call
 from quizboard.api.inputs import decode_body, query_int
 from quizboard.api.responses import json_response
@@ -28,15 +28,16 @@ PATCH_DECODER = msgspec.json.Decoder(QuizPatch)
 MAX_PAGE = 100
 
 
-async def create_quiz(call: Call[Admin]) -> Response:
-    """``POST /quizzes``: store a quiz; 201 with its question ids."""
+async def create_quiz(call: Call[Author]) -> Response:
+    """``POST /quizzes``: store a quiz (the caller's, when a host creates it); 201 with
+    its question ids."""
     s = call.services
     quiz = await decode_body(call.request, QUIZ_DECODER, s.settings.max_body_bytes)
     await call.services.media.check_known(quiz.questions)
-    return created_reply(call, await s.catalog.create(quiz))
+    return created_reply(call, await s.catalog.create(quiz, call.who.sub))
 
 
-def created_reply(call: Call[Admin], config: QuizConfig) -> Response:
+def created_reply(call: Call[Author], config: QuizConfig) -> Response:
     """201 with a new quiz and its host's token."""
     s = call.services
     expires_at = int(config.ends_at.timestamp()) + s.settings.token_grace_s
@@ -45,18 +46,19 @@ def created_reply(call: Call[Admin], config: QuizConfig) -> Response:
     return json_response(created, 201, {"Location": f"/quizzes/{config.id}"})
 
 
-async def list_quizzes(call: Call[Admin]) -> Response:
+async def list_quizzes(call: Call[Author]) -> Response:
     """``GET /quizzes[?status=upcoming|open|ended&limit&cursor]``: a page of quizzes,
-    newest first, and the cursor of the next."""
+    newest first, and the cursor of the next; a host sees its own, the admin all."""
     limit = query_int(call.request, "limit", 50, 1, MAX_PAGE)
     cursor = query_int(call.request, "cursor", 0, 1, MAX_ID) or None
     status = call.request.query_params.get("status")
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="invalid_query")
-    return json_response(await call.services.catalog.page(limit, cursor, status))
+    page = await call.services.catalog.page(limit, cursor, status, call.who.sub)
+    return json_response(page)
 
 
-async def update_quiz(call: Call[Admin]) -> Response:
+async def update_quiz(call: Call[Host]) -> Response:
     """``PATCH /quizzes/{id}``: change a quiz before it opens; 409 ``quiz_started`` after."""
     s = call.services
     patch = await decode_body(call.request, PATCH_DECODER, s.settings.max_body_bytes)
@@ -64,7 +66,7 @@ async def update_quiz(call: Call[Admin]) -> Response:
     return json_response(await s.catalog.update(call.quiz_id, patch))
 
 
-async def delete_quiz(call: Call[Admin]) -> Response:
+async def delete_quiz(call: Call[Host]) -> Response:
     """``DELETE /quizzes/{id}``: remove a quiz before it opens; 409 ``quiz_started`` after."""
     await call.services.catalog.delete(call.quiz_id)
     return Response(status_code=204)

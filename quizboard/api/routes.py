@@ -31,7 +31,7 @@ from quizboard.api import (
     sheets,
     web,
 )
-from quizboard.api.auth import ADMIN, ANYONE, APP_USER, HOST, PLAYER
+from quizboard.api.auth import ANYONE, APP_USER, AUTHOR, HOST, PLAYER
 from quizboard.api.endpoint import Endpoint
 from quizboard.core.leaderboard import Snapshot, Standing
 from quizboard.core.live import LiveState
@@ -56,9 +56,9 @@ PAGE = ("limit", "offset")
 # No annotation on purpose: each Endpoint's caller type is then inferred from its auth
 # and its handler together, so mypy refuses a handler written for another auth.
 ROUTES = (
-    Endpoint("POST", "/quizzes", ADMIN, quizzes.create_quiz, "Create a quiz", 201,
+    Endpoint("POST", "/quizzes", AUTHOR, quizzes.create_quiz, "Create a quiz", 201,
              CreatedQuiz, QuizIn, (400, 413, 422)),
-    Endpoint("POST", "/quizzes/import", ADMIN, sheets.import_quiz, "Create a quiz from a "
+    Endpoint("POST", "/quizzes/import", AUTHOR, sheets.import_quiz, "Create a quiz from a "
              "spreadsheet (XLSX or CSV: Kahoot's template, or our layout of every kind); "
              "every bad cell is named by row and column, and nothing is created", 201,
              CreatedQuiz, errors=(413, 422), query=("title", "mode", "available_at",
@@ -67,13 +67,13 @@ ROUTES = (
     Endpoint("GET", "/quizzes/{quiz_id}/export", HOST, sheets.export_quiz,
              "The quiz itself, to create again: JSON (the body of POST /quizzes), XLSX or "
              "CSV (our layout)", 200, dict[str, Any], errors=(404, 422), query=("format",)),
-    Endpoint("GET", "/quizzes", ADMIN, quizzes.list_quizzes, "List quizzes, newest first, "
+    Endpoint("GET", "/quizzes", AUTHOR, quizzes.list_quizzes, "List quizzes, newest first, "
              "a page at a time", 200, QuizPage, errors=(422,),
              query=("status", "limit", "cursor")),
-    Endpoint("PATCH", "/quizzes/{quiz_id}", ADMIN, quizzes.update_quiz,
+    Endpoint("PATCH", "/quizzes/{quiz_id}", HOST, quizzes.update_quiz,
              "Change a quiz before it opens", 200, QuizConfig, QuizPatch,
              (400, 404, 409, 413, 422)),
-    Endpoint("DELETE", "/quizzes/{quiz_id}", ADMIN, quizzes.delete_quiz,
+    Endpoint("DELETE", "/quizzes/{quiz_id}", HOST, quizzes.delete_quiz,
              "Remove a quiz before it opens", 204, errors=(404, 409)),
     Endpoint("GET", "/quizzes/{quiz_id}", ANYONE, quizzes.get_quiz,
              "Read a quiz without its answers", 200, PublicQuiz, errors=(404,)),
@@ -103,7 +103,7 @@ ROUTES = (
              "Results from PostgreSQL: per player, and per question (JSON); CSV with "
              "?format=csv or Accept: text/csv", 200, QuizResults,
              errors=(404, 422, 503), query=("format",)),
-    Endpoint("POST", "/media", ADMIN, media.upload, "Upload a picture or a sound (the body "
+    Endpoint("POST", "/media", AUTHOR, media.upload, "Upload a picture or a sound (the body "
              "is the file: PNG, JPEG, WebP, GIF, MP3, OGG, WAV or M4A, judged by its "
              "bytes); 201 with its id, 200 when uploaded before", 201, Uploaded,
              errors=(413, 422), upload=True),

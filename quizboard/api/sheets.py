@@ -18,7 +18,7 @@ import msgspec
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from quizboard.api.auth import Admin, Host
+from quizboard.api.auth import Author, Host
 from quizboard.api.endpoint import Call
 from quizboard.api.inputs import read_body
 from quizboard.api.quizzes import created_reply
@@ -33,14 +33,14 @@ DEFAULT_LENGTH = timedelta(days=1)
 MAX_SHEET_BYTES = 2 * 1024 * 1024
 
 
-async def import_quiz(call: Call[Admin]) -> Response:
+async def import_quiz(call: Call[Author]) -> Response:
     """``POST /quizzes/import[?title&mode&available_at&ends_at&wrong_answer_penalty]``:
     the body is an XLSX or CSV file; 201 with the quiz, as ``POST /quizzes``."""
     meta = import_meta(call.request.query_params, call.now)
     data = await read_body(call.request, MAX_SHEET_BYTES)
     quiz = quiz_from_rows(read_rows(data), meta)
     await call.services.media.check_known(quiz.questions)
-    return created_reply(call, await call.services.catalog.create(quiz))
+    return created_reply(call, await call.services.catalog.create(quiz, call.who.sub))
 
 
 def import_meta(query: QueryParams, now: float) -> QuizMeta:

@@ -28,10 +28,19 @@ class JwtPolicy:
     public_key: str = ""
     audience: str = ""
     issuer: str = ""
+    host_claim: str = ""  # "role=teacher": a JWT whose role claim is (or holds) teacher
 
     @property
     def enabled(self) -> bool:
         return bool(self.secret or self.public_key)
+
+    def names_a_host(self, claims: dict[str, Any]) -> bool:
+        """Whether ``claims`` carry the host claim: its value, or a list holding it."""
+        name, equals, wanted = self.host_claim.partition("=")
+        if not equals or not name:
+            return False
+        value = claims.get(name)
+        return value == wanted or (isinstance(value, list) and wanted in value)
 
     def key_and_algorithms(self) -> tuple[str, list[str]]:
         """The one key, and the algorithms its kind allows."""
@@ -41,10 +50,11 @@ class JwtPolicy:
 
 
 class AppUser(NamedTuple):
-    """Who the JWT says the player is."""
+    """Who the JWT says the user is: a player, and a host when its claims say so."""
 
     sub: str
     name: str | None
+    host: bool = False
 
 
 def verify_app_jwt(token: str, policy: JwtPolicy) -> AppUser:
@@ -79,7 +89,7 @@ def verify_app_jwt(token: str, policy: JwtPolicy) -> AppUser:
             code="invalid_jwt",
         )
     name = claims.get("name")
-    return AppUser(sub, name if isinstance(name, str) else None)
+    return AppUser(sub, name if isinstance(name, str) else None, policy.names_a_host(claims))
 
 
 def _fit(sub: str) -> bool:

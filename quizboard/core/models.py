@@ -76,6 +76,7 @@ class QuizConfig(Struct, frozen=True):
     late_join: bool = True
     names: NameRule = "chosen"
     language: Language = "en"
+    owner: str | None = None  # the app user (its sub) who created it; None: the admin
 
     @property
     def live(self) -> bool:

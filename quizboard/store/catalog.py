@@ -50,8 +50,8 @@ TOMBSTONE_MS = 60_000
 
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase,
-                     wrong_answer_penalty, late_join, names, language)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                     wrong_answer_penalty, late_join, names, language, owner)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
@@ -62,7 +62,7 @@ RETURNING id
 """
 SELECT_QUIZ = """
 SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty, late_join,
-       names, language
+       names, language, owner
 FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
@@ -75,6 +75,7 @@ SELECT q.id, q.title, q.available_at, q.ends_at, q.partition,
        (SELECT count(*) FROM questions WHERE quiz_id = q.id)::int AS questions, q.mode
 FROM quizzes q
 WHERE (%(before)s::bigint IS NULL OR q.id < %(before)s)
+  AND (%(owner)s::text IS NULL OR q.owner = %(owner)s)
   AND (%(status)s::text IS NULL
        OR (%(status)s = 'upcoming' AND q.available_at > now())
        OR (%(status)s = 'open' AND q.available_at <= now() AND q.ends_at > now())
@@ -105,8 +106,9 @@ class QuizCatalog:
         self._partitions = partitions
         self._memory: dict[int, tuple[QuizConfig, float]] = {}  # config, when read
 
-    async def create(self, quiz: QuizIn) -> QuizConfig:
-        """Store a new quiz in PostgreSQL, then cache it; return it with its ids."""
+    async def create(self, quiz: QuizIn, owner: str | None = None) -> QuizConfig:
+        """Store a new quiz in PostgreSQL, then cache it; return it with its ids.
+        ``owner`` is the app user who created it (``None``: the admin)."""
         check_quiz(quiz)
         partition = random.randrange(self._partitions)
         async with self._pool.connection() as conn, conn.transaction():
@@ -125,6 +127,7 @@ class QuizCatalog:
                     quiz.late_join,
                     quiz.names,
                     quiz.language,
+                    owner,
                 ),
             )
             quiz_id: int = (await _one(cursor))["id"]
@@ -141,6 +144,7 @@ class QuizCatalog:
             late_join=quiz.late_join,
             names=quiz.names,
             language=quiz.language,
+            owner=owner,
         )
         await self._cache(config)
         return config
@@ -163,9 +167,12 @@ class QuizCatalog:
         self._remember(config)
         return config
 
-    async def page(self, limit: int, before: int | None, status: Status | None) -> QuizPage:
-        """Quizzes newest first, ``limit`` of them, older than quiz ``before``."""
-        params = {"before": before, "status": status, "limit": limit + 1}
+    async def page(
+        self, limit: int, before: int | None, status: Status | None, owner: str | None = None
+    ) -> QuizPage:
+        """Quizzes newest first, ``limit`` of them, older than quiz ``before``; only
+        ``owner``'s when given."""
+        params = {"before": before, "status": status, "limit": limit + 1, "owner": owner}
         async with self._pool.connection() as conn:
             cursor = conn.cursor(row_factory=dict_row)
             await cursor.execute(SELECT_PAGE, params)

@@ -3,9 +3,12 @@ kick that ends a player's game at once, and a locked lobby that turns a newcomer
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from playwright.async_api import Browser, expect
 
 from tests.support.browser import Console, WebStack, screenshot
+from tests.support.identity import SECRET, app_jwt
 from tests.support.pages import WAIT_MS, create, join, open_page
 from tests.support.quizzes import quiz_body
 
@@ -47,3 +50,27 @@ async def test_the_host_kicks_a_player_and_locks_the_lobby(web: WebStack, browse
         await page.close()
     # The browser logs the refused join (409) as a failed load; nothing else.
     assert [e for e in console.errors if "status of 409" not in e] == []
+
+
+@pytest.mark.parametrize(
+    "settings", [{"jwt_secret": SECRET, "jwt_host_claim": "role=teacher"}], indirect=True
+)
+async def test_a_teacher_opens_the_console_with_its_jwt_and_sees_only_its_quizzes(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    ann, bob = app_jwt("ann", role="teacher"), app_jwt("bob", role="teacher")
+    async with httpx.AsyncClient(base_url=web.base) as api:
+        for token, title in ((ann, "Ann's animals"), (bob, "Bob's colours")):
+            body = {**quiz_body(), "title": title}
+            created = await api.post("/quizzes", json=body,
+                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert created.status_code == 201, created.text
+    page = await open_page(browser, console, f"{web.base}/host#jwt={ann}")
+    mine = page.locator("#my-quizzes a")
+    await expect(mine).to_have_text(["Ann's animals (open, 10 questions)"], timeout=WAIT_MS)
+    await mine.first.click()
+    await expect(page.locator("h1")).to_have_text("Ann's animals", timeout=WAIT_MS)
+    await expect(page.locator("#room-count")).to_have_text("0 players.", timeout=WAIT_MS)
+    await page.close()
+    assert console.errors == []

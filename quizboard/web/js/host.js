@@ -3,7 +3,7 @@
 import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Editor, importSheet } from "/web/js/editor.js";
-import { $, fail, quizIdFromPath, run } from "/web/js/page.js";
+import { $, fail, fromHash, quizIdFromPath, run } from "/web/js/page.js";
 import { hostToken, keys, session } from "/web/js/session.js";
 
 const quizId = quizIdFromPath();
@@ -12,7 +12,8 @@ const POLL_MS = 500;
 /** Everything this page knows. */
 const page = {
   quiz: null,
-  token: hostToken(quizId),
+  // an app's host link carries the teacher's JWT: /host#jwt=...
+  token: fromHash("jwt") || hostToken(quizId),
   shownQuestion: null, // the question the countdown counts for
   stopCountdown: () => {},
   polling: false,
@@ -55,6 +56,27 @@ $("create-form").addEventListener("submit", async (event) => {
     fail(error.message);
   }
 });
+
+/** The quizzes this token may host (a teacher's own, or the admin's all), newest first;
+ * nothing for a quiz's own host token. */
+async function listQuizzes() {
+  let page_;
+  try {
+    page_ = await api("/quizzes?limit=50", { token: page.token });
+  } catch {
+    return;
+  }
+  const list = $("my-quizzes");
+  list.replaceChildren(...page_.quizzes.map((quiz) => {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/host/${quiz.id}`;
+    link.textContent = `${quiz.title} (${quiz.mode}, ${quiz.questions} questions)`;
+    item.append(link);
+    return item;
+  }));
+  $("quizzes").hidden = page_.quizzes.length === 0;
+}
 
 /** Create a quiz (the editor's save, or a JSON file's) and go to its console. */
 async function create(body) {
@@ -116,9 +138,11 @@ for (const move of ["next", "reveal", "finish"]) {
 
 async function show() {
   $("token-card").hidden = Boolean(page.token);
+  if (fromHash("jwt")) session.set(quizId ? keys.host(quizId) : keys.anyHost, page.token);
   if (!quizId) {
     $("create").hidden = !page.token;
     if (page.token && !page.editor) page.editor = new Editor($("editor"), null, page.token, create);
+    if (page.token) listQuizzes();
     return;
   }
   if (!page.token) return;
