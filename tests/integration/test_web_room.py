@@ -27,13 +27,17 @@ async def test_the_host_kicks_a_player_and_locks_the_lobby(web: WebStack, browse
     await expect(listed).to_have_count(3, timeout=WAIT_MS)
     await screenshot(host, "host-players")
 
-    await host.get_by_role("button", name="Kick Mr Poopy").click()
+    host.once("dialog", lambda dialog: dialog.accept("Player 2"))
+    await host.get_by_role("button", name="Rename Mr Poopy").click()
+    await expect(listed.filter(has_text="Player 2")).to_have_count(1, timeout=WAIT_MS)
+    await expect(players["Ann"].locator("#board")).to_contain_text("Player 2", timeout=WAIT_MS)
+    await host.get_by_role("button", name="Kick Player 2").click()
     kicked = players["Mr Poopy"]
     await expect(kicked.get_by_role("alert")).to_have_text(
         "The host removed you from this quiz.", timeout=WAIT_MS
     )
     await expect(kicked.locator("#game")).to_be_hidden()
-    await expect(listed.filter(has_text="Mr Poopy")).to_contain_text("kicked")
+    await expect(listed.filter(has_text="Player 2")).to_contain_text("kicked")
     await expect(players["Ann"].locator("#board li")).to_have_count(2, timeout=WAIT_MS)
 
     await host.get_by_role("button", name="Lock the lobby").click()

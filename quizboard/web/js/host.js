@@ -174,10 +174,10 @@ async function watchRoom() {
   }
 }
 
-async function roomMove(path) {
+async function roomMove(path, body) {
   fail("");
   try {
-    showRoom(await api(`/quizzes/${quizId}/${path}`, { method: "POST", token: page.token }));
+    showRoom(await api(`/quizzes/${quizId}/${path}`, { method: "POST", token: page.token, body }));
   } catch (error) {
     fail(error.message);
   }
@@ -217,7 +217,7 @@ function playerRow(player) {
     return row;
   }
   const who = player.display_name || player.player_id;
-  for (const [move, label] of [["kick", "Kick"], ["ban", "Ban"]]) {
+  for (const [move, label] of [["name", "Rename"], ["kick", "Kick"], ["ban", "Ban"]]) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "secondary small";
@@ -225,8 +225,14 @@ function playerRow(player) {
     button.dataset.move = `${move}:${player.player_id}`;
     button.setAttribute("aria-label", `${label} ${who}`);
     button.addEventListener("click", () => {
+      const path = `players/${encodeURIComponent(player.player_id)}/${move}`;
+      if (move === "name") {
+        const name = prompt(`A new name for ${who}:`, who);
+        if (name && name.trim() !== who) roomMove(path, { display_name: name });
+        return;
+      }
       if (move === "ban" && !confirm(`Ban ${who}? They cannot join this quiz again.`)) return;
-      roomMove(`players/${encodeURIComponent(player.player_id)}/${move}`);
+      roomMove(path);
     });
     row.append(button);
   }
