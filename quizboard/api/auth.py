@@ -22,11 +22,6 @@ W = TypeVar("W")
 
 
 @dataclass(frozen=True, slots=True)
-class Admin:
-    """The bearer of the admin token."""
-
-
-@dataclass(frozen=True, slots=True)
 class Host:
     """The host of ``quiz_id``: its host token's bearer, the admin, or the app user who
     owns it (``author``, its JWT's sub; the dispatch confirms the ownership)."""
@@ -89,14 +84,6 @@ class Auth(Generic[W]):
 
 def _anyone(guard: Guard) -> None:
     return None
-
-
-def _admin(guard: Guard) -> Admin:
-    if guard.token is None:
-        raise Unauthorized("the admin token is required: Authorization: Bearer <token>")
-    if not _is_admin(guard.token, guard.services):
-        raise Forbidden("this token is not the admin token", code="not_admin")
-    return Admin()
 
 
 def _app_host(guard: Guard) -> str | None:
@@ -188,9 +175,6 @@ async def _owns(host: Host, guard: Guard) -> None:
 
 JWT_DOTS = 2
 ANYONE: Auth[None] = Auth(None, _anyone)
-ADMIN: Auth[Admin] = Auth(
-    "admin", _admin, "the admin token", (_NO_TOKEN, *_each(CALLERS[1:-1], 403, "not_admin"))
-)
 AUTHOR: Auth[Author] = Auth(
     "author", _author,
     "the admin token, or the app's JWT whose claim names a host (QUIZBOARD_JWT_HOST_CLAIM)",
@@ -223,4 +207,4 @@ APP_USER: Auth[AppUser | None] = Auth(
 )
 
 #: Every Auth that has a security scheme, for the OpenAPI document.
-SCHEMES: tuple[Auth[Any], ...] = (ADMIN, AUTHOR, HOST, PLAYER, APP_USER)
+SCHEMES: tuple[Auth[Any], ...] = (AUTHOR, HOST, PLAYER, APP_USER)

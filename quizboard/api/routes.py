@@ -3,7 +3,7 @@ document are all built from :data:`ROUTES`.
 
 Adding a route is one :class:`~quizboard.api.endpoint.Endpoint` here: its method,
 path, who may call it (an :class:`~quizboard.api.auth.Auth`: ``ANYONE``,
-``ADMIN``, ``HOST``, ``PLAYER`` or ``APP_USER``), its handler and what the
+``AUTHOR``, ``HOST``, ``PLAYER`` or ``APP_USER``), its handler and what the
 document says of it. The dispatch enforces the auth and hands the handler the
 verified caller; the auth's refusals (401, 403) are documented with the route's
 own errors. ``hot`` routes (join and answer) are served by
