@@ -251,15 +251,24 @@ class Rooms:
         except msgspec.DecodeError:
             log.warning("dropped a removal that does not decode: %r", data[:100])
             return
-        said = "banned" if removal.reason == "ban" else "removed"
+        self._close_player(room, removal.player_id, removal.reason == "ban")
+        self._fan_out(room, text_frame(message.encode()), skip=room.watchers.players)
+
+    async def close_removed(self, quiz_id: int, player_id: str) -> None:
+        """Close the sockets of a player the host removed."""
+        room = self._rooms.get(quiz_id)
+        if room is not None:
+            self._close_player(room, player_id, banned=False)
+
+    def _close_player(self, room: Room, player_id: str, banned: bool) -> None:
+        said = "banned" if banned else "removed"
         for client, player in list(room.watchers.players.items()):
-            if player == removal.player_id:
+            if player == player_id:
                 closing = asyncio.create_task(
                     client.close(REMOVED_CLOSE_CODE, f"the host {said} you from this quiz")
                 )
                 self._closing.add(closing)
                 closing.add_done_callback(self._closing.discard)
-        self._fan_out(room, text_frame(message.encode()), skip=room.watchers.players)
 
     def _broadcast(self, room: Room, message: str) -> None:
         self._fan_out(room, text_frame(message.encode()))

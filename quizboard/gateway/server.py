@@ -166,6 +166,15 @@ class Gateway:
             return _reject(connection, 503, "unavailable", "try again shortly")
         return None
 
+    async def _removed_since(self, quiz_id: int, player_id: str) -> bool:
+        """Whether the host removed the player between its handshake and its entering
+        the room (a removal after that closes it through the room): if so, close it."""
+        config = await self._catalog.get(quiz_id)
+        if not await self._removed(config.partition, quiz_id, player_id):
+            return False
+        await self._rooms.close_removed(quiz_id, player_id)
+        return True
+
     async def _removed(self, partition: int, quiz_id: int, player_id: str) -> bool:
         removed = self._keys.quiz(partition, quiz_id).removed
         return bool(await self._redis.hexists(removed, player_id))
@@ -193,6 +202,8 @@ class Gateway:
         closing: asyncio.Task[None] | None = None
         try:
             await self._rooms.enter(quiz_id, connection, player_id)
+            if player_id is not None and await self._removed_since(quiz_id, player_id):
+                return
             closing = await self._drain(connection, quiz_id)
         except ConnectionClosed:
             pass  # however the client left, it left
