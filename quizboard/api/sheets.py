@@ -98,6 +98,9 @@ def quiz_body(config: QuizConfig) -> dict[str, Any]:
         "available_at": config.available_at,
         "ends_at": config.ends_at,
         "wrong_answer_penalty": config.wrong_answer_penalty,
+        "late_join": config.late_join,
+        "names": config.names,
+        "language": config.language,
         "questions": [msgspec.to_builtins(question_in(q, live=config.live))
                       for q in config.questions],
     }  # fmt: skip

@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.support.browser import Console, WebStack, screenshot
 from tests.support.media import png, wav
-from tests.support.pages import WAIT_MS, join, open_page
+from tests.support.pages import WAIT_MS, open_page
 from tests.support.quizzes import ADMIN, ADMIN_AUTH
 
 
@@ -48,6 +48,8 @@ async def test_a_live_quiz_of_every_kind_is_written_exported_imported_and_played
     await page.get_by_label("Host or admin token").fill(ADMIN)
     await page.get_by_role("button", name="Use token").click()
     await page.get_by_label("Title", exact=True).fill("Every kind")
+    await page.get_by_label("Names", exact=True).select_option("generated")
+    await page.get_by_label("Players may join a live quiz after its first question").uncheck()
 
     first = await write(page, 0, "choice", "Which one is a cat?")
     await choices(first, ["cat", "dog"], right=[0])
@@ -82,6 +84,7 @@ async def test_a_live_quiz_of_every_kind_is_written_exported_imported_and_played
     await screenshot(page, "editor-saved")
 
     written = await export(web, 1)
+    assert (written["names"], written["late_join"]) == ("generated", False)
     kinds = [q["kind"] for q in written["questions"]]
     assert kinds == ["choice", "true_false", "multi", "text", "order", "match", "poll"]
     one = written["questions"][0]
@@ -105,8 +108,10 @@ async def test_a_live_quiz_of_every_kind_is_written_exported_imported_and_played
     assert (await export(web, 2))["questions"] == written["questions"]
 
     players = [await open_page(browser, console, f"{web.base}/play/1") for _ in range(3)]
-    for number, player in enumerate(players):
-        await join(player, f"Player {number}")
+    for player in players:  # the quiz gives the names: the page asks for none
+        await expect(player.get_by_label("Your name")).to_be_hidden(timeout=WAIT_MS)
+        await player.get_by_role("button", name="Join").click()
+        await expect(player.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
     await page.get_by_role("button", name="Next question").click()
     for player in players:
         await expect(player.locator("#question-media img")).to_be_visible(timeout=WAIT_MS)

@@ -284,12 +284,23 @@ export class Editor {
     this.opens = input("datetime-local", localValue(quiz.available_at));
     this.ends = input("datetime-local", localValue(quiz.ends_at));
     this.penalty = input("number", quiz.wrong_answer_penalty || 0, { min: 0, max: 1000000 });
+    this.names = document.createElement("select");
+    this.names.append(new Option("Players choose their names", "chosen"),
+      new Option("The quiz gives each player a friendly name", "generated"));
+    this.names.value = quiz.names || "chosen";
+    this.language = document.createElement("select");
+    this.language.append(new Option("English", "en"), new Option("Tiếng Việt", "vi"));
+    this.language.value = quiz.language || "en";
+    this.lateJoin = checkbox("Players may join a live quiz after its first question",
+      quiz.late_join ?? true, "late_join");
     this.questions = document.createElement("div");
     const form = document.createElement("form");
     form.noValidate = true; // the API's messages, next to their fields, say what is wrong
     form.append(field("Title", this.title, "title"), field("Mode", this.mode, "mode"),
       field("Opens", this.opens, "available_at"), field("Ends", this.ends, "ends_at"),
       field("Points lost for a wrong answer", this.penalty, "wrong_answer_penalty"),
+      field("Names", this.names, "names"), field("Language of the given names", this.language, "language"),
+      this.lateJoin,
       this.questions,
       button("Add question", () => { this.questions.append(questionBlock({ kind: "choice" }, this)); this.number(); }),
       this.summary = document.createElement("p"));
@@ -319,6 +330,9 @@ export class Editor {
       available_at: new Date(this.opens.value).toISOString(),
       ends_at: new Date(this.ends.value).toISOString(),
       wrong_answer_penalty: Number(this.penalty.value || 0),
+      names: this.names.value,
+      language: this.language.value,
+      late_join: this.lateJoin.querySelector("input").checked,
       questions: [...this.questions.children].map(readQuestion),
     };
   }
