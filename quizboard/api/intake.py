@@ -108,12 +108,14 @@ class Intake:
         self._in_hand, self._queue = [], []
 
     async def join(
-        self, partition: int, event: JoinEvent, address: str, *, late_join: bool = True
-    ) -> str | None:
+        self, partition: int, event: JoinEvent, address: str, *, late_join: bool = True,
+        team_count: int = 0,
+    ) -> str | None:  # fmt: skip
         """Append a join event; return its entry id, or ``None`` when this player had
         joined before (no event then). Raises :class:`RateLimited`, and what the room
         refuses (a ban, a locked lobby, a late join to a live quiz that takes none)."""
-        entry_id = await self._submit(Pending(partition, event, address, late_join=late_join))
+        pending = Pending(partition, event, address, late_join=late_join, team_count=team_count)
+        entry_id = await self._submit(pending)
         return None if entry_id == REJOINED else entry_id
 
     async def answer(

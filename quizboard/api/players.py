@@ -56,10 +56,16 @@ async def join(call: Call[AppUser | None]) -> Response:
     token = sign(s.secret, PlayerClaims(quiz_id, player_id, expires_at))
     address = client_address(call.request, s.trusted_proxies)
     late_join = config.late_join or not config.live
+    if body.team is not None and body.team >= len(config.teams):
+        raise InvalidInput(
+            f"team {body.team} is not one of the quiz's {len(config.teams)} teams",
+            code="invalid_team",
+        )
     for attempt, display_name in enumerate(names):
-        event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000))
+        event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000), team=body.team)
         try:
-            entry = await s.intake.join(config.partition, event, address, late_join=late_join)
+            entry = await s.intake.join(config.partition, event, address, late_join=late_join,
+                                        team_count=len(config.teams))  # fmt: skip
         except Conflict as exc:
             if exc.code != "name_taken" or attempt == len(names) - 1:
                 raise

@@ -22,6 +22,7 @@ from quizboard.core.models import (
 from quizboard.core.tokens import HostClaims, sign_host
 from quizboard.store.leaderboard import read_snapshot
 from quizboard.store.results import stored_board
+from quizboard.store.teams import read_team_board
 
 QUIZ_DECODER = msgspec.json.Decoder(QuizIn)
 PATCH_DECODER = msgspec.json.Decoder(QuizPatch)
@@ -75,6 +76,12 @@ async def delete_quiz(call: Call[Host]) -> Response:
 async def get_quiz(call: Call[None]) -> Response:
     """``GET /quizzes/{id}``: the quiz without its answers."""
     return json_response(public_quiz(await call.services.catalog.get(call.quiz_id)))
+
+
+async def get_team_board(call: Call[None]) -> Response:
+    """``GET /quizzes/{id}/teams``: a team quiz's teams, ranked as the quiz says."""
+    config = await call.services.catalog.get(call.quiz_id)
+    return json_response(await read_team_board(call.services.redis, call.services.keys, config))
 
 
 async def get_leaderboard(call: Call[None]) -> Response:

@@ -50,6 +50,7 @@ from quizboard.core.models import (
 )
 from quizboard.core.results import QuizResults
 from quizboard.core.room import Rename, RoomState
+from quizboard.core.teams import TeamBoard
 
 PAGE = ("limit", "offset")
 
@@ -84,6 +85,9 @@ ROUTES = (
              (400, 403, 404, 409, 410, 413, 422, 429, 503), hot=True),
     Endpoint("GET", "/quizzes/{quiz_id}/leaderboard", ANYONE, quizzes.get_leaderboard,
              "A page of the leaderboard", 200, Snapshot, errors=(404, 422), query=PAGE),
+    Endpoint("GET", "/quizzes/{quiz_id}/teams", ANYONE, quizzes.get_team_board,
+             "A team quiz's teams, ranked by their members' mean score or their total", 200,
+             TeamBoard, errors=(404,)),
     Endpoint("GET", "/quizzes/{quiz_id}/leaderboard/me", PLAYER, players.my_standing,
              "The caller's rank and score, and with around its neighbours", 200, Standing,
              errors=(403, 404, 422), query=("around",)),

@@ -38,6 +38,7 @@ class JoinEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=T
     joined_at: Millis
     back: bool = False
     renamed: bool = False
+    team: int | None = None  # a team quiz's: the team the accepting script put it in
 
 
 class AnswerEvent(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

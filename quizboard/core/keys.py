@@ -55,6 +55,12 @@ class QuizKeys:
     held: str = field(metadata={"suffix": "held"})
     # hash: a name's key (case-folded) -> its player, and player + "\n" -> its name's key
     names: str = field(metadata={"suffix": "names"})
+    # hash: player -> its team's index (a team quiz's players)
+    team_of: str = field(metadata={"suffix": "team-of"})
+    # sorted set: team index -> its members' points (removed players' left out)
+    team_board: str = field(metadata={"suffix": "team-lb"})
+    # hash: team index -> its members (removed players left out)
+    team_sizes: str = field(metadata={"suffix": "team-sizes"})
 
     def all(self) -> list[str]:
         """Every key of the quiz."""

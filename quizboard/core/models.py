@@ -15,7 +15,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct
 
 from quizboard.core.errors import InvalidInput, QuizEnded, QuizNotOpen
-from quizboard.core.names import Language, check_name, normalize_name
+from quizboard.core.names import Language, check_name, name_key, normalize_name
 from quizboard.core.questions import (
     NO_NUL,
     Points,
@@ -38,6 +38,9 @@ AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 Mode = Literal["open", "live"]
 NameRule = Literal["chosen", "generated"]
+TeamScore = Literal["mean", "total"]
+MAX_TEAMS = 20
+TeamName = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 LIVE_POINTS = 1000  # a live question's points when the quiz does not say
 LIVE_TIME_LIMIT_S = 20
@@ -60,6 +63,9 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     late_join: bool = True  # a live quiz takes players after its first question
     names: NameRule = "chosen"  # or "generated": the quiz hands out friendly names
     language: Language = "en"
+    # teams: a player joins one (chosen, or the smallest); ranked by mean or total score
+    teams: Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] = []
+    team_score: TeamScore = "mean"
 
 
 class QuizConfig(Struct, frozen=True):
@@ -76,6 +82,8 @@ class QuizConfig(Struct, frozen=True):
     late_join: bool = True
     names: NameRule = "chosen"
     language: Language = "en"
+    teams: list[str] = []
+    team_score: TeamScore = "mean"
     owner: str | None = None  # the app user (its sub) who created it; None: the admin
 
     @property
@@ -115,6 +123,8 @@ class PublicQuiz(Struct, frozen=True):
     question_count: int = 0
     names: NameRule = "chosen"  # "generated": a player gets a name, and asks for none
     language: Language = "en"
+    teams: list[str] = []  # a team quiz's teams: a join may name one by its index
+    team_score: TeamScore = "mean"
 
 
 class CreatedQuiz(QuizConfig, frozen=True, kw_only=True):
@@ -128,6 +138,7 @@ class JoinIn(Struct, forbid_unknown_fields=True):
     from its ``name`` claim instead."""
 
     display_name: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    team: Annotated[int, Meta(ge=0, lt=MAX_TEAMS)] | None = None  # its index; None: assigned
 
 
 class JoinOut(Struct, frozen=True):
@@ -200,6 +211,8 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
     late_join: bool | None = None
     names: NameRule | None = None
     language: Language | None = None
+    teams: Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] | None = None
+    team_score: TeamScore | None = None
 
 
 def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
@@ -221,6 +234,8 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
         late_join=config.late_join if patch.late_join is None else patch.late_join,
         names=patch.names or config.names,
         language=patch.language or config.language,
+        teams=config.teams if patch.teams is None else patch.teams,
+        team_score=patch.team_score or config.team_score,
     )
 
 
@@ -228,6 +243,10 @@ def check_quiz(quiz: QuizIn) -> None:
     """Raise :class:`InvalidInput` for rules no single field can express."""
     if quiz.ends_at <= quiz.available_at:
         raise InvalidInput("ends_at must be later than available_at")
+    if len(quiz.teams) == 1:
+        raise InvalidInput("teams: a team quiz has two teams or more")
+    if len({name_key(t) for t in quiz.teams}) != len(quiz.teams):
+        raise InvalidInput("teams: two teams have the same name")
     for number, question in enumerate(quiz.questions, start=1):
         check_question(number, question)
         if (
@@ -285,6 +304,8 @@ def public_quiz(config: QuizConfig) -> PublicQuiz:
         question_count=len(config.questions),
         names=config.names,
         language=config.language,
+        teams=config.teams,
+        team_score=config.team_score,
     )
 
 

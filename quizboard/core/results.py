@@ -26,6 +26,7 @@ class PlayerResult(Struct, frozen=True):
     answered: int
     first_answer_at: datetime | None
     last_answer_at: datetime | None
+    team: str | None = None  # a team quiz's: the player's team
 
 
 class QuestionResult(Struct, frozen=True, omit_defaults=True):

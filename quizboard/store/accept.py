@@ -62,6 +62,7 @@ class Pending:
     address: str
     keep_until_ms: int = 0
     late_join: bool = True  # a join: whether a live quiz takes it after its first question
+    team_count: int = 0  # a join to a team quiz: how many teams it has
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,10 @@ def accept_call(
                               number(quiz.removed))  # fmt: skip
             room = JoinItem(number(quiz.room), number(quiz.held), number(quiz.leaderboard),
                             number(quiz.live), "1" if pending.late_join else "0",
-                            number(quiz.names), name_key(event.display_name))  # fmt: skip
+                            number(quiz.names), name_key(event.display_name),
+                            number(quiz.team_of), number(quiz.team_board),
+                            number(quiz.team_sizes), pending.team_count,
+                            -1 if event.team is None else event.team)  # fmt: skip
             args += flat(item) + flat(room)
             continue
         if isinstance(event, LiveAnswer):

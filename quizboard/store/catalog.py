@@ -50,8 +50,9 @@ TOMBSTONE_MS = 60_000
 
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase,
-                     wrong_answer_penalty, late_join, names, language, owner)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                     wrong_answer_penalty, late_join, names, language, owner, teams,
+                     team_score)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
@@ -62,7 +63,7 @@ RETURNING id
 """
 SELECT_QUIZ = """
 SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty, late_join,
-       names, language, owner
+       names, language, owner, teams, team_score
 FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
@@ -86,7 +87,8 @@ ORDER BY q.id DESC LIMIT %(limit)s
 LOCK_UNOPENED = "SELECT available_at > now() AS unopened FROM quizzes WHERE id = %s FOR UPDATE"
 UPDATE_QUIZ = """
 UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s,
-                   wrong_answer_penalty = %s, late_join = %s, names = %s, language = %s
+                   wrong_answer_penalty = %s, late_join = %s, names = %s, language = %s,
+                   teams = %s, team_score = %s
 WHERE id = %s
 """
 DELETE_QUIZ = "DELETE FROM quizzes WHERE id = %s"
@@ -128,6 +130,8 @@ class QuizCatalog:
                     quiz.names,
                     quiz.language,
                     owner,
+                    Jsonb(quiz.teams),
+                    quiz.team_score,
                 ),
             )
             quiz_id: int = (await _one(cursor))["id"]
@@ -145,6 +149,8 @@ class QuizCatalog:
             names=quiz.names,
             language=quiz.language,
             owner=owner,
+            teams=quiz.teams,
+            team_score=quiz.team_score,
         )
         await self._cache(config)
         return config
@@ -192,6 +198,7 @@ class QuizCatalog:
             await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
                                                quiz.mode, phase, quiz.wrong_answer_penalty,
                                                quiz.late_join, quiz.names, quiz.language,
+                                               Jsonb(quiz.teams), quiz.team_score,
                                                quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
             await _insert_questions(cursor, quiz_id, quiz)

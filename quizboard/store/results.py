@@ -34,12 +34,13 @@ WITH scores AS (
     SELECT coalesce(j.player_id, s.player_id) AS player_id,
            coalesce(j.display_name, '') AS display_name,
            coalesce(s.score, 0) AS score, coalesce(s.correct, 0) AS correct,
-           coalesce(s.answered, 0) AS answered, s.first_at, s.last_at
-    FROM (SELECT player_id, display_name FROM user_quiz WHERE quiz_id = %(quiz)s) j
+           coalesce(s.answered, 0) AS answered, s.first_at, s.last_at,
+           (SELECT teams ->> j.team FROM quizzes WHERE id = %(quiz)s) AS team
+    FROM (SELECT player_id, display_name, team FROM user_quiz WHERE quiz_id = %(quiz)s) j
     FULL JOIN scores s ON s.player_id = j.player_id
 )
 SELECT rank() OVER (ORDER BY score DESC)::int AS rank, player_id, display_name, score,
-       correct, answered, first_at, last_at
+       correct, answered, first_at, last_at, team
 FROM players p
 WHERE NOT EXISTS (SELECT 1 FROM removed_players r  -- the host removed them
                   WHERE r.quiz_id = %(quiz)s AND r.player_id = p.player_id)

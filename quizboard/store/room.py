@@ -42,7 +42,8 @@ class Room:
         ``player_not_found`` for one that never joined."""
         quiz = self._keys.quiz(config.partition, config.id)
         keys = KickKeys(quiz.players, quiz.leaderboard, quiz.removed, quiz.held,
-                        self._keys.stream(config.partition, LB_CHANGES), quiz.names)  # fmt: skip
+                        self._keys.stream(config.partition, LB_CHANGES), quiz.names,
+                        quiz.team_of, quiz.team_board, quiz.team_sizes)  # fmt: skip
         message = ENCODER.encode(PlayerRemoved(config.id, player_id, reason))
         args = KickArgs(player_id, reason, self._keys.channel(config.partition, config.id),
                         message, ENCODER.encode(ChangeEvent(config.id)))  # fmt: skip

@@ -137,6 +137,11 @@ class JoinItem:
     late_join: str  # '1' or '0'
     names: int
     name_key: str  # the name as names are compared (case-folded)
+    team_of: int
+    team_board: int
+    team_sizes: int
+    team_count: int  # 0: no teams
+    team_choice: int  # the team the player chose; -1: the smallest
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +270,9 @@ class KickKeys:
     held: str
     changes: str
     names: str
+    team_of: str
+    team_board: str
+    team_sizes: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,12 +103,13 @@ class UserQuizSink(_CopySink):
     """``joins-db``: each join becomes a ``user_quiz`` row."""
 
     table = "user_quiz"
-    columns = "quiz_id, player_id, display_name, joined_at"
-    types = ("int8", "text", "text", "timestamptz")
+    columns = "quiz_id, player_id, display_name, joined_at, team"
+    types = ("int8", "text", "text", "timestamptz", "int4")
 
     def rows(self, entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
         events = [JOIN_DECODER.decode(entry.fields[FIELD.encode()]) for entry in entries]
-        return [(e.quiz_id, e.player_id, e.display_name, _moment(e.joined_at)) for e in events]
+        return [(e.quiz_id, e.player_id, e.display_name, _moment(e.joined_at), e.team)
+                for e in events]  # fmt: skip
 
     async def also(self, cursor: psycopg.AsyncCursor[Any], entries: Sequence[Entry]) -> None:
         """In the same transaction as the joins: a kicked app user who came back counts

@@ -107,4 +107,11 @@ class LeaderboardAnswerSink(_ScriptSink):
 
     def quiz_keys(self, partition: int, quiz_id: int) -> tuple[str, ...]:
         quiz = self._keys.quiz(partition, quiz_id)
-        return quiz.leaderboard, quiz.lb_as_of, quiz.removed, quiz.held
+        return (
+            quiz.leaderboard,
+            quiz.lb_as_of,
+            quiz.removed,
+            quiz.held,
+            quiz.team_of,
+            quiz.team_board,
+        )

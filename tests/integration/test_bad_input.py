@@ -201,7 +201,7 @@ async def test_openapi_describes_every_route(api: httpx.AsyncClient) -> None:
         "/quizzes/import", "/quizzes/{quiz_id}/export", "/quizzes/{quiz_id}/players",
         "/quizzes/{quiz_id}/players/{player_id}/kick", "/quizzes/{quiz_id}/players/{player_id}/ban",
         "/quizzes/{quiz_id}/lock", "/quizzes/{quiz_id}/unlock",
-        "/quizzes/{quiz_id}/players/{player_id}/name",
+        "/quizzes/{quiz_id}/players/{player_id}/name", "/quizzes/{quiz_id}/teams",
         "/healthz", "/readyz",
     }  # fmt: skip
     assert {"QuizIn", "AnswerIn", "JoinIn", "Snapshot", "ErrorBody"} <= set(

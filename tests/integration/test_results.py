@@ -101,7 +101,7 @@ async def test_results_need_the_host_and_a_known_format(api: httpx.AsyncClient) 
     assert refused.json()["error"]["code"] == "invalid_format"
     empty = await api.get(path, headers=as_host(quiz), params={"format": "csv"})
     assert empty.text.splitlines() == [
-        "rank,player_id,display_name,score,correct,answered,first_answer_at,last_answer_at"
+        "rank,player_id,display_name,score,correct,answered,first_answer_at,last_answer_at,team"
     ]
 
 

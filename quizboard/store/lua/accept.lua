@@ -103,11 +103,12 @@ local function live_answer(i, marks, field, head, keep_until)
 end
 
 local function join(i, players, player, event, name, removed)
-    local room, held, board, live, late_join, names, name_key =
-        unpack(ARGV, i + 8, i + 14)  -- JoinItem
+    local room, held, board, live, late_join, names, name_key, team_of, team_board,
+        team_sizes, team_count, team_choice = unpack(ARGV, i + 8, i + 19)  -- JoinItem
     room, held, board, live = KEYS[tonumber(room)], KEYS[tonumber(held)],
         KEYS[tonumber(board)], KEYS[tonumber(live)]
-    names = KEYS[tonumber(names)]
+    names, team_of = KEYS[tonumber(names)], KEYS[tonumber(team_of)]
+    team_board, team_sizes = KEYS[tonumber(team_board)], KEYS[tonumber(team_sizes)]
     local gone = redis.call('HGET', removed, player)
     if gone == 'ban' then return '#banned' end
     if redis.call('HEXISTS', players, player) == 1 then return '=' end
@@ -119,17 +120,33 @@ local function join(i, players, player, event, name, removed)
     if owner and owner ~= player then return '#name_taken' end
     redis.call('HSET', names, name_key, player, player .. '\n', name_key)
     redis.call('HSET', players, player, name)
+    local points, said = 0, ''
     if gone == 'kick' then  -- back, with what it had
-        local points = tonumber(redis.call('HGET', held, player)) or 0
+        points = tonumber(redis.call('HGET', held, player)) or 0
         redis.call('HDEL', removed, player)
         redis.call('HDEL', held, player, player .. '\n')
         redis.call('ZINCRBY', board, points, player)
-        event = string.sub(event, 1, -2) .. ',"{{JoinEvent.back}}":true}'
+        said = ',"{{JoinEvent.back}}":true'
     end
+    if tonumber(team_count) > 0 then  -- its team (kept from before a kick), or one
+        local team = redis.call('HGET', team_of, player) or team_choice
+        if tonumber(team) < 0 then  -- the team with the fewest members, the first of them
+            local fewest
+            for t = 0, tonumber(team_count) - 1 do
+                local n = tonumber(redis.call('HGET', team_sizes, t)) or 0
+                if not fewest or n < fewest then team, fewest = t, n end
+            end
+        end
+        redis.call('HSET', team_of, player, team)
+        redis.call('HINCRBY', team_sizes, team, 1)
+        redis.call('ZINCRBY', team_board, points, team)
+        said = said .. ',"{{JoinEvent.team}}":' .. team
+    end
+    if said ~= '' then event = string.sub(event, 1, -2) .. said .. '}' end
     return redis.call('XADD', joins, '*', '{{FIELD}}', event)
 end
 
-local STEP = {j = 15, a = 8, l = 20}  -- an item and what follows it
+local STEP = {j = 20, a = 8, l = 20}  -- an item and what follows it
 local results = {}
 local i = 4
 while i <= #ARGV do

@@ -2,25 +2,27 @@
 -- change notice per quiz naming the newest answer applied (as_of).
 --
 -- KEYS and ARGV: apply_prelude.lua's layout; per quiz, KEYS holds its board, its
--- as_of, its removed players and their held points, and each entry's value is its
--- points. A removed player's points are held, not put on the board: they come back
+-- as_of, its removed players and their held points, its players' teams and its team
+-- board, and each entry's value is its points: a team's members' points are its own. A removed player's points are held, not put on the board: they come back
 -- with the player (see accept.lua's join).
 -- Returns how many entries it applied.
 --#include apply_prelude.lua
-local refused = check_types({'zset', 'string', 'hash', 'hash'})
+local refused = check_types({'zset', 'string', 'hash', 'hash', 'hash', 'zset'})
 if refused then return refused end
 local last = {}  -- per quiz, the newest answer applied
 local applied = each_entry(function(q, id, player, points)
-    if redis.call('HEXISTS', KEYS[4 * q + 1], player) == 1 then
-        redis.call('HINCRBY', KEYS[4 * q + 2], player, points)
+    if redis.call('HEXISTS', KEYS[6 * q - 1], player) == 1 then
+        redis.call('HINCRBY', KEYS[6 * q], player, points)
     else
-        redis.call('ZINCRBY', KEYS[4 * q - 1], points, player)
+        redis.call('ZINCRBY', KEYS[6 * q - 3], points, player)
+        local team = redis.call('HGET', KEYS[6 * q + 1], player)
+        if team then redis.call('ZINCRBY', KEYS[6 * q + 2], points, team) end
     end
     if newer(id, last[q]) then last[q] = id end
 end)
 for q = 1, nq do
     if last[q] then
-        local as_of = KEYS[4 * q]
+        local as_of = KEYS[6 * q - 2]
         local current = redis.call('GET', as_of)
         if newer(last[q], current) then
             redis.call('SET', as_of, last[q])

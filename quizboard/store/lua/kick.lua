@@ -9,11 +9,16 @@
 --
 -- Its name is free for another player: names (see accept.lua) forgets it.
 --
--- KEYS (KickKeys): players, board, removed, held, changes (lb-changes), names
+-- A team quiz's team loses the player and its points (the player keeps its team, for
+-- when it comes back).
+--
+-- KEYS (KickKeys): players, board, removed, held, changes (lb-changes), names, team_of,
+--   team_board, team_sizes
 -- ARGV (KickArgs): player, reason ('kick' or 'ban'), channel, message (PlayerRemoved),
 --   change (a ChangeEvent for the quiz)
 -- Returns the player's removal now ('kick' or 'ban'), or '#unknown' for no such player.
-local players, board, removed, held, changes, names = unpack(KEYS, 1, 6)  -- KickKeys
+local players, board, removed, held, changes, names, team_of, team_board, team_sizes =
+    unpack(KEYS, 1, 9)  -- KickKeys
 local player, reason, channel, message, change = unpack(ARGV, 1, 5)  -- KickArgs
 local had = redis.call('HGET', removed, player)
 if had == 'ban' or had == reason then return had end
@@ -26,6 +31,11 @@ if not had then
     local key = redis.call('HGET', names, player .. '\n')
     if key then redis.call('HDEL', names, key, player .. '\n') end
     redis.call('HINCRBY', held, player, tonumber(score) or 0)
+    local team = redis.call('HGET', team_of, player)
+    if team then
+        redis.call('ZINCRBY', team_board, -(tonumber(score) or 0), team)
+        redis.call('HINCRBY', team_sizes, team, -1)
+    end
     redis.call('XADD', changes, '*', '{{FIELD}}', change)
 end
 redis.call('HSET', removed, player, reason)

@@ -1,0 +1,20 @@
+"""Reading a team quiz's board: its teams' points and members, at one instant."""
+
+from __future__ import annotations
+
+from quizboard.core.keys import Keys
+from quizboard.core.models import QuizConfig
+from quizboard.core.teams import TeamBoard, team_board
+from quizboard.store.connections import Redis, text
+
+
+async def read_team_board(redis: Redis, keys: Keys, config: QuizConfig) -> TeamBoard:
+    """The team board as the scripts keep it; empty for a quiz without teams."""
+    quiz = keys.quiz(config.partition, config.id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zrange(quiz.team_board, 0, -1, withscores=True)
+        pipe.hgetall(quiz.team_sizes)
+        rows, sizes = await pipe.execute()
+    totals = {int(text(team)): int(points) for team, points in rows}
+    members = {int(text(team)): int(text(n)) for team, n in sizes.items()}
+    return team_board(config.id, config.teams, totals, members, config.team_score)

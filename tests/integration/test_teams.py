@@ -1,0 +1,85 @@
+"""Teams on a real Valkey (and cluster) and PostgreSQL: players put in balance (or in
+the team they chose), team scores kept by the scripts that score players, equal to
+PostgreSQL's sums, and a kick taking a member out of its team."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support.quizzes import ADMIN_AUTH, BACKENDS, quiz_body
+from tests.support.stack import Workers
+from tests.support.steps import answer, eventually
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
+
+async def team_quiz(api: httpx.AsyncClient, ranked_by: str = "mean") -> dict[str, Any]:
+    body = {**quiz_body(), "teams": ["Red", "Blue", "Green"], "team_score": ranked_by}
+    created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
+    assert created.status_code == 201, created.text
+    quiz: dict[str, Any] = created.json()
+    return quiz
+
+
+async def stored_teams(
+    db: psycopg.AsyncConnection[Any], quiz_id: int
+) -> dict[int, tuple[int, int]]:
+    """PostgreSQL's view: per team, its members and their points."""
+    cursor = await db.execute(
+        "SELECT j.team, count(DISTINCT j.player_id)::int, coalesce(sum(a.points), 0)::int"
+        " FROM user_quiz j LEFT JOIN user_answer a"
+        " ON a.quiz_id = j.quiz_id AND a.player_id = j.player_id"
+        " WHERE j.quiz_id = %s AND NOT EXISTS (SELECT 1 FROM removed_players r"
+        "  WHERE r.quiz_id = j.quiz_id AND r.player_id = j.player_id)"
+        " GROUP BY j.team",
+        (quiz_id,),
+    )
+    return {team: (members, points) for team, members, points in await cursor.fetchall()}
+
+
+async def test_teams_are_balanced_scored_like_players_and_equal_postgresql(
+    api: httpx.AsyncClient, workers: Workers, db: psycopg.AsyncConnection[Any]
+) -> None:
+    workers.start()
+    quiz = await team_quiz(api)
+    path = f"/quizzes/{quiz['id']}/join"
+    joined = await asyncio.gather(*(api.post(path, json={"display_name": f"P{i}"})
+                                    for i in range(12)))  # fmt: skip
+    players = [r.json() for r in joined]
+    chosen = await api.post(path, json={"display_name": "Picky", "team": 2})
+    assert chosen.status_code == 202
+    wrong = await api.post(path, json={"display_name": "Lost", "team": 3})
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "invalid_team")
+    board = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
+    assert sorted(e["members"] for e in board["entries"]) == [4, 4, 5]  # 12 in balance, then 1
+    for n, player in enumerate(players):
+        for index in range(n % 3):
+            await answer(api, quiz, player, index)
+    kicked = players[1]
+    host = {"Authorization": f"Bearer {quiz['host_token']}"}
+    kick = await api.post(f"/quizzes/{quiz['id']}/players/{kicked['player_id']}/kick",
+                          headers=host)  # fmt: skip
+    assert kick.status_code == 200
+
+    async def equal() -> bool:
+        board = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
+        shown = {e["team"]: (e["members"], e["total"]) for e in board["entries"]}
+        return shown == await stored_teams(db, quiz["id"])
+
+    await eventually(equal, within=10)
+    board = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
+    assert board["ranked_by"] == "mean"
+    assert sum(e["members"] for e in board["entries"]) == 12  # 13 joined, 1 kicked
+    for entry in board["entries"]:
+        assert entry["score"] == round(entry["total"] / entry["members"], 2)
+    scores = [e["score"] for e in board["entries"]]
+    assert scores == sorted(scores, reverse=True)
+    results = (await api.get(f"/quizzes/{quiz['id']}/results", headers=host)).json()
+    assert {p["team"] for p in results["players"]} == {"Red", "Blue", "Green"}
+    picky = next(p for p in results["players"] if p["display_name"] == "Picky")
+    assert picky["team"] == "Green"
