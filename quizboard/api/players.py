@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from quizboard.api.endpoint import Call
 from quizboard.api.inputs import client_address, decode_body, query_int
 from quizboard.api.intake import Intake
 from quizboard.api.responses import json_response
-from quizboard.core.errors import AlreadyAnswered, Conflict, Forbidden, InvalidInput, NotFound
+from quizboard.core.errors import AlreadyAnswered, Forbidden, InvalidInput, NameTaken, NotFound
 from quizboard.core.events import AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.identity import AppUser
 from quizboard.core.live import bucket
@@ -61,20 +62,20 @@ async def join(call: Call[AppUser | None]) -> Response:
             f"team {body.team} is not one of the quiz's {len(config.teams)} teams",
             code="invalid_team",
         )
-    for attempt, display_name in enumerate(names):
+
+    async def join_as(display_name: str) -> Response:
         event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000), team=body.team)
-        try:
-            entry = await s.intake.join(config.partition, event, address, late_join=late_join,
-                                        team_count=len(config.teams))  # fmt: skip
-        except Conflict as exc:
-            if exc.code != "name_taken" or attempt == len(names) - 1:
-                raise
-            continue
+        entry = await s.intake.join(config.partition, event, address, late_join=late_join,
+                                    team_count=len(config.teams))  # fmt: skip
         if entry is None:  # joined before
             return json_response(JoinOut(player_id, token, quiz_id, display_name), 200)
         s.metrics.joins_accepted.inc()
         return json_response(JoinOut(player_id, token, quiz_id, display_name), 202)
-    raise AssertionError("unreachable: the last name's refusal is raised")
+
+    for display_name in names[:-1]:  # a made-up name another player has: the next one
+        with contextlib.suppress(NameTaken):
+            return await join_as(display_name)
+    return await join_as(names[-1])
 
 
 MADE_UP_TRIES = 6  # names made up for a player, tried in turn while others have them

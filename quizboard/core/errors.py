@@ -91,6 +91,12 @@ class Conflict(QuizboardError):
     code = "conflict"
 
 
+class NameTaken(Conflict):
+    """Another player of the quiz has this display name (compared case-folded)."""
+
+    code = "name_taken"
+
+
 class AlreadyAnswered(Conflict):
     """The player has already answered this question."""
 

@@ -19,8 +19,6 @@ from quizboard.core.errors import InvalidInput
 MediaId = Annotated[str, Meta(pattern="^[0-9a-f]{64}$", description="a file's SHA-256, in hex")]
 MEDIA_ID_LENGTH = 64
 
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
-AUDIO_TYPES = ("audio/mpeg", "audio/ogg", "audio/wav", "audio/mp4")
 M4A_BRANDS = (b"M4A ", b"M4B ")
 
 

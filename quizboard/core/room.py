@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 Removal = Literal["kick", "ban"]
-REMOVALS: tuple[Removal, ...] = ("kick", "ban")
 REMOVED_TYPE = "player_removed"
 #: The close code a removed player's WebSocket gets (4000-4999: the application's).
 REMOVED_CLOSE_CODE = 4001

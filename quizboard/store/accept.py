@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quizboard.core.errors import Conflict, Forbidden, QuizboardError, RateLimited
+from quizboard.core.errors import Conflict, Forbidden, NameTaken, QuizboardError, RateLimited
 from quizboard.core.events import ENCODER, AnswerEvent, JoinEvent, LiveAnswerHead
 from quizboard.core.keys import ANSWERS, JOINS, Keys
 from quizboard.core.names import name_key
@@ -175,7 +175,7 @@ REFUSALS: dict[str, tuple[type[QuizboardError], str, str]] = {
         Conflict, "late_join_closed", "the quiz has started, and it takes no latecomers"
     ),
     "#name_taken": (
-        Conflict, "name_taken", "another player in this quiz has this name: choose another"
+        NameTaken, "name_taken", "another player in this quiz has this name: choose another"
     ),
 }  # fmt: skip
 

@@ -9,7 +9,7 @@ player out. Both are idempotent, so a host that got an error retries the whole.
 
 from __future__ import annotations
 
-from quizboard.core.errors import Conflict, NotFound
+from quizboard.core.errors import NameTaken, NotFound
 from quizboard.core.events import ENCODER, ChangeEvent, JoinEvent
 from quizboard.core.keys import JOINS, LB_CHANGES, Keys
 from quizboard.core.models import QuizConfig
@@ -65,7 +65,7 @@ class Room:
         if reply == "#unknown":
             raise NotFound(f"no player {player_id!r} in quiz {config.id}", code="player_not_found")
         if reply == "#name_taken":
-            raise Conflict("another player in this quiz has this name", code="name_taken")
+            raise NameTaken("another player in this quiz has this name")
 
     async def lock(self, config: QuizConfig, locked: bool) -> None:
         """Lock the lobby (joins get 409 ``lobby_locked``) or open it again."""
