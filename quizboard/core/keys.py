@@ -61,6 +61,8 @@ class QuizKeys:
     team_board: str = field(metadata={"suffix": "team-lb"})
     # hash: team index -> its members (removed players left out)
     team_sizes: str = field(metadata={"suffix": "team-sizes"})
+    # the last published team board (a team quiz's), published with its snapshot
+    team_last: str = field(metadata={"suffix": "team-last"})
 
     def all(self) -> list[str]:
         """Every key of the quiz."""

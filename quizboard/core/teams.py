@@ -28,14 +28,16 @@ class TeamEntry(Struct, frozen=True):
 
 
 class TeamBoard(Struct, frozen=True, tag_field="type", tag=TEAM_BOARD_TYPE):
-    """``GET /quizzes/{id}/teams``, and the message of that type."""
+    """``GET /quizzes/{id}/teams``, and the message of that type. ``version`` is that of
+    the player board's snapshot it was published with (the last one, for the route)."""
 
     quiz_id: int
+    version: int
     ranked_by: TeamScore
     entries: list[TeamEntry]
 
 
-def team_board(quiz_id: int, names: Sequence[str], totals: Mapping[int, int],
+def team_board(quiz_id: int, version: int, names: Sequence[str], totals: Mapping[int, int],
                members: Mapping[int, int], ranked_by: TeamScore) -> TeamBoard:  # fmt: skip
     """Every team, best first (ties in team order), with competition ranks."""
     rows = []
@@ -49,4 +51,4 @@ def team_board(quiz_id: int, names: Sequence[str], totals: Mapping[int, int],
         tied = position and rows[position - 1][4] == score
         rank = entries[-1].rank if tied else position + 1
         entries.append(TeamEntry(rank, team, name, size, total, score))
-    return TeamBoard(quiz_id, ranked_by, entries)
+    return TeamBoard(quiz_id, version, ranked_by, entries)

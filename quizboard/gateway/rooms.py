@@ -15,8 +15,11 @@ When Redis goes away the reader reconnects with backoff, subscribes again to
 every room's channel and sends each room its last snapshot, so no client keeps
 a stale board, and what a live quiz published meanwhile.
 
-A live quiz's messages come on the same channel; which of them a room's clients
-still need is its :class:`~quizboard.gateway.live_view.LiveView`'s to decide.
+A team quiz's team board comes on the same channel right after each snapshot, with
+its version; a room keeps the newest, and a client that enters gets it after the
+snapshot. A live quiz's messages come on the same channel too; which of them a
+room's clients still need is its :class:`~quizboard.gateway.live_view.LiveView`'s to
+decide.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from quizboard.core.keys import Keys
 from quizboard.core.leaderboard import SNAPSHOT_TYPE, empty_snapshot, snapshot_message
 from quizboard.core.live import LIVE_TYPES, MESSAGE_DECODER
 from quizboard.core.room import REMOVED_CLOSE_CODE, REMOVED_TYPE, PlayerRemoved
+from quizboard.core.teams import TEAM_BOARD_TYPE
 from quizboard.gateway.frames import text_frame, write
 from quizboard.gateway.live_view import LiveView
 from quizboard.gateway.standings import StandingsPusher, Watchers
@@ -67,12 +71,22 @@ def header(data: bytes) -> tuple[str, _Header] | None:
         return None
 
 
-def versioned(data: bytes) -> tuple[str, int] | None:
-    """A snapshot's text and version; ``None`` for anything that is not a snapshot."""
-    read = header(data)
-    if read is None or read[1].type != SNAPSHOT_TYPE:
+def versioned(data: object, kind: str = SNAPSHOT_TYPE) -> tuple[str, int] | None:
+    """A stored message's text and version; ``None`` for anything that is not a
+    message of type ``kind``."""
+    read = header(data) if isinstance(data, bytes) else None
+    if read is None or read[1].type != kind:
         return None
     return read[0], read[1].version
+
+
+@dataclass(frozen=True, slots=True)
+class Boards:
+    """A quiz's last snapshot, and its last team board (a team quiz's), with versions."""
+
+    message: str
+    version: int
+    teams: tuple[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -85,6 +99,7 @@ class Room:
     clients: set[ServerConnection] = field(default_factory=set)
     version: int = -1
     message: str | None = None
+    teams: tuple[str, int] | None = None  # the newest team board sent, and its version
     entering: int = 0  # clients on their way in: the room must outlive their first snapshot
     live: LiveView = field(default_factory=LiveView)  # its live quiz, as its clients saw it
     watchers: Watchers = field(default_factory=Watchers)  # its players' connections
@@ -143,8 +158,10 @@ class Rooms:
                 await self._listener.subscribe(channel)
             room.entering += 1
         try:
-            message, version = await self._last_snapshot(quiz_id)
-            await client.send(message)
+            boards = await self._last_boards(quiz_id)
+            await client.send(boards.message)
+            if boards.teams is not None:
+                await client.send(boards.teams[0])
             room.clients.add(client)
             if not room.live.read:
                 last = await replay(self._redis, self._keys, partition, quiz_id)
@@ -152,8 +169,10 @@ class Rooms:
                     room.live.seed(last)
         finally:
             room.entering -= 1
-        if room.message is not None and room.version > version:
+        if room.message is not None and room.version > boards.version:
             await client.send(room.message)  # one went out while we were reading
+        if room.teams is not None and (boards.teams is None or room.teams[1] > boards.teams[1]):
+            await client.send(room.teams[0])
         if (question := room.live.open_question()) is not None:
             await client.send(question)
         if player_id is not None:
@@ -211,6 +230,9 @@ class Rooms:
             log.warning("dropped a message on %r that is not JSON: %r", channel, data[:100])
             return
         message, head = read
+        if head.type == TEAM_BOARD_TYPE:
+            self._teams(room, message, head.version)
+            return
         if head.type != SNAPSHOT_TYPE:
             self._live(room, head.type, message, data)
             return
@@ -223,6 +245,13 @@ class Rooms:
         # When the standings' run took the snapshot, it writes it to each player along
         # with its standing, in one write: everyone else gets it now.
         self._fan_out(room, frame, skip=players.players if took else ())
+
+    def _teams(self, room: Room, message: str, version: int) -> None:
+        """A team board: kept and sent, unless a newer one went out already."""
+        if room.teams is not None and version <= room.teams[1]:
+            return
+        room.teams = message, version
+        self._broadcast(room, message)
 
     def _live(self, room: Room, kind: str, message: str, data: bytes) -> None:
         """A live quiz's message, sent at once if the room's view admits it; a message of
@@ -308,10 +337,12 @@ class Rooms:
 
     async def _resend_all(self) -> None:
         for room in list(self._rooms.values()):
-            message, version = await self._last_snapshot(room.quiz_id)
-            if version >= room.version:
-                room.version, room.message = version, message
-                self._broadcast(room, message)
+            last = await self._last_boards(room.quiz_id)
+            if last.version >= room.version:
+                room.version, room.message = last.version, last.message
+                self._broadcast(room, last.message)
+            if last.teams is not None:
+                self._teams(room, *last.teams)
             await self._catch_up(room)
             if room.live.finished:
                 room.watchers.finished = True
@@ -324,19 +355,20 @@ class Rooms:
         for message in room.live.catch_up(last):
             self._broadcast(room, message)
 
-    async def _last_snapshot(self, quiz_id: int) -> tuple[str, int]:
-        """The stored last snapshot, or one read from the board when none was published."""
+    async def _last_boards(self, quiz_id: int) -> Boards:
+        """The stored last snapshot (or one read from the board when none was published)
+        and the stored last team board."""
         try:
             partition = (await self._quizzes.get(quiz_id)).partition
         except NotFound:
-            partition = None
-        if partition is None:
-            return snapshot_message(empty_snapshot(quiz_id)).decode(), 0
-        stored = await self._redis.get(self._keys.quiz(partition, quiz_id).lb_last)
-        last = versioned(stored) if isinstance(stored, bytes) else None
+            return Boards(snapshot_message(empty_snapshot(quiz_id)).decode(), 0)
+        quiz = self._keys.quiz(partition, quiz_id)
+        stored, stored_teams = await self._redis.mget(quiz.lb_last, quiz.team_last)
+        teams = versioned(stored_teams, TEAM_BOARD_TYPE)
+        last = versioned(stored)
         if last is not None:
-            return last
+            return Boards(*last, teams)
         snapshot = await read_snapshot(
             self._redis, self._keys, partition, quiz_id, limit=self._top_n
         )
-        return snapshot_message(snapshot).decode(), snapshot.version
+        return Boards(snapshot_message(snapshot).decode(), snapshot.version, teams)

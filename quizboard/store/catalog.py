@@ -39,7 +39,7 @@ from quizboard.core.models import (
     question_points,
 )
 from quizboard.core.questions import Question, QuestionIn, spec_of, stored, stored_question
-from quizboard.store.connections import Pool, Redis
+from quizboard.store.connections import Connections, Redis
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _ms(moment: datetime) -> int:
 class QuizCatalog:
     """Creates quizzes and finds their config, through the memory and Redis caches."""
 
-    def __init__(self, pool: Pool, redis: Redis, keys: Keys, partitions: int) -> None:
+    def __init__(self, pool: Connections, redis: Redis, keys: Keys, partitions: int) -> None:
         self._pool = pool
         self._redis = redis
         self._keys = keys

@@ -250,6 +250,7 @@ class ApplyItem:
 @dataclass(frozen=True, slots=True)
 class SnapshotKeys:
     last: str
+    team_last: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +258,7 @@ class SnapshotArgs:
     version: int
     snapshot: bytes
     channel: str
+    teams: bytes  # the team board published with it; empty for a quiz without teams
 
 
 # kick.lua

@@ -19,6 +19,7 @@ from quizboard.core.keys import ANSWERS, JOINS, LB_CHANGES, Keys
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
+from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import Connections, Redis
 from quizboard.streams.consumer import Sink
 from quizboard.streams.postgres_sinks import UserAnswerSink, UserQuizSink
@@ -53,6 +54,8 @@ class Group:
     stream: str
     make_sink: Callable[[SinkContext], Sink]
     postgres: bool = False
+    # Its sink copies into PostgreSQL, through staging tables made on each connection.
+    copies: bool = False
     # The most a batch stays open, if less than QUIZBOARD_BATCH_INTERVAL_MS. The
     # leaderboard group holds no change back (0): its throttle does the pacing.
     batch_interval_ms: int | None = None
@@ -78,8 +81,9 @@ BOARD_BATCH_MS = 50
 def _copying(name: str, stream: str, sink: type[UserQuizSink | UserAnswerSink]) -> Group:
     """A group whose sink copies batches into PostgreSQL."""
     return Group(
-        name, stream, lambda c: sink(c.postgres(), c.redis, c.keys, c.failpoints), postgres=True
-    )
+        name, stream, lambda c: sink(c.postgres(), c.redis, c.keys, c.failpoints),
+        postgres=True, copies=True,
+    )  # fmt: skip
 
 
 def _scoring(
@@ -93,6 +97,9 @@ def _scoring(
 
 
 def _snapshots(c: SinkContext) -> SnapshotPublisher:
+    """The publisher reads a team quiz's team names from the catalog (memory, then
+    Redis; PostgreSQL only when Redis lost the quiz or its end has come)."""
+    catalog = QuizCatalog(c.postgres(), c.redis, c.keys, c.settings.partitions)
     return SnapshotPublisher(
         c.redis,
         c.keys,
@@ -102,6 +109,7 @@ def _snapshots(c: SinkContext) -> SnapshotPublisher:
         failpoints=c.failpoints,
         metrics=c.metrics,
         tracing=c.tracing,
+        catalog=catalog,
     )
 
 
@@ -112,7 +120,14 @@ GROUPS: Mapping[str, Group] = {
         _scoring("joins-redis", JOINS, LeaderboardJoinSink),
         _copying("answers-db", ANSWERS, UserAnswerSink),
         _scoring("answers-redis", ANSWERS, LeaderboardAnswerSink),
-        Group("leaderboard", LB_CHANGES, _snapshots, batch_interval_ms=0, closes_questions=True),
+        Group(
+            "leaderboard",
+            LB_CHANGES,
+            _snapshots,
+            postgres=True,
+            batch_interval_ms=0,
+            closes_questions=True,
+        ),
     )
 }
 

@@ -5,7 +5,8 @@ waiting, a task publishes a snapshot as soon as the throttle allows: at once
 after a quiet interval, otherwise when the interval ends. The interval is a
 Redis gate (``SET NX PX``), so any number of ``leaderboard`` workers together
 publish at most one snapshot per quiz per interval. A change entry is acked
-only after a snapshot taken after it went out.
+only after a snapshot taken after it went out. A team quiz's team board goes out
+with each of its snapshots, with the same version.
 """
 
 from __future__ import annotations
@@ -19,19 +20,25 @@ from types import TracebackType
 from typing import Self
 
 from quizboard.core.backoff import Backoff
+from quizboard.core.errors import NotFound
 from quizboard.core.events import CHANGE_DECODER, FIELD
 from quizboard.core.failpoints import UNARMED, Failpoints
 from quizboard.core.keys import Keys
-from quizboard.core.leaderboard import snapshot_message
+from quizboard.core.leaderboard import MESSAGE_ENCODER, snapshot_message
+from quizboard.core.models import QuizConfig
 from quizboard.core.throttle import QuizThrottle
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
+from quizboard.store.catalog import QuizCatalog
 from quizboard.store.connections import SERVER_DOWN, Redis
 from quizboard.store.leaderboard import read_snapshot
 from quizboard.store.scripts import SnapshotArgs, SnapshotKeys, flat, source
+from quizboard.store.teams import read_team_board
 from quizboard.streams.entries import Entry
 
 log = logging.getLogger(__name__)
+
+TEAMS_KNOWN = 10_000  # the quizzes whose teams (or none) a publisher remembers
 
 
 def _trace_of(entry: Entry) -> str:
@@ -67,6 +74,7 @@ class SnapshotPublisher:
         failpoints: Failpoints = UNARMED,
         metrics: WorkerMetrics | None = None,
         tracing: Tracing | None = None,
+        catalog: QuizCatalog | None = None,
     ) -> None:
         self._tracing = tracing or Tracing()
         self._failpoints = failpoints
@@ -78,6 +86,8 @@ class SnapshotPublisher:
         self._group = group
         self._clock = clock
         self._quizzes: dict[int, _Quiz] = {}
+        self._catalog = catalog  # without one, no team boards
+        self._teams: dict[int, QuizConfig | None] = {}  # a team quiz's config, or None
         self._tasks = asyncio.TaskGroup()
         self._store_and_publish = redis.register_script(source("store_snapshot.lua"))
 
@@ -153,12 +163,32 @@ class SnapshotPublisher:
         )
         channel = self._keys.channel(partition, quiz_id)
         message = snapshot_message(snapshot)
+        teams = b""
+        if (config := await self._team_quiz(quiz_id)) is not None:
+            board = await read_team_board(self._redis, self._keys, config, snapshot.version)
+            teams = MESSAGE_ENCODER.encode(board)
+        quiz = self._keys.quiz(partition, quiz_id)
         await self._store_and_publish(
-            keys=flat(SnapshotKeys(self._keys.quiz(partition, quiz_id).lb_last)),
-            args=flat(SnapshotArgs(snapshot.version, message, channel)),
+            keys=flat(SnapshotKeys(quiz.lb_last, quiz.team_last)),
+            args=flat(SnapshotArgs(snapshot.version, message, channel, teams)),
         )
         self._metrics.published.inc()
         self._metrics.observe_freshness(snapshot.as_of)
+
+    async def _team_quiz(self, quiz_id: int) -> QuizConfig | None:
+        """The quiz's config if it has teams. A quiz's teams cannot change once it
+        has opened (and a quiz with changes has), so the answer is kept."""
+        if self._catalog is None:
+            return None
+        if quiz_id not in self._teams:
+            try:
+                config: QuizConfig | None = await self._catalog.get(quiz_id)
+            except NotFound:
+                config = None
+            if len(self._teams) >= TEAMS_KNOWN:
+                self._teams.pop(next(iter(self._teams)))
+            self._teams[quiz_id] = config if config is not None and config.teams else None
+        return self._teams[quiz_id]
 
     async def redrive(self, group: str, dead: Sequence[tuple[Entry, str]]) -> None:
         """Put dead change notices back on their stream, which only this group reads."""

@@ -59,7 +59,9 @@ async def _consumer(
     pool = None
     if spec.postgres:
         pool = await stack.enter_async_context(
-            Reconnecting(settings.database_url, configure=create_staging_tables)
+            Reconnecting(
+                settings.database_url, configure=create_staging_tables if spec.copies else None
+            )
         )
     sink = spec.make_sink(
         SinkContext(

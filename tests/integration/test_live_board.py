@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
-from quizboard.gateway.rooms import Rooms
+from quizboard.gateway.rooms import Boards, Rooms
 from quizboard.settings import Settings
 from tests.support.quizzes import ADMIN, BACKENDS
 from tests.support.stack import Gateway, Workers
@@ -312,13 +312,13 @@ async def test_a_room_whose_last_client_leaves_while_another_enters_keeps_the_ne
     quiz = await create_quiz(api)
     async with connect(gateway.url(quiz["id"], ADMIN)) as leaving:
         await receive(leaving)
-        last_snapshot = Rooms._last_snapshot
+        last_boards = Rooms._last_boards
 
-        async def slow_last_snapshot(self: Rooms, quiz_id: int) -> tuple[str, int]:
+        async def slow_last_boards(self: Rooms, quiz_id: int) -> Boards:
             await asyncio.sleep(0.3)  # a slow read while the newcomer is on its way in
-            return await last_snapshot(self, quiz_id)
+            return await last_boards(self, quiz_id)
 
-        monkeypatch.setattr(Rooms, "_last_snapshot", slow_last_snapshot)
+        monkeypatch.setattr(Rooms, "_last_boards", slow_last_boards)
         newcomer = await connect(gateway.url(quiz["id"], ADMIN))
     # The only client that was in the room has left before the newcomer got in.
     async with newcomer:

@@ -11,9 +11,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.quizzes import ADMIN_AUTH, BACKENDS, quiz_body
-from tests.support.stack import Workers
+from tests.support.quizzes import ADMIN, ADMIN_AUTH, BACKENDS, quiz_body
+from tests.support.stack import Gateway, Workers
 from tests.support.steps import answer, eventually
+from tests.support.watch import watching
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
@@ -83,3 +84,35 @@ async def test_teams_are_balanced_scored_like_players_and_equal_postgresql(
     assert {p["team"] for p in results["players"]} == {"Red", "Blue", "Green"}
     picky = next(p for p in results["players"] if p["display_name"] == "Picky")
     assert picky["team"] == "Green"
+
+
+async def test_the_team_board_is_published_with_each_snapshot_and_sent_to_newcomers(
+    api: httpx.AsyncClient, workers: Workers, gateway: Gateway
+) -> None:
+    workers.start()
+    quiz = await team_quiz(api, ranked_by="total")
+    path = f"/quizzes/{quiz['id']}/join"
+    async with watching(gateway.url(quiz["id"], ADMIN)) as host:
+        await host.next("leaderboard")
+        players = [(await api.post(path, json={"display_name": f"P{i}"})).json()
+                   for i in range(6)]  # fmt: skip
+        for player, right in zip(players, (2, 2, 1, 0, 0, 0), strict=True):
+            for index in range(right):
+                await answer(api, quiz, player, index)
+        while True:  # the route may run ahead of what was published: wait for the same
+            teams = await host.next("team_leaderboard")
+            route = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
+            if teams["entries"] == route["entries"]:
+                break
+        assert (teams["ranked_by"], teams["quiz_id"]) == ("total", quiz["id"])
+        assert sum(e["members"] for e in teams["entries"]) == 6
+        assert sum(e["total"] for e in teams["entries"]) > 0
+        # It comes right after the snapshot of its version.
+        at = host.log.index(teams)
+        assert host.log[at - 1]["type"] == "leaderboard"
+        assert host.log[at - 1]["version"] == teams["version"]
+    async with watching(gateway.url(quiz["id"], ADMIN)) as newcomer:
+        first = await newcomer.next("leaderboard")
+        entered = await newcomer.next("team_leaderboard")
+        assert newcomer.log[:2] == [first, entered]
+        assert entered["entries"] == teams["entries"]

@@ -1,10 +1,12 @@
--- Keep a quiz's newest snapshot only, and publish it as it is stored.
+-- Keep a quiz's newest snapshot only, and publish it as it is stored; a team quiz's
+-- team board goes with it, stored and published right after it.
 --
--- KEYS (SnapshotKeys): last (the quiz's last snapshot)
--- ARGV (SnapshotArgs): version, snapshot (the message), channel
+-- KEYS (SnapshotKeys): last (the quiz's last snapshot), team_last (its last team board)
+-- ARGV (SnapshotArgs): version, snapshot (the message), channel, teams (the team
+--   board's message, of the same version; empty for a quiz without teams)
 -- Returns 1 when it stored and published the snapshot, 0 when a newer one was there.
-local last = unpack(KEYS, 1, 1)  -- SnapshotKeys
-local version, snapshot, channel = unpack(ARGV, 1, 3)  -- SnapshotArgs
+local last, team_last = unpack(KEYS, 1, 2)  -- SnapshotKeys
+local version, snapshot, channel, teams = unpack(ARGV, 1, 4)  -- SnapshotArgs
 local current = redis.call('GET', last)
 if current then
     local ok, held = pcall(cjson.decode, current)
@@ -14,4 +16,8 @@ if current then
 end
 redis.call('SET', last, snapshot, 'KEEPTTL')
 redis.call('SPUBLISH', channel, snapshot)
+if teams ~= '' then
+    redis.call('SET', team_last, teams, 'KEEPTTL')
+    redis.call('SPUBLISH', channel, teams)
+end
 return 1
