@@ -32,7 +32,7 @@ from quizboard.core.tasks import stop_task
 from quizboard.observe.metrics import ApiMetrics
 from quizboard.store.accept import (
     ACCEPT,
-    REJOINED,
+    Joined,
     Limits,
     LiveAnswer,
     LiveVerdict,
@@ -110,13 +110,12 @@ class Intake:
     async def join(
         self, partition: int, event: JoinEvent, address: str, *, late_join: bool = True,
         team_count: int = 0,
-    ) -> str | None:  # fmt: skip
-        """Append a join event; return its entry id, or ``None`` when this player had
-        joined before (no event then). Raises :class:`RateLimited`, and what the room
+    ) -> Joined:  # fmt: skip
+        """Append a join event unless this player had joined before; say which, and the
+        player's team in a team quiz. Raises :class:`RateLimited`, and what the room
         refuses (a ban, a locked lobby, a late join to a live quiz that takes none)."""
         pending = Pending(partition, event, address, late_join=late_join, team_count=team_count)
-        entry_id = await self._submit(pending)
-        return None if entry_id == REJOINED else entry_id
+        return Joined.read(await self._submit(pending) or "")
 
     async def answer(
         self, partition: int, event: AnswerEvent, keep_until_ms: int, address: str

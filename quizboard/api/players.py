@@ -65,12 +65,13 @@ async def join(call: Call[AppUser | None]) -> Response:
 
     async def join_as(display_name: str) -> Response:
         event = JoinEvent(quiz_id, player_id, display_name, int(call.now * 1000), team=body.team)
-        entry = await s.intake.join(config.partition, event, address, late_join=late_join,
-                                    team_count=len(config.teams))  # fmt: skip
-        if entry is None:  # joined before
-            return json_response(JoinOut(player_id, token, quiz_id, display_name), 200)
+        joined = await s.intake.join(config.partition, event, address, late_join=late_join,
+                                     team_count=len(config.teams))  # fmt: skip
+        reply = JoinOut(player_id, token, quiz_id, display_name, joined.team)
+        if joined.entry is None:  # joined before
+            return json_response(reply, 200)
         s.metrics.joins_accepted.inc()
-        return json_response(JoinOut(player_id, token, quiz_id, display_name), 202)
+        return json_response(reply, 202)
 
     for display_name in names[:-1]:  # a made-up name another player has: the next one
         with contextlib.suppress(NameTaken):

@@ -141,14 +141,16 @@ class JoinIn(Struct, forbid_unknown_fields=True):
     team: Annotated[int, Meta(ge=0, lt=MAX_TEAMS)] | None = None  # its index; None: assigned
 
 
-class JoinOut(Struct, frozen=True):
-    """A new player: its id, the token that lets it answer, and its name as the quiz
-    has it (normalised, or made up by a quiz that hands out names)."""
+class JoinOut(Struct, frozen=True, omit_defaults=True):
+    """A new player: its id, the token that lets it answer, its name as the quiz has it
+    (normalised, or made up by a quiz that hands out names), and in a team quiz the
+    index of its team."""
 
     player_id: str
     token: str
     quiz_id: int
     display_name: str = ""
+    team: int | None = None
 
 
 class AnswerIn(Struct, forbid_unknown_fields=True):

@@ -35,11 +35,13 @@ class Rename(Struct, forbid_unknown_fields=True):
 
 
 class RoomPlayer(Struct, frozen=True, omit_defaults=True):
-    """A player as the host's list shows it; ``removed`` says how it left."""
+    """A player as the host's list shows it: in a team quiz with its team's name;
+    ``removed`` says how it left."""
 
     player_id: str
     display_name: str
     score: int
+    team: str | None = None
     removed: Removal | None = None
 
 

@@ -91,6 +91,25 @@ class LiveVerdict:
         return cls(event_id, int(points), int(streak))
 
 
+#: What the accepting script answers for a join of a player who had joined before.
+REJOINED = "="
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """What the accepting script did with a join: the entry it added (``None`` for a
+    player who had joined before, which adds none), and a team quiz's player's team."""
+
+    entry: str | None
+    team: int | None
+
+    @classmethod
+    def read(cls, reply: str) -> Joined:
+        """A join's reply: ``'id'`` or ``'='``, then the team's index in a team quiz."""
+        head, _, team = reply.partition(" ")
+        return cls(None if head == REJOINED else head, int(team) if team else None)
+
+
 def accept_call(
     keys: Keys, limits: Limits, partition: int, batch: Sequence[Pending]
 ) -> tuple[list[str], list[Any]]:
@@ -158,8 +177,6 @@ def _live_args(
     return flat(item) + flat(live)
 
 
-#: What the accepting script answers for a join of a player who had joined before.
-REJOINED = "="
 
 #: What the accepting script answers for a request it refuses: the error, its code and
 #: its message.

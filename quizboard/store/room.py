@@ -88,16 +88,27 @@ class Room:
             pipe.hgetall(quiz.held)
             locked, count, board, removed, held = await pipe.execute()
         top = [(text(member), int(score)) for member, score in board]
-        names = await self._redis.hmget(quiz.players, [p for p, _ in top]) if top else []
-        players = [RoomPlayer(p, text(n), s) for (p, s), n in zip(top, names, strict=True)]
+        gone = sorted((text(k), text(v)) for k, v in removed.items())
+        listed = [p for p, _ in top] + [p for p, _ in gone]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(quiz.players, listed or [""])
+            pipe.hmget(quiz.team_of, listed or [""])
+            names, teams = await pipe.execute()
+        team = dict(zip(listed, (_team_name(config, t) for t in teams), strict=False))
+        players = [RoomPlayer(p, text(n), s, team[p])
+                   for (p, s), n in zip(top, names, strict=False)]  # fmt: skip
         kept = {text(k): text(v) for k, v in held.items()}
-        for player, reason in sorted((text(k), text(v)) for k, v in removed.items()):
-            gone: Removal = "ban" if reason == "ban" else "kick"
+        for player, reason in gone:
+            removal: Removal = "ban" if reason == "ban" else "kick"
             name, points = kept.get(f"{player}\n", ""), int(kept.get(player) or 0)
-            players.append(RoomPlayer(player, name, points, gone))
+            players.append(RoomPlayer(player, name, points, team[player], removal))
         return RoomState(config.id, text(locked) == "1", config.late_join, int(count), players)
 
     async def removed(self, config: QuizConfig, player_id: str) -> bool:
         """Whether the host removed ``player_id``."""
         quiz = self._keys.quiz(config.partition, config.id)
         return bool(await self._redis.hexists(quiz.removed, player_id))
+
+
+def _team_name(config: QuizConfig, index: bytes | None) -> str | None:
+    return None if index is None else config.teams[int(index)]

@@ -53,7 +53,8 @@ async def test_teams_are_balanced_scored_like_players_and_equal_postgresql(
                                     for i in range(12)))  # fmt: skip
     players = [r.json() for r in joined]
     chosen = await api.post(path, json={"display_name": "Picky", "team": 2})
-    assert chosen.status_code == 202
+    assert (chosen.status_code, chosen.json()["team"]) == (202, 2)
+    assert sorted(sum(p["team"] == t for p in players) for t in range(3)) == [4, 4, 4]
     wrong = await api.post(path, json={"display_name": "Lost", "team": 3})
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "invalid_team")
     board = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
@@ -66,6 +67,18 @@ async def test_teams_are_balanced_scored_like_players_and_equal_postgresql(
     kick = await api.post(f"/quizzes/{quiz['id']}/players/{kicked['player_id']}/kick",
                           headers=host)  # fmt: skip
     assert kick.status_code == 200
+    listed: dict[str, Any] = {}
+
+    async def all_listed() -> bool:  # the host's list: the board, once the joins are on it
+        room = (await api.get(f"/quizzes/{quiz['id']}/players", headers=host)).json()
+        listed.update({p["player_id"]: p for p in room["players"]})
+        return len(room["players"]) == 13
+
+    await eventually(all_listed, within=10)
+    assert listed[chosen.json()["player_id"]]["team"] == "Green"
+    names = ["Red", "Blue", "Green"]
+    assert listed[kicked["player_id"]]["team"] == names[kicked["team"]]
+    assert listed[kicked["player_id"]]["removed"] == "kick"
 
     async def equal() -> bool:
         board = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
@@ -96,17 +109,18 @@ async def test_the_team_board_is_published_with_each_snapshot_and_sent_to_newcom
         await host.next("leaderboard")
         players = [(await api.post(path, json={"display_name": f"P{i}"})).json()
                    for i in range(6)]  # fmt: skip
+        points = 0
         for player, right in zip(players, (2, 2, 1, 0, 0, 0), strict=True):
             for index in range(right):
-                await answer(api, quiz, player, index)
-        while True:  # the route may run ahead of what was published: wait for the same
+                points += (await answer(api, quiz, player, index))["points"]
+        while True:  # until the board published holds every point
             teams = await host.next("team_leaderboard")
-            route = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
-            if teams["entries"] == route["entries"]:
+            if sum(e["total"] for e in teams["entries"]) == points:
                 break
+        route = (await api.get(f"/quizzes/{quiz['id']}/teams")).json()
+        assert teams["entries"] == route["entries"]
         assert (teams["ranked_by"], teams["quiz_id"]) == ("total", quiz["id"])
         assert sum(e["members"] for e in teams["entries"]) == 6
-        assert sum(e["total"] for e in teams["entries"]) > 0
         # It comes right after the snapshot of its version.
         at = host.log.index(teams)
         assert host.log[at - 1]["type"] == "leaderboard"

@@ -23,8 +23,9 @@
 --     time. The answer that completes the count of joined players closes the
 --     question and publishes its results.
 -- Returns per request: the new entry id, '' for an answer already given, '!' and the
---   ms until the limit resets; for a live answer 'id points streak', '#closed' or
---   '#not_open'; '#...' for a refusal (store/accept.py's REFUSALS).
+--   ms until the limit resets; for a join, the entry id or '=' (joined before), then
+--   in a team quiz ' ' and the player's team; for a live answer 'id points streak',
+--   '#closed' or '#not_open'; '#...' for a refusal (store/accept.py's REFUSALS).
 --#include clock.lua
 --#include close.lua
 local joins, answers = unpack(KEYS, 1, 2)  -- AcceptKeys
@@ -111,7 +112,10 @@ local function join(i, players, player, event, name, removed)
     team_board, team_sizes = KEYS[tonumber(team_board)], KEYS[tonumber(team_sizes)]
     local gone = redis.call('HGET', removed, player)
     if gone == 'ban' then return '#banned' end
-    if redis.call('HEXISTS', players, player) == 1 then return '=' end
+    if redis.call('HEXISTS', players, player) == 1 then  -- '=', and a team quiz's team
+        local team = tonumber(team_count) > 0 and redis.call('HGET', team_of, player)
+        return team and '= ' .. team or '='
+    end
     if redis.call('HGET', room, 'locked') == '1' then return '#locked' end
     if late_join == '0' and (tonumber(redis.call('HGET', live, 'position')) or 0) > 0 then
         return '#late'
@@ -120,7 +124,7 @@ local function join(i, players, player, event, name, removed)
     if owner and owner ~= player then return '#name_taken' end
     redis.call('HSET', names, name_key, player, player .. '\n', name_key)
     redis.call('HSET', players, player, name)
-    local points, said = 0, ''
+    local points, said, team = 0, '', nil
     if gone == 'kick' then  -- back, with what it had
         points = tonumber(redis.call('HGET', held, player)) or 0
         redis.call('HDEL', removed, player)
@@ -129,7 +133,7 @@ local function join(i, players, player, event, name, removed)
         said = ',"{{JoinEvent.back}}":true'
     end
     if tonumber(team_count) > 0 then  -- its team (kept from before a kick), or one
-        local team = redis.call('HGET', team_of, player) or team_choice
+        team = redis.call('HGET', team_of, player) or team_choice
         if tonumber(team) < 0 then  -- the team with the fewest members, the first of them
             local fewest
             for t = 0, tonumber(team_count) - 1 do
@@ -143,7 +147,8 @@ local function join(i, players, player, event, name, removed)
         said = said .. ',"{{JoinEvent.team}}":' .. team
     end
     if said ~= '' then event = string.sub(event, 1, -2) .. said .. '}' end
-    return redis.call('XADD', joins, '*', '{{FIELD}}', event)
+    local id = redis.call('XADD', joins, '*', '{{FIELD}}', event)
+    return team and id .. ' ' .. team or id
 end
 
 local STEP = {j = 20, a = 8, l = 20}  -- an item and what follows it
