@@ -177,7 +177,6 @@ def _live_args(
     return flat(item) + flat(live)
 
 
-
 #: What the accepting script answers for a request it refuses: the error, its code and
 #: its message.
 REFUSALS: dict[str, tuple[type[QuizboardError], str, str]] = {
