@@ -7,7 +7,7 @@ import { Feed } from "/web/js/feed.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { hostToken, keys, session } from "/web/js/session.js";
-import { renderBoard, renderQuestionMedia, renderResults } from "/web/js/view.js";
+import { renderBoard, renderQuestionMedia, renderResults, renderTeams } from "/web/js/view.js";
 
 const quizId = quizIdFromPath();
 
@@ -50,7 +50,10 @@ async function main() {
       renderBoard($("board"), snapshot.entries, null);
       page.live.snapshot(snapshot);
     },
-    onMessage: (message) => page.live.message(message),
+    onMessage: (message) => {
+      if (message.type === "team_leaderboard") showTeams(message);
+      else page.live.message(message);
+    },
     onStatus: showStatus,
   });
   await feed.start();
@@ -59,6 +62,14 @@ async function main() {
     clock.learn(state.server_time);
     page.live.state(state);
   }
+}
+
+/** A team quiz's team board, beside the players'. */
+function showTeams(board) {
+  $("teams").hidden = false;
+  $("teams-note").textContent = board.ranked_by === "mean"
+    ? "Ranked by their players' average score." : "Ranked by their players' total score.";
+  renderTeams($("team-board"), board);
 }
 
 function showQuestion(question, closesAt) {

@@ -293,6 +293,11 @@ export class Editor {
     this.language.value = quiz.language || "en";
     this.lateJoin = checkbox("Players may join a live quiz after its first question",
       quiz.late_join ?? true, "late_join");
+    this.teams = textarea((quiz.teams || []).join("\n"), 3);
+    this.teamScore = document.createElement("select");
+    this.teamScore.append(new Option("Their players' average score", "mean"),
+      new Option("Their players' total score", "total"));
+    this.teamScore.value = quiz.team_score || "mean";
     this.questions = document.createElement("div");
     const form = document.createElement("form");
     form.noValidate = true; // the API's messages, next to their fields, say what is wrong
@@ -301,6 +306,8 @@ export class Editor {
       field("Points lost for a wrong answer", this.penalty, "wrong_answer_penalty"),
       field("Names", this.names, "names"), field("Language of the given names", this.language, "language"),
       this.lateJoin,
+      field("Teams (one name a line; none for a quiz without teams)", this.teams, "teams"),
+      field("Rank the teams by", this.teamScore, "team_score"),
       this.questions,
       button("Add question", () => { this.questions.append(questionBlock({ kind: "choice" }, this)); this.number(); }),
       this.summary = document.createElement("p"));
@@ -333,6 +340,8 @@ export class Editor {
       names: this.names.value,
       language: this.language.value,
       late_join: this.lateJoin.querySelector("input").checked,
+      teams: lines(this.teams.value),
+      team_score: this.teamScore.value,
       questions: [...this.questions.children].map(readQuestion),
     };
   }

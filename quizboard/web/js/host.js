@@ -204,6 +204,12 @@ function playerRow(player) {
   const name = document.createElement("span");
   name.className = "name";
   name.textContent = player.display_name || player.player_id;
+  if (player.team) {
+    const team = document.createElement("span");
+    team.className = "team";
+    team.textContent = player.team;
+    name.append(team);
+  }
   const score = document.createElement("span");
   score.className = "score";
   score.textContent = String(player.score);
@@ -217,6 +223,9 @@ function playerRow(player) {
     return row;
   }
   const who = player.display_name || player.player_id;
+  const moves = document.createElement("div");
+  moves.className = "moves";
+  row.append(moves);
   for (const [move, label] of [["name", "Rename"], ["kick", "Kick"], ["ban", "Ban"]]) {
     const button = document.createElement("button");
     button.type = "button";
@@ -234,7 +243,7 @@ function playerRow(player) {
       if (move === "ban" && !confirm(`Ban ${who}? They cannot join this quiz again.`)) return;
       roomMove(path);
     });
-    row.append(button);
+    moves.append(button);
   }
   return row;
 }

@@ -39,6 +39,10 @@ async function main() {
     $("name-field").hidden = true;
     $("join-note").hidden = false;
   }
+  if (page.quiz.teams.length) { // a team quiz: the player may pick its team
+    $("team-field").hidden = false;
+    $("team").append(...page.quiz.teams.map((team, index) => new Option(team, String(index))));
+  }
   $("name").focus();
 }
 
@@ -51,10 +55,13 @@ $("join-form").addEventListener("submit", async (event) => {
   const button = event.submitter || $("join-form").querySelector("button");
   button.disabled = true;
   try {
-    const joined = await api(`/quizzes/${quizId}/join`, {
-      method: "POST", body: name ? { display_name: name } : {}, token: page.appJwt,
-    });
-    page.me = { player_id: joined.player_id, token: joined.token, name: joined.display_name || name };
+    const body = name ? { display_name: name } : {};
+    if ($("team").value !== "") body.team = Number($("team").value);
+    const joined = await api(`/quizzes/${quizId}/join`, { method: "POST", body, token: page.appJwt });
+    page.me = {
+      player_id: joined.player_id, token: joined.token, name: joined.display_name || name,
+      team: joined.team ?? null,
+    };
     session.set(keys.player(quizId), page.me);
     await start();
   } catch (error) {
@@ -80,6 +87,7 @@ async function start() {
     onSnapshot: showBoard,
     onMessage: (message) => {
       if (message.type === "standing") showStanding(message);
+      else if (message.type === "team_leaderboard") showTeamPlace(message);
       else if (page.live) page.live.message(message);
     },
     onStatus: showStatus,
@@ -292,6 +300,18 @@ function showStanding(standing) {
     renderBoard($("board"), top, page.me.player_id, inTop ? [] : page.pinned);
   }
   announce(standing.rank, standing.total_players, standing.score);
+}
+
+/** Where my team stands, from the team board that comes with each snapshot. */
+function showTeamPlace(board) {
+  const mine = board.entries.find((e) => e.team === page.me.team);
+  if (!mine) return;
+  const tie = board.entries.filter((e) => e.rank === mine.rank).length > 1 ? " (tied)" : "";
+  $("team-place").hidden = false;
+  const points = board.ranked_by === "mean"
+    ? `an average of ${mine.score} points` : `${mine.total} points`;
+  $("team-place").textContent =
+    `Your team, ${mine.name}, is number ${mine.rank}${tie} of ${board.entries.length}, with ${points}.`;
 }
 
 function announce(rank, total, score) {

@@ -110,3 +110,34 @@ export function renderResults(answerEl, list, question, results) {
     list.append(item);
   }
 }
+
+/** A team board's entries into the <ol> list: rank, name and members, and the score
+ * the quiz ranks by (the members' mean, or their total). ``mine`` is the player's
+ * team's index, to highlight. */
+export function renderTeams(list, board, mine = null) {
+  list.replaceChildren();
+  for (const entry of board.entries) {
+    const row = document.createElement("li");
+    row.dataset.team = String(entry.team);
+    if (entry.team === mine) row.classList.add("me");
+    const rank = document.createElement("span");
+    rank.className = "rank";
+    rank.textContent = `${entry.rank}.`;
+    const name = document.createElement("span");
+    name.className = "name";
+    const members = document.createElement("span");
+    members.className = "members";
+    members.textContent = entry.members === 1 ? "1 player" : `${entry.members} players`;
+    name.append(entry.name, members);
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = teamScore(board, entry);
+    row.append(rank, name, score);
+    list.append(row);
+  }
+}
+
+/** A team's score as its board ranks it: "12.5 avg" or "250". */
+export function teamScore(board, entry) {
+  return board.ranked_by === "mean" ? `${entry.score} avg` : String(entry.total);
+}
