@@ -9,7 +9,9 @@ set from ``user_answer`` and ``user_quiz``.
 A quiz may be checked while it runs. An answer that some group on the stream
 may not have applied yet (at or after the oldest entry a group still holds) is
 in flight, not a difference: it is counted and checked on a later run. So are
-its player's score, and the joins while a join group has work queued.
+its player's score, and the joins while a join group has work queued. A team
+quiz's team board is checked too (each team's members and points, and each
+player's team) once nothing is in flight, and rebuilt with the board.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class QuizState:
     removed: dict[str, str] = field(default_factory=dict)  # Redis: player -> kick or ban
     held: dict[str, int] = field(default_factory=dict)  # a removed player's points
     recorded: dict[str, str] = field(default_factory=dict)  # removed_players: the same
+    teams: dict[str, int] = field(default_factory=dict)  # user_quiz: player -> its team
+    team_of: dict[str, int] = field(default_factory=dict)  # Redis: the same
+    team_board: dict[int, int] = field(default_factory=dict)  # Redis: team -> its points
+    team_sizes: dict[int, int] = field(default_factory=dict)  # Redis: team -> its members
     backlog: dict[str, int] = field(default_factory=dict)  # group -> entries not yet applied
     answers_from: StreamId | None = None  # the oldest answer some group may still apply
     joins_queued: bool = False  # whether a join group has entries still to apply
@@ -108,6 +114,8 @@ def differences(state: QuizState) -> list[str]:
     if wrong:
         found.append(f"{len(wrong)} players' scores differ from user_answer: {_sample(wrong)}")
     found += _removals(state, totals, players)
+    if not state.joins_queued and not answers:
+        found += _team_differences(state, totals)
     if state.joins_queued:
         return found  # a join may be on the board, or in user_quiz, and not yet in the other
     extra = sorted(set(state.board) - set(totals))
@@ -143,6 +151,37 @@ def _removals(state: QuizState, totals: dict[str, int], in_flight: set[str]) -> 
     return found
 
 
+def team_totals(state: QuizState, totals: dict[str, int]) -> tuple[dict[int, int], dict[int, int]]:
+    """PostgreSQL's team board: each team's points and members, the removed left out."""
+    points: dict[int, int] = defaultdict(int)
+    members: dict[int, int] = defaultdict(int)
+    for player, team in state.teams.items():
+        if player not in state.removed:
+            points[team] += totals.get(player, 0)
+            members[team] += 1
+    return dict(points), dict(members)
+
+
+def _team_differences(state: QuizState, totals: dict[str, int]) -> list[str]:
+    """A team quiz's team board against PostgreSQL's sums, and each player's team."""
+    found = []
+    points, members = team_totals(state, totals)
+    teams = sorted(points.keys() | state.team_board.keys() | state.team_sizes.keys())
+    wrong = [
+        f"team {t} (board {state.team_board.get(t, 0)} points of {state.team_sizes.get(t, 0)}"
+        f" players, PostgreSQL {points.get(t, 0)} of {members.get(t, 0)})"
+        for t in teams
+        if (state.team_board.get(t, 0), state.team_sizes.get(t, 0))
+        != (points.get(t, 0), members.get(t, 0))
+    ]
+    if wrong:
+        found.append(f"{len(wrong)} teams differ from PostgreSQL's sums: {_sample(wrong)}")
+    moved = sorted(p for p, team in state.teams.items() if state.team_of.get(p) != team)
+    if moved:
+        found.append(f"{len(moved)} players' teams differ from user_quiz: {_sample(moved)}")
+    return found
+
+
 async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -> QuizState:
     """Read the quiz from every store."""
     q = config.id
@@ -159,6 +198,13 @@ async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -
     state.removed = {text(p): text(r) for p, r in (await redis.hgetall(quiz.removed)).items()}
     held = {text(p): text(v) for p, v in (await redis.hgetall(quiz.held)).items()}
     state.held = {p: int(held.get(p) or 0) for p in state.removed}
+    state.team_of = {text(p): int(t) for p, t in (await redis.hgetall(quiz.team_of)).items()}
+    team_board: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
+        quiz.team_board, 0, -1, withscores=True
+    )
+    state.team_board = {int(text(t)): int(points) for t, points in team_board}
+    sizes = await redis.hgetall(quiz.team_sizes)
+    state.team_sizes = {int(text(t)): int(n) for t, n in sizes.items() if int(n)}
     async with pool.connection() as conn:
         cursor = conn.cursor(row_factory=dict_row)
         await cursor.execute(
@@ -168,10 +214,13 @@ async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -
         )
         state.rows = {(r["player"], r["question_id"]): r["points"] for r in await cursor.fetchall()}
         await cursor.execute(
-            "SELECT player_id::text AS player, display_name FROM user_quiz WHERE quiz_id = %s",
+            "SELECT player_id::text AS player, display_name, team FROM user_quiz"
+            " WHERE quiz_id = %s",
             (q,),
         )
-        state.players = {r["player"]: r["display_name"] for r in await cursor.fetchall()}
+        joined = await cursor.fetchall()
+        state.players = {r["player"]: r["display_name"] for r in joined}
+        state.teams = {r["player"]: r["team"] for r in joined if r["team"] is not None}
         await cursor.execute(
             "SELECT player_id, reason FROM removed_players WHERE quiz_id = %s", (q,)
         )
@@ -191,7 +240,8 @@ async def _groups(redis: Redis, stream: str) -> list[GroupStatus]:
 
 
 async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: QuizState) -> None:
-    """Replace the sorted set and the names with what PostgreSQL holds, atomically."""
+    """Replace the sorted set and the names (and a team quiz's team board) with what
+    PostgreSQL holds, atomically."""
     totals: dict[str, int] = dict.fromkeys(state.players, 0)
     for (player, _), points in state.rows.items():
         totals[player] = totals.get(player, 0) + points
@@ -210,6 +260,14 @@ async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: Qui
         kept = {p: name for p, name in state.players.items() if p not in state.removed}
         if kept:
             pipe.hset(names, mapping=kept)  # type: ignore[arg-type]
+        if config.teams:
+            team_points, members = team_totals(state, totals)
+            pipe.delete(quiz.team_board, quiz.team_sizes, quiz.team_of)
+            if team_points:
+                pipe.zadd(quiz.team_board, {str(t): n for t, n in team_points.items()})
+                pipe.hset(quiz.team_sizes, mapping=members)  # type: ignore[arg-type]
+            if state.teams:
+                pipe.hset(quiz.team_of, mapping=state.teams)  # type: ignore[arg-type]
         await pipe.execute()
 
 

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from quizboard.settings import Settings
 from tests.support.processes import quizboard
+from tests.support.quizzes import ADMIN_AUTH, quiz_body
 from tests.support.stack import Workers
 from tests.support.steps import KEYS, answer, count, create_quiz, eventually, join
 
@@ -95,3 +96,47 @@ async def test_answers_still_queued_are_in_flight_and_a_loss_behind_them_is_stil
     assert lost.returncode == 1
     assert "DIFFERENCE: 3 accepted answers have no user_answer row" in lost.stdout
     assert bo["player_id"] not in lost.stdout.split("in flight")[1]
+
+
+async def test_reconcile_checks_a_team_board_and_fix_rebuilds_it(
+    api: httpx.AsyncClient,
+    workers: Workers,
+    settings: Settings,
+    redis: aioredis.Redis,
+    db: psycopg.AsyncConnection[Any],
+) -> None:
+    workers.start("joins-db", "joins-redis", "answers-db", "answers-redis")
+    body = {**quiz_body(), "teams": ["Red", "Blue"]}
+    quiz = (await api.post("/quizzes", json=body, headers=ADMIN_AUTH)).json()
+    players = [await join(api, quiz["id"], name) for name in ("Ann", "Bo", "Cy", "Di")]
+    for n, player in enumerate(players):
+        for index in range(n):
+            await answer(api, quiz, player, index)
+    kick = await api.post(
+        f"/quizzes/{quiz['id']}/players/{players[3]['player_id']}/kick",
+        headers={"Authorization": f"Bearer {quiz['host_token']}"},
+    )
+    assert kick.status_code == 200
+
+    async def settled() -> bool:
+        return await count(db, "SELECT count(*) FROM user_answer") == 6
+
+    await eventually(settled, within=5)
+    await workers.close()
+    clean = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    tag = f"{KEYS.tag(quiz['partition'])}quiz:{quiz['id']}"
+    before = dict(await redis.zrange(f"{tag}:team-lb", 0, -1, withscores=True))
+    await redis.zincrby(f"{tag}:team-lb", 50, "0")  # points a team never earned
+    await redis.hset(f"{tag}:team-of", players[1]["player_id"], "0")  # a player moved
+    found = quizboard(settings, "reconcile", str(quiz["id"]))
+    assert found.returncode == 1
+    assert "1 teams differ from PostgreSQL's sums: team 0 (board" in found.stdout
+    assert "1 players' teams differ from user_quiz" in found.stdout
+
+    fixed = quizboard(settings, "reconcile", str(quiz["id"]), "--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert dict(await redis.zrange(f"{tag}:team-lb", 0, -1, withscores=True)) == before
+    sizes = await redis.hgetall(f"{tag}:team-sizes")
+    assert sum(int(n) for n in sizes.values()) == 3  # four joined, one kicked
