@@ -2,6 +2,7 @@
 
     uv run python scripts/bench_answers.py [--players 5000] [--rounds 2] [--baseline REV]
     uv run python scripts/bench_answers.py --kinds choice,multi,order,match
+    uv run python scripts/bench_answers.py --teams 20 --rounds 3
 
 Three servers on the same machine, one after another, each driven closed loop
 at full speed by the same load (every player answers every question):
@@ -14,6 +15,9 @@ a change is measured against what came before it in the same run.
 With --kinds, quizboard runs once per kind of question instead (a quiz of ten
 questions of that kind: loadkit's KIND_QUESTIONS), to compare what an answer of
 each kind costs the API: its CPU per accepted answer, against the first kind's.
+With --teams N, quizboard runs the sample quiz without teams and with N teams (every
+player placed by the quiz: the accepting script looks at every team), in turn, to
+measure what teams cost the accepting path: joins/s, answers/s and API CPU.
 Prints throughput and latency, and the ratios that BENCHMARKS.md tracks.
 """
 
@@ -53,6 +57,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--baseline", help="also run quizboard as of this git revision")
     parser.add_argument("--kinds", help="compare these kinds of question, comma-separated")
+    parser.add_argument("--teams", type=int, help="compare a quiz without teams and with N")
     args = parser.parse_args()
     load = [
         "--players",
@@ -63,6 +68,7 @@ def main() -> None:
         str(args.connections),
     ]
     rows: dict[str, list[dict[str, Any]]] = {}
+    joins_per_s: dict[str, list[float]] = {}
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url, pg_url = stack.enter_context(servers(tmp))
@@ -85,24 +91,34 @@ def main() -> None:
                 turn = round_ % len(kinds)  # each kind goes first in turn: no place favoured
                 for kind in kinds[turn:] + kinds[:turn]:
                     variants[kind] = functools.partial(per_kind, redis_url, pg_url, tmp, kind)
+            teamed = f"{args.teams} teams"
+            if args.teams:
+                variants = {"no-I/O route": variants["no-I/O route"]}
+                pair = ["no teams", teamed][:: -1 if round_ % 2 else 1]  # each first in turn
+                for name in pair:
+                    variants[name] = functools.partial(per_kind, redis_url, pg_url, tmp,
+                                                       name.replace(" ", "_"))  # fmt: skip
             for name, start in variants.items():
                 redis.Redis.from_url(redis_url).flushall()
                 with start() as target:
                     # Throughput only: the kit's lag and consistency reads name Redis keys
                     # as this checkout lays them out, which a baseline may not.
                     extra = ["--kind", name] if name in kinds else []
+                    extra += ["--teams", str(args.teams)] if name == teamed else []
                     report = loadtest(
                         {"url": target["url"], "gateway": target["gateway"]}, *load, *extra
                     )
+                joins_per_s.setdefault(name, []).append(report["joins"]["accepted_per_s"])
                 row = report["answers"]
                 api = report.get("processes", {}).get("api", {}).get("cpu_percent")
                 if api and row["accepted_per_s"]:
                     row["api_ms"] = 10 * api / row["accepted_per_s"]  # CPU ms per answer
                 rows.setdefault(name, []).append(row)
                 cost = f", API {row['api_ms']:.3f} ms CPU/answer" if "api_ms" in row else ""
+                joined = f", {joins_per_s[name][-1]:,.0f} joins/s" if args.teams else ""
                 print(
                     f"round {round_ + 1} {name:>15}: {row['accepted_per_s']:>9,.0f} answers/s, "
-                    f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}{cost}",
+                    f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}{cost}{joined}",
                     flush=True,
                 )
     best = {name: max(r["accepted_per_s"] for r in runs) for name, runs in rows.items()}
@@ -114,6 +130,16 @@ def main() -> None:
             f"{name:>16} {top['accepted_per_s']:>10,.0f} {top['latency_ms']['p50']:>8} "
             f"{top['latency_ms']['p99']:>8}"
         )
+    if args.teams:
+        plain = min(r["api_ms"] for r in rows["no teams"] if "api_ms" in r)
+        teams = min(r["api_ms"] for r in rows[teamed] if "api_ms" in r)
+        joins = max(joins_per_s[teamed]) / max(joins_per_s["no teams"])
+        print(
+            f"{teamed} / no teams: joins/s {joins:.3f}x, "
+            f"answers/s {best[teamed] / best['no teams']:.3f}x, "
+            f"API CPU per answer {teams / plain:.3f}x"
+        )
+        return
     if kinds:
         first = kinds[0]
         cheapest = {k: min(r["api_ms"] for r in rows[k] if "api_ms" in r) for k in kinds}

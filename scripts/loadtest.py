@@ -73,6 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a quiz of ten questions of this kind (default: the sample quiz)",
     )
     parser.add_argument(
+        "--teams",
+        type=int,
+        default=0,
+        help="a team quiz of this many teams, each player placed by the quiz (as the play "
+        "page's join with no team picked)",
+    )
+    parser.add_argument(
         "--join-rate",
         type=float,
         default=0.0,
@@ -158,6 +165,8 @@ async def setup_quiz(args: argparse.Namespace, client: HttpClient) -> dict[str, 
         quiz: dict[str, Any] = json.loads(body)
     else:
         spec = sample_quiz(args.kind)
+        if args.teams:
+            spec["teams"] = [f"Team {n}" for n in range(1, args.teams + 1)]
         status, body = await client.request(
             "POST", "/quizzes", json.dumps(spec).encode(), args.admin_token
         )
