@@ -48,6 +48,12 @@ def per_kind(
     return quizboard(redis_url, database(pg_url, kind), tmp)
 
 
+def valkey_cpu(client: redis.Redis) -> float:
+    """The CPU seconds the Valkey server has used, user and system."""
+    info: dict[str, Any] = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -69,6 +75,7 @@ def main() -> None:
     ]
     rows: dict[str, list[dict[str, Any]]] = {}
     joins_per_s: dict[str, list[float]] = {}
+    valkey_us: dict[str, list[float]] = {}
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url, pg_url = stack.enter_context(servers(tmp))
@@ -99,7 +106,9 @@ def main() -> None:
                     variants[name] = functools.partial(per_kind, redis_url, pg_url, tmp,
                                                        name.replace(" ", "_"))  # fmt: skip
             for name, start in variants.items():
-                redis.Redis.from_url(redis_url).flushall()
+                valkey = redis.Redis.from_url(redis_url)
+                valkey.flushall()
+                cpu_before = valkey_cpu(valkey)
                 with start() as target:
                     # Throughput only: the kit's lag and consistency reads name Redis keys
                     # as this checkout lays them out, which a baseline may not.
@@ -109,13 +118,21 @@ def main() -> None:
                         {"url": target["url"], "gateway": target["gateway"]}, *load, *extra
                     )
                 joins_per_s.setdefault(name, []).append(report["joins"]["accepted_per_s"])
+                events = report["joins"]["accepted"] + report["answers"]["accepted"]
+                if events:  # Valkey's CPU (scripts, streams, boards) per event it took
+                    valkey_us.setdefault(name, []).append(
+                        1e6 * (valkey_cpu(valkey) - cpu_before) / events
+                    )
                 row = report["answers"]
                 api = report.get("processes", {}).get("api", {}).get("cpu_percent")
                 if api and row["accepted_per_s"]:
                     row["api_ms"] = 10 * api / row["accepted_per_s"]  # CPU ms per answer
                 rows.setdefault(name, []).append(row)
                 cost = f", API {row['api_ms']:.3f} ms CPU/answer" if "api_ms" in row else ""
-                joined = f", {joins_per_s[name][-1]:,.0f} joins/s" if args.teams else ""
+                joined = ""
+                if args.teams:
+                    joined = f", {joins_per_s[name][-1]:,.0f} joins/s"
+                    joined += f", Valkey {valkey_us[name][-1]:.1f} µs CPU/event"
                 print(
                     f"round {round_ + 1} {name:>15}: {row['accepted_per_s']:>9,.0f} answers/s, "
                     f"p99 {row['latency_ms']['p99']} ms, errors {row['errors']}{cost}{joined}",
@@ -134,10 +151,11 @@ def main() -> None:
         plain = min(r["api_ms"] for r in rows["no teams"] if "api_ms" in r)
         teams = min(r["api_ms"] for r in rows[teamed] if "api_ms" in r)
         joins = max(joins_per_s[teamed]) / max(joins_per_s["no teams"])
+        scripts = min(valkey_us[teamed]) / min(valkey_us["no teams"])
         print(
             f"{teamed} / no teams: joins/s {joins:.3f}x, "
             f"answers/s {best[teamed] / best['no teams']:.3f}x, "
-            f"API CPU per answer {teams / plain:.3f}x"
+            f"API CPU per answer {teams / plain:.3f}x, Valkey CPU per event {scripts:.3f}x"
         )
         return
     if kinds:
