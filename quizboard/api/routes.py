@@ -33,6 +33,7 @@ from quizboard.api import (
 )
 from quizboard.api.auth import ANYONE, APP_USER, AUTHOR, HOST, PLAYER
 from quizboard.api.endpoint import Endpoint
+from quizboard.api.safety import Guarded
 from quizboard.core.leaderboard import Snapshot, Standing
 from quizboard.core.live import LiveState
 from quizboard.core.media import Uploaded
@@ -155,5 +156,6 @@ def starlette_routes(endpoints: tuple[Endpoint[Any], ...] = ROUTES) -> list[Base
     the web client's scripts and styles under ``/web/``. Each route's function is its
     endpoint's :meth:`~quizboard.api.endpoint.Endpoint.serve`: the one dispatch."""
     routes: list[BaseRoute] = [Route(e.path, e.serve, methods=[e.method]) for e in endpoints]
-    routes.append(Mount("/web", StaticFiles(packages=[("quizboard", "web")]), name="web"))
+    static = Guarded(StaticFiles(packages=[("quizboard", "web")]))
+    routes.append(Mount("/web", static, name="web"))
     return routes

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from quizboard.api.endpoint import Call
 from quizboard.api.responses import json_response
+from quizboard.api.safety import headers_for
 
 NO_STORE = {"Cache-Control": "no-cache"}
 
@@ -50,28 +51,29 @@ def _html(page: Page) -> str:
     )
 
 
-def _respond(page: Page) -> Response:
-    return HTMLResponse(_html(page), headers=NO_STORE)
+def _respond(call: Call[None], page: Page) -> Response:
+    headers = {**NO_STORE, **dict(headers_for(call.services, call.request.scope))}
+    return HTMLResponse(_html(page), headers=headers)
 
 
 async def index(call: Call[None]) -> Response:
     """``GET /``: join a quiz by its id."""
-    return _respond(INDEX)
+    return _respond(call, INDEX)
 
 
 async def play(call: Call[None]) -> Response:
     """``GET /play/{id}``: join and play."""
-    return _respond(PLAY)
+    return _respond(call, PLAY)
 
 
 async def board(call: Call[None]) -> Response:
     """``GET /board/{id}``: the big-screen board."""
-    return _respond(BOARD)
+    return _respond(call, BOARD)
 
 
 async def host(call: Call[None]) -> Response:
     """``GET /host`` and ``GET /host/{id}``: the host console."""
-    return _respond(HOST)
+    return _respond(call, HOST)
 
 
 async def client_config(call: Call[None]) -> Response:

@@ -59,7 +59,8 @@ class QuizKeys:
     team_of: str = field(metadata={"suffix": "team-of"})
     # sorted set: team index -> its members' points (removed players' left out)
     team_board: str = field(metadata={"suffix": "team-lb"})
-    # hash: team index -> its members (removed players left out)
+    # sorted set: team index in two digits ("07") -> its members (removed players left
+    # out), every team from the first join: the accepting script's smallest is its first
     team_sizes: str = field(metadata={"suffix": "team-sizes"})
     # the last published team board (a team quiz's), published with its snapshot
     team_last: str = field(metadata={"suffix": "team-last"})

@@ -203,8 +203,10 @@ async def load_state(redis: Redis, pool: Pool, keys: Keys, config: QuizConfig) -
         quiz.team_board, 0, -1, withscores=True
     )
     state.team_board = {int(text(t)): int(points) for t, points in team_board}
-    sizes = await redis.hgetall(quiz.team_sizes)
-    state.team_sizes = {int(text(t)): int(n) for t, n in sizes.items() if int(n)}
+    sizes: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
+        quiz.team_sizes, 0, -1, withscores=True
+    )
+    state.team_sizes = {int(text(t)): int(n) for t, n in sizes if int(n)}
     async with pool.connection() as conn:
         cursor = conn.cursor(row_factory=dict_row)
         await cursor.execute(
@@ -265,7 +267,8 @@ async def rebuild_board(redis: Redis, keys: Keys, config: QuizConfig, state: Qui
             pipe.delete(quiz.team_board, quiz.team_sizes, quiz.team_of)
             if team_points:
                 pipe.zadd(quiz.team_board, {str(t): n for t, n in team_points.items()})
-                pipe.hset(quiz.team_sizes, mapping=members)  # type: ignore[arg-type]
+            sizes = {f"{t:02d}": members.get(t, 0) for t in range(len(config.teams))}
+            pipe.zadd(quiz.team_sizes, sizes)
             if state.teams:
                 pipe.hset(quiz.team_of, mapping=state.teams)  # type: ignore[arg-type]
         await pipe.execute()

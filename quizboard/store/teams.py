@@ -16,10 +16,10 @@ async def read_team_board(
     quiz = keys.quiz(config.partition, config.id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zrange(quiz.team_board, 0, -1, withscores=True)
-        pipe.hgetall(quiz.team_sizes)
+        pipe.zrange(quiz.team_sizes, 0, -1, withscores=True)
         pipe.get(quiz.lb_version)
         rows, sizes, last = await pipe.execute()
     totals = {int(text(team)): int(points) for team, points in rows}
-    members = {int(text(team)): int(text(n)) for team, n in sizes.items()}
+    members = {int(text(team)): int(n) for team, n in sizes}
     version = int(last or 0) if version is None else version
     return team_board(config.id, version, config.teams, totals, members, config.team_score)

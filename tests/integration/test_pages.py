@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
+import quizboard.web
 from quizboard.settings import Settings
 
 
@@ -58,7 +60,8 @@ async def test_every_module_a_page_loads_is_served_by_the_api_itself(
     api: httpx.AsyncClient, page: str
 ) -> None:
     """Each page's scripts and the modules they import, transitively: all from the API's
-    own /web/, so the pages need no build step and nothing from outside the server."""
+    own /web/ (ours, or a library vendored with its licence), so the pages need no build
+    step and nothing from outside the server."""
     html = (await api.get(page)).text
     waiting = re.findall(r'<script type="module" src="([^"]+)"', html)
     assert waiting
@@ -68,7 +71,7 @@ async def test_every_module_a_page_loads_is_served_by_the_api_itself(
         if path in seen:
             continue
         seen.add(path)
-        assert path.startswith("/web/js/"), path
+        assert path.startswith(("/web/js/", "/web/vendor/")), path
         response = await api.get(path)
         assert response.status_code == 200, path
         assert "javascript" in response.headers["content-type"]
@@ -76,3 +79,42 @@ async def test_every_module_a_page_loads_is_served_by_the_api_itself(
             r'^import .*? from "([^"]+)";$', response.text, re.MULTILINE | re.DOTALL
         )
     assert len(seen) > 1 or page == "/"
+
+
+@pytest.mark.parametrize("path", ["/", "/play/7", "/board/7", "/host/7", "/web/js/play.js",
+                                  "/web/app.css"])  # fmt: skip
+async def test_every_page_script_and_style_carries_the_headers_that_keep_it_safe(
+    api: httpx.AsyncClient, settings: Settings, path: str
+) -> None:
+    headers = (await api.get(path)).headers
+    rules = [rule.split(" ", 1) for rule in headers["content-security-policy"].split("; ")]
+    policy = {rule[0]: rule[1] for rule in rules}
+    assert policy["script-src"] == "'self'"  # no inline script, no other site's
+    assert policy["frame-ancestors"] == "'none'"
+    gateway = f"quizboard.test:{settings.gateway_port}"
+    assert policy["connect-src"] == f"'self' ws://{gateway} wss://{gateway}"
+    assert (headers["x-content-type-options"], headers["referrer-policy"]) == (
+        "nosniff", "no-referrer",
+    )  # fmt: skip
+
+
+async def test_the_policy_names_the_public_gateway_and_never_a_strange_host(
+    api: httpx.AsyncClient,
+) -> None:
+    strange = await api.get("/play/7", headers={"Host": "evil.test; script-src *"})
+    policy = strange.headers["content-security-policy"]
+    assert "connect-src 'self';" in policy
+    assert "evil" not in policy
+
+
+async def test_every_vendored_library_is_served_with_its_licence(api: httpx.AsyncClient) -> None:
+    vendor = Path(quizboard.web.__file__).parent / "vendor"
+    listed = (vendor / "README.md").read_text()
+    libraries = [d for d in vendor.iterdir() if d.is_dir()]
+    assert libraries
+    for library in libraries:
+        assert (library / "LICENSE").read_text().strip()
+        for script in library.glob("*.js"):
+            assert f"`{library.name}/{script.name}`" in listed
+            response = await api.get(f"/web/vendor/{library.name}/{script.name}")
+            assert "javascript" in response.headers["content-type"]

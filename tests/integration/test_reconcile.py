@@ -138,5 +138,5 @@ async def test_reconcile_checks_a_team_board_and_fix_rebuilds_it(
     fixed = quizboard(settings, "reconcile", str(quiz["id"]), "--fix")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert dict(await redis.zrange(f"{tag}:team-lb", 0, -1, withscores=True)) == before
-    sizes = await redis.hgetall(f"{tag}:team-sizes")
-    assert sum(int(n) for n in sizes.values()) == 3  # four joined, one kicked
+    sizes = await redis.zrange(f"{tag}:team-sizes", 0, -1, withscores=True)
+    assert sum(int(n) for _, n in sizes) == 3  # four joined, one kicked

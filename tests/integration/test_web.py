@@ -165,7 +165,7 @@ async def test_every_page_renders_without_console_errors(web: WebStack, browser:
         await screenshot(page, name)
         await page.close()
     page = await open_page(browser, console, f"{web.base}/")
-    await page.get_by_label("Quiz number").fill(str(quiz["id"]))
+    await page.get_by_label("Join code").fill(str(quiz["id"]))
     await page.keyboard.press("Enter")  # by keyboard alone
     await expect(page).to_have_url(f"{web.base}/play/{quiz['id']}")
     await expect(page.get_by_label("Your name")).to_be_focused(timeout=WAIT_MS)

@@ -103,6 +103,12 @@ local function live_answer(i, marks, field, head, keep_until)
     return id .. ' ' .. fmt(points) .. ' ' .. fmt(streak)
 end
 
+-- A team in team_sizes, a sorted set of teams by their members: its index in two
+-- digits, so that the first of equals is the first team (members order by their text).
+local function team_member(team)
+    return string.format('%02d', tonumber(team))
+end
+
 local function join(i, players, player, event, name, removed)
     local room, held, board, live, late_join, names, name_key, team_of, team_board,
         team_sizes, team_count, team_choice = unpack(ARGV, i + 8, i + 19)  -- JoinItem
@@ -132,18 +138,23 @@ local function join(i, players, player, event, name, removed)
         redis.call('ZINCRBY', board, points, player)
         said = ',"{{JoinEvent.back}}":true'
     end
-    if tonumber(team_count) > 0 then  -- its team (kept from before a kick), or one
-        team = redis.call('HGET', team_of, player) or team_choice
-        if tonumber(team) < 0 then  -- the team with the fewest members, the first of them
-            local fewest
-            for t = 0, tonumber(team_count) - 1 do
-                local n = tonumber(redis.call('HGET', team_sizes, t)) or 0
-                if not fewest or n < fewest then team, fewest = t, n end
+    local teams = tonumber(team_count)
+    if teams > 0 then  -- its team (kept from before a kick), the one it chose, or one
+        local kept = gone == 'kick' and redis.call('HGET', team_of, player)
+        team = kept or team_choice
+        if redis.call('ZCARD', team_sizes) < teams then  -- the first join: every team, empty
+            local empty = {}
+            for t = 0, teams - 1 do
+                empty[2 * t + 1], empty[2 * t + 2] = 0, team_member(t)
             end
+            redis.call('ZADD', team_sizes, 'NX', unpack(empty))
         end
-        redis.call('HSET', team_of, player, team)
-        redis.call('HINCRBY', team_sizes, team, 1)
-        redis.call('ZINCRBY', team_board, points, team)
+        if tonumber(team) < 0 then  -- the team with the fewest members, the first of them
+            team = tonumber(redis.call('ZRANGE', team_sizes, 0, 0)[1])
+        end
+        if not kept then redis.call('HSET', team_of, player, team) end
+        redis.call('ZINCRBY', team_sizes, 1, team_member(team))
+        if points ~= 0 then redis.call('ZINCRBY', team_board, points, team) end
         said = said .. ',"{{JoinEvent.team}}":' .. team
     end
     if said ~= '' then event = string.sub(event, 1, -2) .. said .. '}' end

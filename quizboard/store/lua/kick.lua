@@ -34,7 +34,7 @@ if not had then
     local team = redis.call('HGET', team_of, player)
     if team then
         redis.call('ZINCRBY', team_board, -(tonumber(score) or 0), team)
-        redis.call('HINCRBY', team_sizes, team, -1)
+        redis.call('ZINCRBY', team_sizes, -1, string.format('%02d', tonumber(team)))
     end
     redis.call('XADD', changes, '*', '{{FIELD}}', change)
 end

@@ -6,6 +6,7 @@ import { clock, countdown } from "/web/js/clock.js";
 import { Feed } from "/web/js/feed.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
+import { joinCode, qrCode } from "/web/js/qr.js";
 import { hostToken, keys, session } from "/web/js/session.js";
 import { renderBoard, renderQuestionMedia, renderResults, renderTeams } from "/web/js/view.js";
 
@@ -14,6 +15,8 @@ const quizId = quizIdFromPath();
 /** Everything this page knows. */
 const page = {
   quiz: null,
+  snapshot: null, // the last board
+  podium: false, // whether the podium went up
   token: fromHash("token") || hostToken(quizId),
   stopCountdown: () => {},
   live: new LiveQuiz({
@@ -25,10 +28,18 @@ const page = {
       renderResults($("right-answer"), $("distribution"), question, results);
       $("explanation").textContent = results.explanation || "";
     },
-    finished: () => showFinished(page.live.finalAsOf === null
-      ? "The quiz is over. Final board:"
-      : "The quiz is over. Counting the last answers…"),
-    final: () => { $("question-prompt").textContent = "The quiz is over. Final board:"; },
+    finished: () => {
+      if (page.live.finalAsOf !== null) {
+        showFinished("The quiz is over. Counting the last answers…");
+        return;
+      }
+      showFinished("The quiz is over. Final board:");
+      showPodium();
+    },
+    final: () => {
+      $("question-prompt").textContent = "The quiz is over. Final board:";
+      showPodium();
+    },
   }),
 };
 
@@ -36,6 +47,9 @@ async function main() {
   const link = `${location.origin}/play/${quizId}`;
   $("join-link").href = link;
   $("join-link").textContent = link;
+  $("join-site").textContent = location.host;
+  $("join-code").textContent = joinCode(quizId);
+  $("join-qr").replaceChildren(qrCode(link, `A QR code of the join link, ${link}`));
   page.quiz = await loadQuiz(quizId, "board");
   if (!page.quiz) return;
   $("board-title").textContent = `Top ${(await clientConfig()).top_n}`;
@@ -47,6 +61,7 @@ async function main() {
   const feed = new Feed(quizId, page.token, {
     onSnapshot: (snapshot) => {
       $("players").textContent = `${snapshot.total_players} players`;
+      page.snapshot = snapshot;
       renderBoard($("board"), snapshot.entries, null);
       page.live.snapshot(snapshot);
     },
@@ -82,6 +97,41 @@ function showQuestion(question, closesAt) {
   renderQuestionMedia($("question-media"), question);
   $("timer").hidden = false;
   page.stopCountdown = countdown($("countdown"), closesAt);
+}
+
+/** The podium of the final board: third, second, then first, each in turn (at once for
+ * a viewer who asked for less motion). */
+function showPodium() {
+  if (page.podium || !page.snapshot || !page.snapshot.entries.length) return;
+  page.podium = true;
+  const top = page.snapshot.entries.slice(0, 3);
+  const steps = top.map((entry, place) => {
+    const step = document.createElement("li");
+    step.className = `step place-${place + 1}`;
+    const rank = document.createElement("span");
+    rank.className = "rank";
+    rank.textContent = ordinal(entry.rank);
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = entry.display_name;
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = `${entry.score} points`;
+    step.append(rank, name, score);
+    return step;
+  });
+  $("steps").replaceChildren(...steps);
+  $("podium").hidden = false;
+  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  [...steps].reverse().forEach((step, turn) => {
+    setTimeout(() => step.classList.add("shown"), still ? 0 : 1200 * turn);
+  });
+}
+
+function ordinal(rank) {
+  const tens = rank % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[rank % 10] || "th";
+  return `${rank}${suffix}`;
 }
 
 function showFinished(text) {

@@ -4,6 +4,7 @@ import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Editor, importSheet } from "/web/js/editor.js";
 import { $, fail, fromHash, quizIdFromPath, run } from "/web/js/page.js";
+import { joinCode, qrCode } from "/web/js/qr.js";
 import { hostToken, keys, session } from "/web/js/session.js";
 
 const quizId = quizIdFromPath();
@@ -151,6 +152,9 @@ async function show() {
   $("console").hidden = false;
   $("play-link").href = `/play/${quizId}`;
   $("play-link").textContent = `${location.origin}/play/${quizId}`;
+  $("join-code").textContent = joinCode(quizId);
+  const link = `${location.origin}/play/${quizId}`;
+  $("join-qr").replaceChildren(qrCode(link, `A QR code of the join link, ${link}`));
   $("board-link").href = `/board/${quizId}#token=${encodeURIComponent(page.token)}`;
   const live = page.quiz.mode === "live";
   $("controls").hidden = !live;

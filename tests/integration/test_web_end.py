@@ -1,0 +1,102 @@
+"""The big screen at the start and the end of a game, in a real Chromium: the join link
+as a QR code (read back by an independent decoder, ZXing's) with a join code to type,
+and the podium revealed third, second, first."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import zxingcpp
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.browser import DESKTOP, Console, WebStack, screenshot
+from tests.support.pages import WAIT_MS, create, join, leaderboard, open_page
+from tests.support.quizzes import live_body
+
+MODULE = re.compile(r"M(\d+) (\d+)h1v1h-1z")
+
+
+async def shown_qr(page: Page, where: str) -> list[list[bool]]:
+    """The QR code drawn in ``where``, as rows of dark (True) and light modules."""
+    svg = page.locator(f"{where} svg.qr")
+    size = int((await svg.get_attribute("viewBox") or "").split()[2])
+    grid = [[False] * size for _ in range(size)]
+    for x, y in MODULE.findall(await svg.locator("path").get_attribute("d") or ""):
+        grid[int(y)][int(x)] = True
+    return grid
+
+
+def decoded(grid: list[list[bool]], scale: int = 4) -> list[str]:
+    """What a QR decoder (ZXing's) reads in ``grid``, drawn black on white."""
+    pixels = bytearray()
+    for row in grid:
+        line = b"".join((b"\x00" if dark else b"\xff") * scale for dark in row)
+        pixels += line * scale
+    data, side = bytes(pixels), len(grid) * scale  # the view borrows data: keep it
+    view = zxingcpp.ImageView(data, side, side, zxingcpp.ImageFormat.Lum)
+    return [found.text for found in zxingcpp.read_barcodes(view)]
+
+
+async def test_the_board_shows_a_qr_code_and_a_join_code_and_ends_on_a_podium(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    quiz = await create(web, live_body(picks=(0,)))
+    board = console.watch(await browser.new_page(viewport=DESKTOP))
+    await board.goto(f"{web.base}/board/{quiz['id']}#token={quiz['host_token']}")
+    link = f"{web.base}/play/{quiz['id']}"
+    await expect(board.locator("#join-code")).to_have_text(str(quiz["id"]), timeout=WAIT_MS)
+    described = f"A QR code of the join link, {link}"
+    await expect(board.get_by_role("img", name=described)).to_be_visible()
+    assert decoded(await shown_qr(board, "#join-qr")) == [link]
+    await screenshot(board, "board-join")
+
+    # The join code, typed on the front page, opens the quiz.
+    players: list[Page] = []
+    for number in range(4):
+        page = await open_page(browser, console, f"{web.base}/")
+        await page.get_by_label("Join code").fill(f" {quiz['id']} ")
+        await page.get_by_role("button", name="Open").click()
+        await expect(page).to_have_url(link, timeout=WAIT_MS)
+        await join(page, f"Player {number}")
+        players.append(page)
+    question = quiz["questions"][0]
+    right = question["choices"][question["answer"]]
+    async with httpx.AsyncClient(base_url=web.base) as api:
+        as_host = {"Authorization": f"Bearer {quiz['host_token']}"}
+        assert (await api.post(f"/quizzes/{quiz['id']}/next", headers=as_host)).status_code == 200
+        for page in players[:3]:  # in turn, so the faster gets more points
+            await page.get_by_role("button", name=right, exact=True).click()
+            await expect(page.locator("#verdict")).to_contain_text("Right!", timeout=WAIT_MS)
+        assert (await api.post(f"/quizzes/{quiz['id']}/finish", headers=as_host)).status_code == 200
+
+    top = (await leaderboard(web, quiz))[:3]
+    steps = board.locator("#steps li")
+    await expect(steps).to_have_count(3, timeout=WAIT_MS)
+    await expect(board.locator("#steps li.place-1.shown")).to_be_visible(timeout=WAIT_MS)
+    for place, (name, score) in enumerate(top):
+        step = board.locator(f"#steps li.place-{place + 1}")
+        await expect(step).to_contain_text(name)
+        await expect(step).to_contain_text(f"{score} points")
+    await board.wait_for_timeout(700)  # the first step's rise ends, for the picture
+    await screenshot(board, "podium")
+    for page in (board, *players):
+        await page.close()
+    assert console.errors == []
+
+
+async def test_the_host_console_shows_the_join_code_and_its_qr_code(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    quiz: dict[str, Any] = await create(web, live_body())
+    host = await open_page(browser, console, f"{web.base}/host/{quiz['id']}")
+    await host.get_by_label("Host or admin token").fill(quiz["host_token"])
+    await host.get_by_role("button", name="Use token").click()
+    await expect(host.locator("#join-code")).to_have_text(str(quiz["id"]), timeout=WAIT_MS)
+    link = f"{web.base}/play/{quiz['id']}"
+    assert decoded(await shown_qr(host, "#join-qr")) == [link]
+    await host.close()
+    assert console.errors == []
