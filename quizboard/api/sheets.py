@@ -101,6 +101,9 @@ def quiz_body(config: QuizConfig) -> dict[str, Any]:
         "late_join": config.late_join,
         "names": config.names,
         "language": config.language,
+        "teams": config.teams,
+        "team_score": config.team_score,
+        "board_between_questions": config.board_between_questions,
         "questions": [msgspec.to_builtins(question_in(q, live=config.live))
                       for q in config.questions],
     }  # fmt: skip

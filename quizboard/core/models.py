@@ -66,6 +66,7 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     # teams: a player joins one (chosen, or the smallest); ranked by mean or total score
     teams: Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] = []
     team_score: TeamScore = "mean"
+    board_between_questions: bool = False  # a live quiz: pages hide the board mid-question
 
 
 class QuizConfig(Struct, frozen=True):
@@ -84,6 +85,7 @@ class QuizConfig(Struct, frozen=True):
     language: Language = "en"
     teams: list[str] = []
     team_score: TeamScore = "mean"
+    board_between_questions: bool = False
     owner: str | None = None  # the app user (its sub) who created it; None: the admin
 
     @property
@@ -125,6 +127,7 @@ class PublicQuiz(Struct, frozen=True):
     language: Language = "en"
     teams: list[str] = []  # a team quiz's teams: a join may name one by its index
     team_score: TeamScore = "mean"
+    board_between_questions: bool = False  # the board hides while a question is open
 
 
 class CreatedQuiz(QuizConfig, frozen=True, kw_only=True):
@@ -215,6 +218,7 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
     language: Language | None = None
     teams: Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] | None = None
     team_score: TeamScore | None = None
+    board_between_questions: bool | None = None
 
 
 def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
@@ -238,6 +242,11 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
         language=patch.language or config.language,
         teams=config.teams if patch.teams is None else patch.teams,
         team_score=patch.team_score or config.team_score,
+        board_between_questions=(
+            config.board_between_questions
+            if patch.board_between_questions is None
+            else patch.board_between_questions
+        ),
     )
 
 
@@ -308,6 +317,7 @@ def public_quiz(config: QuizConfig) -> PublicQuiz:
         language=config.language,
         teams=config.teams,
         team_score=config.team_score,
+        board_between_questions=config.board_between_questions,
     )
 
 

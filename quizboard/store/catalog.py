@@ -51,8 +51,8 @@ TOMBSTONE_MS = 60_000
 INSERT_QUIZ = """
 INSERT INTO quizzes (title, available_at, ends_at, partition, mode, phase,
                      wrong_answer_penalty, late_join, names, language, owner, teams,
-                     team_score)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                     team_score, board_between_questions)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 INSERT_QUESTION = """
@@ -63,7 +63,7 @@ RETURNING id
 """
 SELECT_QUIZ = """
 SELECT id, title, available_at, ends_at, partition, mode, wrong_answer_penalty, late_join,
-       names, language, owner, teams, team_score
+       names, language, owner, teams, team_score, board_between_questions
 FROM quizzes WHERE id = %s
 """
 SELECT_QUESTIONS = """
@@ -88,7 +88,7 @@ LOCK_UNOPENED = "SELECT available_at > now() AS unopened FROM quizzes WHERE id =
 UPDATE_QUIZ = """
 UPDATE quizzes SET title = %s, available_at = %s, ends_at = %s, mode = %s, phase = %s,
                    wrong_answer_penalty = %s, late_join = %s, names = %s, language = %s,
-                   teams = %s, team_score = %s
+                   teams = %s, team_score = %s, board_between_questions = %s
 WHERE id = %s
 """
 DELETE_QUIZ = "DELETE FROM quizzes WHERE id = %s"
@@ -132,6 +132,7 @@ class QuizCatalog:
                     owner,
                     Jsonb(quiz.teams),
                     quiz.team_score,
+                    quiz.board_between_questions,
                 ),
             )
             quiz_id: int = (await _one(cursor))["id"]
@@ -151,6 +152,7 @@ class QuizCatalog:
             owner=owner,
             teams=quiz.teams,
             team_score=quiz.team_score,
+            board_between_questions=quiz.board_between_questions,
         )
         await self._cache(config)
         return config
@@ -199,6 +201,7 @@ class QuizCatalog:
                                                quiz.mode, phase, quiz.wrong_answer_penalty,
                                                quiz.late_join, quiz.names, quiz.language,
                                                Jsonb(quiz.teams), quiz.team_score,
+                                               quiz.board_between_questions,
                                                quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))
             await _insert_questions(cursor, quiz_id, quiz)

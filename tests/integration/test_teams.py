@@ -130,3 +130,21 @@ async def test_the_team_board_is_published_with_each_snapshot_and_sent_to_newcom
         entered = await newcomer.next("team_leaderboard")
         assert newcomer.log[:2] == [first, entered]
         assert entered["entries"] == teams["entries"]
+
+
+async def test_a_team_quiz_exported_for_editing_keeps_its_teams_and_options(
+    api: httpx.AsyncClient,
+) -> None:
+    body = {**quiz_body(opens_in=600), "teams": ["Red", "Blue"], "team_score": "total",
+            "board_between_questions": True}  # fmt: skip
+    created = (await api.post("/quizzes", json=body, headers=ADMIN_AUTH)).json()
+    exported = (await api.get(f"/quizzes/{created['id']}/export", headers=ADMIN_AUTH)).json()
+    assert (exported["teams"], exported["team_score"]) == (["Red", "Blue"], "total")
+    assert exported["board_between_questions"] is True
+    # The editor sends the export back with a change: nothing else is lost.
+    patch = {**exported, "title": "Renamed"}
+    edited = await api.patch(f"/quizzes/{created['id']}", json=patch, headers=ADMIN_AUTH)
+    assert edited.status_code == 200, edited.text
+    public = (await api.get(f"/quizzes/{created['id']}")).json()
+    assert (public["title"], public["teams"]) == ("Renamed", ["Red", "Blue"])
+    assert (public["team_score"], public["board_between_questions"]) == ("total", True)

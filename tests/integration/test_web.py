@@ -95,7 +95,7 @@ async def test_a_live_quiz_hosted_in_the_browser_for_ten_players(
     await host.get_by_role("button", name="Finish").click()
     for page in players:
         await expect(page.locator("#prompt")).to_have_text("The quiz is over.", timeout=WAIT_MS)
-        await expect(page.locator("#rank")).to_contain_text("You are number", timeout=WAIT_MS)
+        await expect(page.locator("#rank")).to_contain_text("You finished number", timeout=WAIT_MS)
     expected = await leaderboard(web, quiz)
     assert len(expected) == 10
 

@@ -100,3 +100,31 @@ async def test_the_host_console_shows_the_join_code_and_its_qr_code(
     assert decoded(await shown_qr(host, "#join-qr")) == [link]
     await host.close()
     assert console.errors == []
+
+
+async def test_a_quiz_that_shows_its_board_between_questions_hides_it_mid_question(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    quiz = await create(web, {**live_body(picks=(0,)), "board_between_questions": True})
+    player = await open_page(browser, console, f"{web.base}/play/{quiz['id']}")
+    await join(player, "Ann")
+    board = player.locator("#board-card")
+    await expect(board).to_be_visible()
+    question = quiz["questions"][0]
+    async with httpx.AsyncClient(base_url=web.base) as api:
+        as_host = {"Authorization": f"Bearer {quiz['host_token']}"}
+        assert (await api.post(f"/quizzes/{quiz['id']}/next", headers=as_host)).status_code == 200
+        await expect(player.locator("#prompt")).to_have_text(question["prompt"], timeout=WAIT_MS)
+        await expect(board).to_be_hidden()
+        right = question["choices"][question["answer"]]
+        await player.get_by_role("button", name=right, exact=True).click()
+        await expect(player.locator("#results")).to_be_visible(timeout=WAIT_MS)  # all answered
+        await expect(board).to_be_visible()
+        assert (await api.post(f"/quizzes/{quiz['id']}/finish", headers=as_host)).status_code == 200
+    score = (await leaderboard(web, quiz))[0][1]
+    await expect(player.locator("#rank")).to_have_text(
+        f"You finished number 1 of 1, with {score} points.", timeout=WAIT_MS
+    )
+    await player.close()
+    assert console.errors == []

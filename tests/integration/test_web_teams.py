@@ -120,7 +120,7 @@ async def test_a_teacher_runs_a_team_quiz_and_another_teacher_sees_none_of_it(
                                           timeout=WAIT_MS)  # fmt: skip
         member = next(n for n, p in (("Ann", "Red"), ("Bao", "Blue")) if p == entry["name"])
         await expect(players[member].locator("#team-place")).to_have_text(
-            f"Your team, {entry['name']}, is number {entry['rank']} of 2, with an average "
+            f"Your team, {entry['name']}, finished number {entry['rank']} of 2, with an average "
             f"of {shown} points.",
             timeout=WAIT_MS,
         )

@@ -293,6 +293,8 @@ export class Editor {
     this.language.value = quiz.language || "en";
     this.lateJoin = checkbox("Players may join a live quiz after its first question",
       quiz.late_join ?? true, "late_join");
+    this.boardBetween = checkbox("Live: show the board only between questions",
+      quiz.board_between_questions ?? false, "board_between_questions");
     this.teams = textarea((quiz.teams || []).join("\n"), 3);
     this.teamScore = document.createElement("select");
     this.teamScore.append(new Option("Their players' average score", "mean"),
@@ -306,6 +308,7 @@ export class Editor {
       field("Points lost for a wrong answer", this.penalty, "wrong_answer_penalty"),
       field("Names", this.names, "names"), field("Language of the given names", this.language, "language"),
       this.lateJoin,
+      this.boardBetween,
       field("Teams (one name a line; none for a quiz without teams)", this.teams, "teams"),
       field("Rank the teams by", this.teamScore, "team_score"),
       this.questions,
@@ -340,6 +343,7 @@ export class Editor {
       names: this.names.value,
       language: this.language.value,
       late_join: this.lateJoin.querySelector("input").checked,
+      board_between_questions: this.boardBetween.querySelector("input").checked,
       teams: lines(this.teams.value),
       team_score: this.teamScore.value,
       questions: [...this.questions.children].map(readQuestion),

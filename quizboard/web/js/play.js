@@ -124,8 +124,14 @@ function nextOpenQuestion() {
 
 // ---- a live quiz: what the host opens, closes and ends ----
 
+/** A quiz that shows its board only between questions hides it while one is open. */
+function boardShown(shown) {
+  $("board-card").hidden = !shown && page.quiz.board_between_questions;
+}
+
 function waiting(phase) {
   clearQuestion();
+  boardShown(true);
   if (phase === "results") $("message").textContent = "Waiting for the next question…";
   else $("prompt").textContent = "Waiting for the host to start the quiz…";
 }
@@ -133,6 +139,7 @@ function waiting(phase) {
 function showLiveQuestion(question, closesAt) {
   $("progress-text").textContent = `Question ${question.position} of ${page.quiz.question_count}`;
   showQuestion(question);
+  boardShown(false);
   $("timer").hidden = false;
   page.stopCountdown = countdown($("countdown"), closesAt, () => {
     lock();
@@ -146,6 +153,7 @@ function showLiveQuestion(question, closesAt) {
 
 function showResults(question, results) {
   page.stopCountdown();
+  boardShown(true);
   lock();
   $("timer").hidden = true;
   $("results").hidden = false;
@@ -168,7 +176,11 @@ function removed(reason) {
 
 function finished() {
   clearQuestion();
+  page.over = true;
+  boardShown(true);
   $("prompt").textContent = "The quiz is over.";
+  if (page.standing) announce(page.standing.rank, page.standing.total_players, page.standing.score);
+  if (page.teams) showTeamPlace(page.teams);
 }
 
 // ---- one question on screen ----
@@ -293,6 +305,7 @@ function showBoard(snapshot) {
 /** My standing, pushed by the gateway: my row and my neighbours, pinned under the top
  * when I am outside it. */
 function showStanding(standing) {
+  page.standing = standing;
   page.pinned = standing.around;
   if (page.snapshot) {
     const top = page.snapshot.entries;
@@ -304,18 +317,22 @@ function showStanding(standing) {
 
 /** Where my team stands, from the team board that comes with each snapshot. */
 function showTeamPlace(board) {
+  page.teams = board;
   const mine = board.entries.find((e) => e.team === page.me.team);
   if (!mine) return;
   const tie = board.entries.filter((e) => e.rank === mine.rank).length > 1 ? " (tied)" : "";
   $("team-place").hidden = false;
   const points = board.ranked_by === "mean"
     ? `an average of ${mine.score} points` : `${mine.total} points`;
+  const is = page.over ? "finished" : "is";
   $("team-place").textContent =
-    `Your team, ${mine.name}, is number ${mine.rank}${tie} of ${board.entries.length}, with ${points}.`;
+    `Your team, ${mine.name}, ${is} number ${mine.rank}${tie} of ${board.entries.length}, with ${points}.`;
 }
 
 function announce(rank, total, score) {
-  const text = `You are number ${rank} of ${total}, with ${score} points.`;
+  const text = page.over
+    ? `You finished number ${rank} of ${total}, with ${score} points.`
+    : `You are number ${rank} of ${total}, with ${score} points.`;
   if (text !== page.rankText) {
     page.rankText = text;
     $("rank").textContent = text;
