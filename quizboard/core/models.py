@@ -41,6 +41,11 @@ NameRule = Literal["chosen", "generated"]
 TeamScore = Literal["mean", "total"]
 MAX_TEAMS = 20
 TeamName = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")]
+#: A quiz's teams: their names, or how many (named "Team 1", ... in the quiz's language).
+Teams = (
+    Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] | Annotated[int, Meta(ge=2, le=MAX_TEAMS)]
+)
+TEAM_WORD = {"en": "Team", "vi": "Đội"}
 
 LIVE_POINTS = 1000  # a live question's points when the quiz does not say
 LIVE_TIME_LIMIT_S = 20
@@ -64,7 +69,7 @@ class QuizIn(Struct, forbid_unknown_fields=True):
     names: NameRule = "chosen"  # or "generated": the quiz hands out friendly names
     language: Language = "en"
     # teams: a player joins one (chosen, or the smallest); ranked by mean or total score
-    teams: Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] = []
+    teams: Teams = []
     team_score: TeamScore = "mean"
     board_between_questions: bool = False  # a live quiz: pages hide the board mid-question
 
@@ -216,7 +221,7 @@ class QuizPatch(Struct, forbid_unknown_fields=True):
     late_join: bool | None = None
     names: NameRule | None = None
     language: Language | None = None
-    teams: Annotated[list[TeamName], Meta(max_length=MAX_TEAMS)] | None = None
+    teams: Teams | None = None
     team_score: TeamScore | None = None
     board_between_questions: bool | None = None
 
@@ -250,13 +255,22 @@ def patched(config: QuizConfig, patch: QuizPatch) -> QuizIn:
     )
 
 
+def team_names(quiz: QuizIn) -> list[str]:
+    """The names of ``quiz``'s teams: as given, or for a count "Team 1", "Team 2", ...
+    in the quiz's language."""
+    if isinstance(quiz.teams, list):
+        return quiz.teams
+    return [f"{TEAM_WORD[quiz.language]} {n}" for n in range(1, quiz.teams + 1)]
+
+
 def check_quiz(quiz: QuizIn) -> None:
     """Raise :class:`InvalidInput` for rules no single field can express."""
     if quiz.ends_at <= quiz.available_at:
         raise InvalidInput("ends_at must be later than available_at")
-    if len(quiz.teams) == 1:
+    teams = team_names(quiz)
+    if len(teams) == 1:
         raise InvalidInput("teams: a team quiz has two teams or more")
-    if len({name_key(t) for t in quiz.teams}) != len(quiz.teams):
+    if len({name_key(t) for t in teams}) != len(teams):
         raise InvalidInput("teams: two teams have the same name")
     for number, question in enumerate(quiz.questions, start=1):
         check_question(number, question)

@@ -37,6 +37,7 @@ from quizboard.core.models import (
     check_quiz,
     patched,
     question_points,
+    team_names,
 )
 from quizboard.core.questions import Question, QuestionIn, spec_of, stored, stored_question
 from quizboard.store.connections import Connections, Redis
@@ -130,7 +131,7 @@ class QuizCatalog:
                     quiz.names,
                     quiz.language,
                     owner,
-                    Jsonb(quiz.teams),
+                    Jsonb(team_names(quiz)),
                     quiz.team_score,
                     quiz.board_between_questions,
                 ),
@@ -150,7 +151,7 @@ class QuizCatalog:
             names=quiz.names,
             language=quiz.language,
             owner=owner,
-            teams=quiz.teams,
+            teams=team_names(quiz),
             team_score=quiz.team_score,
             board_between_questions=quiz.board_between_questions,
         )
@@ -200,7 +201,7 @@ class QuizCatalog:
             await cursor.execute(UPDATE_QUIZ, (quiz.title, quiz.available_at, quiz.ends_at,
                                                quiz.mode, phase, quiz.wrong_answer_penalty,
                                                quiz.late_join, quiz.names, quiz.language,
-                                               Jsonb(quiz.teams), quiz.team_score,
+                                               Jsonb(team_names(quiz)), quiz.team_score,
                                                quiz.board_between_questions,
                                                quiz_id))  # fmt: skip
             await cursor.execute("DELETE FROM questions WHERE quiz_id = %s", (quiz_id,))

@@ -148,3 +148,21 @@ async def test_a_team_quiz_exported_for_editing_keeps_its_teams_and_options(
     public = (await api.get(f"/quizzes/{created['id']}")).json()
     assert (public["title"], public["teams"]) == ("Renamed", ["Red", "Blue"])
     assert (public["team_score"], public["board_between_questions"]) == ("total", True)
+
+
+@pytest.mark.parametrize(
+    ("language", "named"),
+    [("en", ["Team 1", "Team 2", "Team 3"]), ("vi", ["Đội 1", "Đội 2", "Đội 3"])],
+)
+async def test_a_count_of_teams_gets_them_named_in_the_quiz_s_language(
+    api: httpx.AsyncClient, language: str, named: list[str]
+) -> None:
+    body = {**quiz_body(), "teams": 3, "language": language}
+    created = await api.post("/quizzes", json=body, headers=ADMIN_AUTH)
+    assert created.status_code == 201, created.text
+    assert created.json()["teams"] == named
+    joined = await api.post(f"/quizzes/{created.json()['id']}/join", json={"display_name": "A"})
+    assert joined.json()["team"] == 0
+    for wrong in (1, 21, 0):
+        refused = await api.post("/quizzes", json={**body, "teams": wrong}, headers=ADMIN_AUTH)
+        assert refused.status_code == 422, refused.text
