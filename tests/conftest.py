@@ -1,3 +1,3 @@
 """Plugins for every tier of the suite."""
 
-pytest_plugins = ["tests.support.hangs"]
+pytest_plugins = ["tests.support.hangs", "tests.support.axe"]

@@ -145,6 +145,7 @@ ROUTES = (
     Endpoint("GET", "/board/{quiz_id}", ANYONE, web.board, "The web client: a big-screen board"),
     Endpoint("GET", "/host", ANYONE, web.host, "The web client: the host console"),
     Endpoint("GET", "/host/{quiz_id}", ANYONE, web.host, "The web client: host a quiz"),
+    Endpoint("GET", "/sw.js", ANYONE, web.service_worker, "The player app's service worker"),
     Endpoint("GET", "/client-config.json", ANYONE, web.client_config,
              "Where the pages find the gateway"),
     Endpoint("GET", "/metrics", ANYONE, instrument.metrics_text, "Prometheus metrics"),

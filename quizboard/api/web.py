@@ -76,6 +76,18 @@ async def host(call: Call[None]) -> Response:
     return _respond(call, HOST)
 
 
+async def service_worker(call: Call[None]) -> Response:
+    """``GET /sw.js``: the player app's service worker, served from the root so that its
+    scope is every page (a worker's scope is at most its own folder)."""
+    headers = {**NO_STORE, **dict(headers_for(call.services, call.request.scope))}
+    return Response(_file("sw.js"), media_type="text/javascript", headers=headers)
+
+
+@cache
+def _file(name: str) -> str:
+    return resources.files("quizboard.web").joinpath(name).read_text()
+
+
 async def client_config(call: Call[None]) -> Response:
     """``GET /client-config.json``: where the pages reach the gateway (without a public
     URL, the gateway's port on their own host), and how many rows a board shows."""

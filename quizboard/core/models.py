@@ -270,6 +270,8 @@ def check_quiz(quiz: QuizIn) -> None:
     teams = team_names(quiz)
     if len(teams) == 1:
         raise InvalidInput("teams: a team quiz has two teams or more")
+    if any(unicodedata.category(ch) == "Cf" for team in teams for ch in team):
+        raise InvalidInput("teams: a team's name must not hold format characters (bidi)")
     if len({name_key(t) for t in teams}) != len(teams):
         raise InvalidInput("teams: two teams have the same name")
     for number, question in enumerate(quiz.questions, start=1):

@@ -16,7 +16,7 @@ from quizboard.settings import Settings
     ("path", "kind", "text"),
     [
         ("/", "text/html", "Join a quiz"),
-        ("/play/7", "text/html", 'label for="name">Your name'),
+        ("/play/7", "text/html", 'data-i18n="play.your_name">Your name'),
         ("/board/7", "text/html", "/web/js/board.js"),
         ("/host", "text/html", "Host or admin token"),
         ("/host/7", "text/html", "Next question"),

@@ -5,6 +5,7 @@ player's team place on its phone; and a second teacher who sees none of it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.support.browser import DESKTOP, Console, WebStack, screenshot
 from tests.support.identity import SECRET, app_jwt
-from tests.support.pages import WAIT_MS, open_page
+from tests.support.pages import WAIT_MS, open_page, shown
 
 TEACHER = {"jwt_secret": SECRET, "jwt_host_claim": "role=teacher"}
 
@@ -64,7 +65,9 @@ async def test_a_teacher_runs_a_team_quiz_and_another_teacher_sees_none_of_it(
     host = await open_page(browser, console, f"{web.base}/host#jwt={ann}")
     await write_team_quiz(host)
     await expect(host).to_have_url(f"{web.base}/host/1", timeout=WAIT_MS)
-    board_link = await host.locator("#board-link").get_attribute("href")
+    link = host.locator("#board-link")
+    await expect(link).to_have_attribute("href", re.compile(r"^/board/1#token="), timeout=WAIT_MS)
+    board_link = await link.get_attribute("href")
     board = console.watch(await browser.new_page(viewport=DESKTOP))
     await board.goto(f"{web.base}{board_link}")
 
@@ -112,16 +115,15 @@ async def test_a_teacher_runs_a_team_quiz_and_another_teacher_sees_none_of_it(
     teams = await team_board(web, 1)
     assert {e["name"]: e["members"] for e in teams["entries"]} == {"Red": 3, "Blue": 2}
     for place, entry in enumerate(teams["entries"]):
-        score = entry["score"]
-        shown = str(int(score)) if score == int(score) else str(score)  # as JavaScript
+        average = shown(entry["score"])
         row = board.locator("#team-board li").nth(place)
         players_in = f"{entry['members']} players"
-        await expect(row).to_contain_text(f"{entry['name']}{players_in}{shown} avg",
+        await expect(row).to_contain_text(f"{entry['name']}{players_in}{average} avg",
                                           timeout=WAIT_MS)  # fmt: skip
         member = next(n for n, p in (("Ann", "Red"), ("Bao", "Blue")) if p == entry["name"])
         await expect(players[member].locator("#team-place")).to_have_text(
             f"Your team, {entry['name']}, finished number {entry['rank']} of 2, with an average "
-            f"of {shown} points.",
+            f"of {average} points.",
             timeout=WAIT_MS,
         )
     await expect(board.locator("#board li")).to_have_count(5, timeout=WAIT_MS)

@@ -72,3 +72,14 @@ async def audit(page: Page, state: str) -> None:
 
 #: Every state audited in this run, with the number of rules it passed.
 AUDITED: list[tuple[str, int]] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The audit's summary at the end of the run: each state audited, with no breach."""
+    if AUDITED:
+        states = ", ".join(state for state, _ in AUDITED)
+        rules = sum(passed for _, passed in AUDITED)
+        terminalreporter.write_line(
+            f"accessibility (axe-core {VERSION}, WCAG 2.1 A and AA): {len(AUDITED)} states, "
+            f"0 violations, {rules} rule checks passed: {states}"
+        )

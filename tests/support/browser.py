@@ -20,6 +20,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from quizboard.local.embedded import free_port
 from quizboard.settings import Settings
+from tests.support.axe import audit
 from tests.support.processes import spawn, terminate
 
 CHROMIUM = os.environ.get("QUIZBOARD_CHROMIUM", "/usr/bin/chromium")
@@ -115,11 +116,14 @@ async def web_stack(settings: Settings) -> AsyncIterator[WebStack]:
 
 
 async def screenshot(page: Page, name: str) -> Path:
-    """A full-page screenshot of ``page`` at phone and desktop size; the phone one's path."""
+    """A full-page screenshot of ``page`` at phone and desktop size, each size audited
+    for accessibility first (WCAG 2.1 A and AA: :mod:`tests.support.axe`); the phone
+    one's path. Every state a browser test shows in a picture is audited."""
     await asyncio.to_thread(ARTIFACTS.mkdir, parents=True, exist_ok=True)
     paths = []
     for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(viewport)
+        await audit(page, f"{name} ({size})")
         path = ARTIFACTS / f"{name}-{size}.png"
         await page.screenshot(path=str(path), full_page=True)
         paths.append(path)

@@ -37,3 +37,9 @@ async def join(page: Page, name: str) -> None:
     await page.get_by_label("Your name").fill(name)
     await page.get_by_role("button", name="Join").click()
     await expect(page.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
+
+
+def shown(value: float) -> str:
+    """A number as the pages write it in English (Intl.NumberFormat: groups of three,
+    at most two decimals): 1234.5 is "1,234.5", 1540.0 is "1,540"."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")

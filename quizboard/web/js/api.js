@@ -1,8 +1,10 @@
-// The API over fetch: one JSON request, and the error it answers with.
+// The API over fetch: one JSON request, and the error it answers with (its message in
+// the page's language when the catalogue knows its code).
+import { has, t } from "/web/js/i18n.js";
 
 export class ApiError extends Error {
   constructor(status, code, message) {
-    super(message);
+    super(has(`error.${code}`) ? t(`error.${code}`) : message);
     this.status = status;
     this.code = code;
   }
@@ -19,7 +21,7 @@ export async function api(path, { method = "GET", body, token } = {}) {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "network", "The server cannot be reached. Try again.");
+    throw new ApiError(0, "network", t("error.network"));
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {

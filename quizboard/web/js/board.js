@@ -4,6 +4,7 @@
 import { api, clientConfig } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Feed } from "/web/js/feed.js";
+import { loadLanguage, number } from "/web/js/i18n.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { joinCode, qrCode } from "/web/js/qr.js";
@@ -44,6 +45,7 @@ const page = {
 };
 
 async function main() {
+  await loadLanguage();
   const link = `${location.origin}/play/${quizId}`;
   $("join-link").href = link;
   $("join-link").textContent = link;
@@ -116,7 +118,7 @@ function showPodium() {
     name.textContent = entry.display_name;
     const score = document.createElement("span");
     score.className = "score";
-    score.textContent = `${entry.score} points`;
+    score.textContent = `${number(entry.score)} points`;
     step.append(rank, name, score);
     return step;
   });

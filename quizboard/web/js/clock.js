@@ -1,5 +1,6 @@
 // The server's clock as this page best knows it (messages carry server_time), and the
 // countdown that reads it.
+import { t } from "/web/js/i18n.js";
 
 export const clock = {
   offset: 0,
@@ -12,13 +13,13 @@ export const clock = {
  * host reveals it. */
 export function countdown(el, closesAt, onEnd) {
   if (closesAt === null || closesAt === undefined) {
-    el.textContent = "no limit (the host reveals)";
+    el.textContent = t("clock.no_limit");
     return () => {};
   }
   let ended = false;
   const tick = () => {
     const left = Math.max(0, closesAt - clock.now());
-    el.textContent = `${Math.ceil(left / 1000)} s`;
+    el.textContent = t("clock.seconds", { n: Math.ceil(left / 1000) });
     if (left <= 0 && !ended) {
       ended = true;
       clearInterval(timer);

@@ -1,6 +1,7 @@
 // The answer forms of the kinds that take more than one click: a multi's checkboxes, an
 // order's list to rearrange, a match's pickers. Each is a plain <form> of native
 // controls, so a keyboard and a screen reader work it as they work any form.
+import { t } from "/web/js/i18n.js";
 import { picture } from "/web/js/view.js";
 
 /** The form for ``question`` (a multi, order or match); ``onAnswer`` gets the answer the
@@ -16,7 +17,7 @@ export function answerForm(question, onAnswer) {
   note.setAttribute("role", "alert");
   const send = document.createElement("button");
   send.type = "submit";
-  send.textContent = "Submit answer";
+  send.textContent = t("forms.submit");
   form.append(note, send);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -30,7 +31,7 @@ export function answerForm(question, onAnswer) {
 function multiForm(form, question) {
   const set = document.createElement("fieldset");
   const legend = document.createElement("legend");
-  legend.textContent = "Pick every right answer";
+  legend.textContent = t("forms.pick_every");
   set.append(legend);
   const boxes = question.choices.map((choice, index) => {
     const label = document.createElement("label");
@@ -46,7 +47,7 @@ function multiForm(form, question) {
   form.append(set);
   return () => {
     const answer = boxes.filter((b) => b.checked).map((b) => Number(b.value));
-    return { answer, problem: answer.length ? null : "Pick at least one answer." };
+    return { answer, problem: answer.length ? null : t("forms.pick_one") };
   };
 }
 
@@ -54,7 +55,7 @@ function orderForm(form, question) {
   const help = document.createElement("p");
   help.className = "muted";
   help.id = `order-help-${question.id}`;
-  help.textContent = "Put them in order: move an item with its buttons, or with the arrow keys.";
+  help.textContent = t("forms.order_help");
   const list = document.createElement("ol");
   list.className = "order";
   list.setAttribute("aria-describedby", help.id);
@@ -67,7 +68,7 @@ function orderForm(form, question) {
     if (to < 0 || to >= rows.length) return;
     if (step < 0) list.insertBefore(row, rows[to]);
     else list.insertBefore(row, rows[to].nextSibling);
-    status.textContent = `${row.dataset.text}: now ${to + 1} of ${rows.length}`;
+    status.textContent = t("forms.now_at", { item: row.dataset.text, n: to + 1, total: rows.length });
   };
   question.items.forEach((text, index) => {
     const row = document.createElement("li");
@@ -77,12 +78,12 @@ function orderForm(form, question) {
     const word = document.createElement("span");
     word.textContent = text;
     row.append(word);
-    for (const [step, label, sign] of [[-1, "up", "↑"], [1, "down", "↓"]]) {
+    for (const [step, label, sign] of [[-1, "forms.move_up", "↑"], [1, "forms.move_down", "↓"]]) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "secondary small";
       button.textContent = sign;
-      button.setAttribute("aria-label", `Move ${text} ${label}`);
+      button.setAttribute("aria-label", t(label, { item: text }));
       button.addEventListener("click", () => { move(row, step); button.focus(); });
       row.append(button);
     }
@@ -109,16 +110,16 @@ function matchForm(form, question) {
     label.textContent = left;
     const select = document.createElement("select");
     select.id = id;
-    select.append(new Option("Choose…", ""));
+    select.append(new Option(t("forms.choose"), ""));
     question.right.forEach((right, k) => select.append(new Option(right, String(k))));
     form.append(label, select);
     return select;
   });
   return () => {
     const values = pickers.map((p) => p.value);
-    if (values.includes("")) return { answer: null, problem: "Match every word." };
+    if (values.includes("")) return { answer: null, problem: t("forms.match_every") };
     if (new Set(values).size !== values.length) {
-      return { answer: null, problem: "Use each answer once." };
+      return { answer: null, problem: t("forms.each_once") };
     }
     return { answer: values.map(Number), problem: null };
   };

@@ -3,6 +3,7 @@
 import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Editor, importSheet } from "/web/js/editor.js";
+import { loadLanguage } from "/web/js/i18n.js";
 import { $, fail, fromHash, quizIdFromPath, run } from "/web/js/page.js";
 import { joinCode, qrCode } from "/web/js/qr.js";
 import { hostToken, keys, session } from "/web/js/session.js";
@@ -26,7 +27,10 @@ $("token-form").addEventListener("submit", (event) => {
   session.set(quizId ? keys.host(quizId) : keys.anyHost, page.token);
   if (!quizId) session.set(keys.anyHost, page.token);
   fail("");
-  run(show);
+  run(async () => {
+  await loadLanguage();
+  await show();
+});
 });
 
 $("create-form").addEventListener("submit", async (event) => {
@@ -297,4 +301,7 @@ function render(state) {
   $("finish").disabled = state.phase === "finished";
 }
 
-run(show);
+run(async () => {
+  await loadLanguage();
+  await show();
+});

@@ -1,5 +1,8 @@
 // The front page: open a quiz by its join code (its number, perhaps typed in groups).
-import { $ } from "/web/js/page.js";
+import { loadLanguage } from "/web/js/i18n.js";
+import { $, run } from "/web/js/page.js";
+
+run(loadLanguage);
 
 $("open-form").addEventListener("submit", (event) => {
   event.preventDefault();

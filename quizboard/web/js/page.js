@@ -1,6 +1,7 @@
 // The chrome every page shares: its elements by id, the quiz in its address, its title,
 // its error line and its connection badge.
 import { api } from "/web/js/api.js";
+import { t } from "/web/js/i18n.js";
 
 /** The element with ``id``. */
 export const $ = (id) => document.getElementById(id);
@@ -31,7 +32,7 @@ export function titled(text, what) {
 export function showStatus(connected) {
   const el = $("status");
   el.hidden = false;
-  el.textContent = connected ? "Live" : "Connection lost: reconnecting…";
+  el.textContent = connected ? t("status.live") : t("status.lost");
   el.classList.toggle("lost", !connected);
 }
 
@@ -42,7 +43,7 @@ export async function loadQuiz(quizId, what) {
     titled(quiz.title, what);
     return quiz;
   } catch (error) {
-    $("title").textContent = "Quiz not found";
+    $("title").textContent = t("page.not_found");
     fail(error.message);
     return null;
   }
@@ -51,4 +52,10 @@ export async function loadQuiz(quizId, what) {
 /** Run the page's ``main``: a failure it did not catch shows as its error line. */
 export function run(main) {
   main().catch((error) => fail(error.message || String(error)));
+}
+
+// The player app: installable (the manifest), with a service worker that shows a page
+// saying it needs the network when a page cannot load. Browsers without one skip it.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
 }

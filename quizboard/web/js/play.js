@@ -4,10 +4,13 @@ import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Feed } from "/web/js/feed.js";
 import { answerForm } from "/web/js/forms.js";
+import { loadLanguage, number, t } from "/web/js/i18n.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { keys, session } from "/web/js/session.js";
-import { picture, renderBoard, renderQuestionMedia, renderResults, soundButton } from "/web/js/view.js";
+import {
+  picture, renderBoard, renderQuestionMedia, renderResults, shape, soundButton,
+} from "/web/js/view.js";
 
 const quizId = quizIdFromPath();
 
@@ -26,6 +29,7 @@ const page = {
 };
 
 async function main() {
+  await loadLanguage();
   page.quiz = await loadQuiz(quizId, "quizboard");
   if (!page.quiz) return;
   if (page.me) {
@@ -114,11 +118,11 @@ function nextOpenQuestion() {
   $("progress-bar").style.width = `${(100 * page.answered.size) / total}%`;
   if (index === -1) {
     clearQuestion();
-    $("progress-text").textContent = `All ${total} questions answered`;
-    $("prompt").textContent = "You have answered every question.";
+    $("progress-text").textContent = t("play.all_answered_count", { total });
+    $("prompt").textContent = t("play.all_answered");
     return;
   }
-  $("progress-text").textContent = `Question ${index + 1} of ${total}`;
+  $("progress-text").textContent = t("play.question_of", { n: index + 1, total });
   showQuestion(questions[index]);
 }
 
@@ -132,22 +136,23 @@ function boardShown(shown) {
 function waiting(phase) {
   clearQuestion();
   boardShown(true);
-  if (phase === "results") $("message").textContent = "Waiting for the next question…";
-  else $("prompt").textContent = "Waiting for the host to start the quiz…";
+  if (phase === "results") $("message").textContent = t("play.wait_next");
+  else $("prompt").textContent = t("play.wait_start");
 }
 
 function showLiveQuestion(question, closesAt) {
-  $("progress-text").textContent = `Question ${question.position} of ${page.quiz.question_count}`;
+  $("progress-text").textContent =
+    t("play.question_of", { n: question.position, total: page.quiz.question_count });
   showQuestion(question);
   boardShown(false);
   $("timer").hidden = false;
   page.stopCountdown = countdown($("countdown"), closesAt, () => {
     lock();
-    if (!page.answered.has(question.id)) $("message").textContent = "Time is up.";
+    if (!page.answered.has(question.id)) $("message").textContent = t("play.time_up");
   });
   if (page.answered.has(question.id)) {
     lock();
-    $("message").textContent = "Answer sent. Waiting for the results…";
+    $("message").textContent = t("play.sent");
   }
 }
 
@@ -160,7 +165,7 @@ function showResults(question, results) {
   renderResults($("right-answer"), $("distribution"), question, results);
   $("explanation").textContent = results.explanation || "";
   $("message").textContent =
-    `${results.answered} of ${results.total_players} players answered. Next question soon…`;
+    t("play.answered_of", { answered: results.answered, total: results.total_players });
 }
 
 /** The host removed this player: the game ends here, and the tab forgets it. */
@@ -171,14 +176,14 @@ function removed(reason) {
   session.remove(keys.answered(quizId));
   $("game").hidden = true;
   $("status").hidden = true;
-  fail(reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : "The host removed you from this quiz.");
+  fail(t(/banned/.test(reason || "") ? "play.banned" : "play.removed"));
 }
 
 function finished() {
   clearQuestion();
   page.over = true;
   boardShown(true);
-  $("prompt").textContent = "The quiz is over.";
+  $("prompt").textContent = t("play.over");
   if (page.standing) announce(page.standing.rank, page.standing.total_players, page.standing.score);
   if (page.teams) showTeamPlace(page.teams);
 }
@@ -215,13 +220,13 @@ function showQuestion(question) {
       button.type = "button";
       const image = picture(media.image);
       if (image) button.append(image);
-      button.append(choice);
+      button.append(shape(index), choice);
       button.addEventListener("click", () => {
         button.classList.add("picked");
         submit(question, index);
       });
       $("choices").append(button);
-      const sound = soundButton(media.audio, `Hear “${choice}”`);
+      const sound = soundButton(media.audio, t("play.hear_choice", { choice }));
       if (sound) $("choices").append(sound);
     });
   } else {
@@ -263,9 +268,9 @@ async function submit(question, value) {
       return;
     }
     if (error.code === "already_answered") {
-      verdict.textContent = "You already answered this question.";
+      verdict.textContent = t("play.already");
     } else if (error.code === "question_closed") {
-      verdict.textContent = "Too late: the question has closed.";
+      verdict.textContent = t("play.too_late");
     } else {
       fail(error.message);
       unlock();
@@ -275,7 +280,7 @@ async function submit(question, value) {
   page.answered.add(question.id);
   session.set(keys.answered(quizId), [...page.answered]);
   if (page.live) {
-    $("message").textContent = "Answer sent. Waiting for the results…";
+    $("message").textContent = t("play.sent");
   } else {
     setTimeout(nextOpenQuestion, 900);
   }
@@ -284,11 +289,11 @@ async function submit(question, value) {
 /** What the reply to an answer says: right, partly right, wrong (with a penalty), or
  * for a poll, counted. */
 function verdictText(question, reply) {
-  if (question.kind === "poll") return "Thanks: your answer is counted.";
-  const streak = reply.streak ? ` · streak ${reply.streak}` : "";
-  if (reply.correct) return `Right! +${reply.points} points${streak}`;
-  if (reply.points > 0) return `Partly right: +${reply.points} points`;
-  return `Wrong: ${reply.points < 0 ? `−${-reply.points}` : "0"} points`;
+  if (question.kind === "poll") return t("play.poll_counted");
+  const streak = reply.streak ? t("play.streak", { streak: reply.streak }) : "";
+  if (reply.correct) return t("play.right", { points: reply.points }) + streak;
+  if (reply.points > 0) return t("play.partly", { points: reply.points });
+  return t("play.wrong", { points: reply.points < 0 ? `−${number(-reply.points)}` : "0" });
 }
 
 // ---- the board and where I stand ----
@@ -296,7 +301,7 @@ function verdictText(question, reply) {
 function showBoard(snapshot) {
   page.snapshot = snapshot;
   if (page.live) page.live.snapshot(snapshot);
-  $("players").textContent = `${snapshot.total_players} players`;
+  $("players").textContent = t("play.players", { n: snapshot.total_players });
   const mine = snapshot.entries.find((e) => e.player_id === page.me.player_id);
   renderBoard($("board"), snapshot.entries, page.me.player_id, mine ? [] : page.pinned);
   if (mine) announce(mine.rank, snapshot.total_players, mine.score);
@@ -320,19 +325,17 @@ function showTeamPlace(board) {
   page.teams = board;
   const mine = board.entries.find((e) => e.team === page.me.team);
   if (!mine) return;
-  const tie = board.entries.filter((e) => e.rank === mine.rank).length > 1 ? " (tied)" : "";
+  const tie = board.entries.filter((e) => e.rank === mine.rank).length > 1 ? t("play.tied") : "";
   $("team-place").hidden = false;
   const points = board.ranked_by === "mean"
-    ? `an average of ${mine.score} points` : `${mine.total} points`;
-  const is = page.over ? "finished" : "is";
-  $("team-place").textContent =
-    `Your team, ${mine.name}, ${is} number ${mine.rank}${tie} of ${board.entries.length}, with ${points}.`;
+    ? t("play.team_mean", { score: mine.score }) : t("play.team_total", { total: mine.total });
+  $("team-place").textContent = t(page.over ? "play.team_final" : "play.team_place", {
+    team: mine.name, rank: mine.rank, tie, count: board.entries.length, points,
+  });
 }
 
 function announce(rank, total, score) {
-  const text = page.over
-    ? `You finished number ${rank} of ${total}, with ${score} points.`
-    : `You are number ${rank} of ${total}, with ${score} points.`;
+  const text = t(page.over ? "play.rank_final" : "play.rank", { rank, total, score });
   if (text !== page.rankText) {
     page.rankText = text;
     $("rank").textContent = text;

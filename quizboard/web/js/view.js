@@ -1,4 +1,5 @@
 // What the pages draw: the board, a question's results, the connection badge.
+import { number, t } from "/web/js/i18n.js";
 
 /** Render entries into the <ol> list, animating rows that moved (FLIP). ``me`` is the
  * player's id to highlight; ``pinned`` rows go under the list, after a gap (the player
@@ -20,10 +21,10 @@ export function renderBoard(list, entries, me, pinned = []) {
     rank.textContent = `${entry.rank}.`;
     const name = document.createElement("span");
     name.className = "name";
-    name.textContent = entry.display_name + (entry.player_id === me ? " (you)" : "");
+    name.textContent = entry.display_name + (entry.player_id === me ? t("view.you") : "");
     const score = document.createElement("span");
     score.className = "score";
-    score.textContent = String(entry.score);
+    score.textContent = number(entry.score);
     row.append(rank, name, score);
     list.append(row);
   }
@@ -67,7 +68,7 @@ export function soundButton(mediaId, label) {
 
 /** Show a question's picture and sound button in ``el`` (emptied first). */
 export function renderQuestionMedia(el, question) {
-  const parts = [picture(question.image, "The question's picture"), soundButton(question.audio, "Hear it")];
+  const parts = [picture(question.image, t("view.picture")), soundButton(question.audio, t("view.hear"))];
   el.replaceChildren(...parts.filter(Boolean));
   el.hidden = !el.children.length;
 }
@@ -91,24 +92,26 @@ export function distributionRows(question, results) {
     const right = (i) => (results.answers ? results.answers.includes(i) : i === results.answer);
     return question.choices.map((choice, i) => [choice, counts[i], question.kind !== "poll" && right(i)]);
   }
-  return [["Right", results.distribution.correct, true], ["Wrong", results.distribution.wrong, false]];
+  return [[t("view.right"), results.distribution.correct, true], [t("view.wrong"), results.distribution.wrong, false]];
 }
 
 /** A question's results: its right answer in ``answerEl``, its distribution in ``list``. */
 export function renderResults(answerEl, list, question, results) {
   const right = rightAnswer(question, results);
-  answerEl.textContent = right === null ? "A poll: no right answer" : `Right answer: ${right}`;
+  answerEl.textContent = right === null ? t("view.poll") : t("view.right_answer", { answer: right });
   list.replaceChildren();
-  for (const [label, count, right] of distributionRows(question, results)) {
+  const choices = Array.isArray(results.distribution) && !results.items && !results.pairs;
+  distributionRows(question, results).forEach(([label, count, right], index) => {
     const item = document.createElement("li");
     if (right) item.classList.add("answer");
     const name = document.createElement("span");
     name.textContent = right ? `${label} ✓` : label;
+    if (choices) name.prepend(shape(index));
     const n = document.createElement("span");
-    n.textContent = String(count);
+    n.textContent = number(count);
     item.append(name, n);
     list.append(item);
-  }
+  });
 }
 
 /** A team board's entries into the <ol> list: rank, name and members, and the score
@@ -127,7 +130,7 @@ export function renderTeams(list, board, mine = null) {
     name.className = "name";
     const members = document.createElement("span");
     members.className = "members";
-    members.textContent = entry.members === 1 ? "1 player" : `${entry.members} players`;
+    members.textContent = entry.members === 1 ? t("view.one_player") : t("view.players", { n: entry.members });
     name.append(entry.name, members);
     const score = document.createElement("span");
     score.className = "score";
@@ -139,5 +142,18 @@ export function renderTeams(list, board, mine = null) {
 
 /** A team's score as its board ranks it: "12.5 avg" or "250". */
 export function teamScore(board, entry) {
-  return board.ranked_by === "mean" ? `${entry.score} avg` : String(entry.total);
+  return board.ranked_by === "mean" ? t("view.avg", { score: entry.score }) : number(entry.total);
+}
+
+/** The shapes a question's choices carry, each with a colour of its own: a choice is
+ * known by its shape as well as its colour (for players who do not tell colours apart). */
+export const SHAPES = ["▲", "◆", "●", "■", "★", "⬟"];
+
+/** A choice's shape, for its index: a span the screen readers skip. */
+export function shape(index) {
+  const mark = document.createElement("span");
+  mark.className = `shape shape-${index % SHAPES.length}`;
+  mark.setAttribute("aria-hidden", "true");
+  mark.textContent = SHAPES[index % SHAPES.length];
+  return mark;
 }

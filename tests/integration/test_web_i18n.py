@@ -1,0 +1,53 @@
+"""The pages in English and Vietnamese, in a real Chromium: the browser's language
+picks one, the switch in the header bar changes it (and is kept), numbers are written
+for the language, and the API's errors are shown in it by their code."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.async_api import Browser, expect
+
+from tests.support.browser import PHONE, Console, WebStack, screenshot
+from tests.support.pages import WAIT_MS, create
+from tests.support.quizzes import quiz_body
+
+
+async def test_a_vietnamese_browser_plays_in_vietnamese_and_can_switch(
+    web: WebStack, browser: Browser
+) -> None:
+    console = Console()
+    quiz = await create(web, quiz_body())
+    async with httpx.AsyncClient(base_url=web.base) as api:
+        taken = await api.post(f"/quizzes/{quiz['id']}/join", json={"display_name": "Lan"})
+        assert taken.status_code == 202
+    context = await browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = console.watch(await context.new_page())
+    await page.goto(f"{web.base}/")
+    await expect(page.locator("h1")).to_have_text("Tham gia bài đố", timeout=WAIT_MS)
+    await expect(page.locator("html")).to_have_attribute("lang", "vi")
+    await page.get_by_label("Mã tham gia").fill(str(quiz["id"]))
+    await page.get_by_role("button", name="Mở").click()
+
+    await page.get_by_label("Tên của bạn").fill("lan")  # taken, whatever its case
+    await page.get_by_role("button", name="Tham gia").click()
+    await expect(page.get_by_role("alert")).to_have_text(
+        "Đã có người chơi dùng tên này: hãy chọn tên khác.", timeout=WAIT_MS
+    )
+    await page.get_by_label("Tên của bạn").fill("Minh")
+    await page.get_by_role("button", name="Tham gia").click()
+    await expect(page.locator("#status")).to_have_text("Trực tuyến", timeout=WAIT_MS)
+    await expect(page.locator("#progress-text")).to_have_text(f"Câu 1 / {len(quiz['questions'])}")
+    question = quiz["questions"][0]
+    await page.get_by_role("button", name=question["choices"][question["answer"]]).click()
+    await expect(page.locator("#verdict")).to_contain_text("Đúng rồi!", timeout=WAIT_MS)
+    await expect(page.locator("#rank")).to_contain_text("Bạn đứng thứ", timeout=WAIT_MS)
+    await screenshot(page, "play-vi")
+
+    await page.get_by_label("Ngôn ngữ").select_option("en")  # the switch: kept, reloaded
+    await expect(page.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
+    await expect(page.locator("#rank")).to_contain_text("You are number", timeout=WAIT_MS)
+    await page.goto(f"{web.base}/")
+    await expect(page.locator("h1")).to_have_text("Join a quiz", timeout=WAIT_MS)
+    await context.close()
+    # The refused join (409) is logged by the browser as a failed load; nothing else.
+    assert [e for e in console.errors if "status of 409" not in e] == []
