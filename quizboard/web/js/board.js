@@ -4,7 +4,7 @@
 import { api, clientConfig } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Feed } from "/web/js/feed.js";
-import { loadLanguage, number } from "/web/js/i18n.js";
+import { lang, loadLanguage, t } from "/web/js/i18n.js";
 import { LiveQuiz } from "/web/js/live.js";
 import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
 import { joinCode, qrCode } from "/web/js/qr.js";
@@ -31,14 +31,14 @@ const page = {
     },
     finished: () => {
       if (page.live.finalAsOf !== null) {
-        showFinished("The quiz is over. Counting the last answers…");
+        showFinished(t("board.counting"));
         return;
       }
-      showFinished("The quiz is over. Final board:");
+      showFinished(t("board.final"));
       showPodium();
     },
     final: () => {
-      $("question-prompt").textContent = "The quiz is over. Final board:";
+      $("question-prompt").textContent = t("board.final");
       showPodium();
     },
   }),
@@ -51,18 +51,18 @@ async function main() {
   $("join-link").textContent = link;
   $("join-site").textContent = location.host;
   $("join-code").textContent = joinCode(quizId);
-  $("join-qr").replaceChildren(qrCode(link, `A QR code of the join link, ${link}`));
+  $("join-qr").replaceChildren(qrCode(link, t("board.qr_label", { link })));
   page.quiz = await loadQuiz(quizId, "board");
   if (!page.quiz) return;
-  $("board-title").textContent = `Top ${(await clientConfig()).top_n}`;
+  $("board-title").textContent = t("board.top", { n: (await clientConfig()).top_n });
   if (!page.token) {
-    fail("Open this board from the host console, or add #token=<host token> to its address.");
+    fail(t("board.no_token"));
     return;
   }
   if (fromHash("token")) session.set(keys.host(quizId), page.token);
   const feed = new Feed(quizId, page.token, {
     onSnapshot: (snapshot) => {
-      $("players").textContent = `${snapshot.total_players} players`;
+      $("players").textContent = t("play.players", { n: snapshot.total_players });
       page.snapshot = snapshot;
       renderBoard($("board"), snapshot.entries, null);
       page.live.snapshot(snapshot);
@@ -84,8 +84,7 @@ async function main() {
 /** A team quiz's team board, beside the players'. */
 function showTeams(board) {
   $("teams").hidden = false;
-  $("teams-note").textContent = board.ranked_by === "mean"
-    ? "Ranked by their players' average score." : "Ranked by their players' total score.";
+  $("teams-note").textContent = t(board.ranked_by === "mean" ? "board.ranked_mean" : "board.ranked_total");
   renderTeams($("team-board"), board);
 }
 
@@ -94,7 +93,7 @@ function showQuestion(question, closesAt) {
   $("live").hidden = false;
   $("results").hidden = true;
   $("question-position").textContent =
-    `Question ${question.position} of ${page.quiz.question_count}`;
+    t("play.question_of", { n: question.position, total: page.quiz.question_count });
   $("question-prompt").textContent = question.prompt;
   renderQuestionMedia($("question-media"), question);
   $("timer").hidden = false;
@@ -118,7 +117,7 @@ function showPodium() {
     name.textContent = entry.display_name;
     const score = document.createElement("span");
     score.className = "score";
-    score.textContent = `${number(entry.score)} points`;
+    score.textContent = t("board.points", { score: entry.score });
     step.append(rank, name, score);
     return step;
   });
@@ -131,9 +130,8 @@ function showPodium() {
 }
 
 function ordinal(rank) {
-  const tens = rank % 100;
-  const suffix = tens >= 11 && tens <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[rank % 10] || "th";
-  return `${rank}${suffix}`;
+  const form = new Intl.PluralRules(lang, { type: "ordinal" }).select(rank);
+  return t(`board.ordinal.${form}`, { n: rank });
 }
 
 function showFinished(text) {

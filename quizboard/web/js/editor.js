@@ -1,11 +1,10 @@
 // The quiz editor of the host console: a quiz's title, times, mode and questions of every
 // kind, each with its choices, points, timer, explanation, picture and sound. It builds
 // the body POST /quizzes (or PATCH) takes, and shows the API's 422 next to the field it
-// names.
-const KINDS = {
-  choice: "One right choice", true_false: "True or false", multi: "Several right choices",
-  text: "Typed answer", order: "Put in order", match: "Match pairs", poll: "Poll (no right answer)",
-};
+// names. Its text is in the page's language (web/i18n).
+import { t } from "/web/js/i18n.js";
+
+const KINDS = ["choice", "true_false", "multi", "text", "order", "match", "poll"];
 let serial = 0; // ids for labels, unique on the page
 
 /** A labelled control: ``<label for>`` and the control, and a line for its error. */
@@ -66,17 +65,17 @@ function mediaPicker(labelText, accept, id, token, name) {
   wrap.dataset.media = id || "";
   const note = document.createElement("span");
   note.className = "muted";
-  note.textContent = id ? "uploaded" : "";
-  const clear = button("Remove", () => { wrap.dataset.media = ""; note.textContent = ""; picker.value = ""; });
+  note.textContent = id ? t("editor.uploaded") : "";
+  const clear = button(t("editor.remove"), () => { wrap.dataset.media = ""; note.textContent = ""; picker.value = ""; });
   wrap.append(note, clear);
   picker.addEventListener("change", async () => {
     const file = picker.files[0];
     if (!file) return;
-    note.textContent = "uploading…";
+    note.textContent = t("editor.uploading");
     try {
       const uploaded = await upload(file, token);
       wrap.dataset.media = uploaded.id;
-      note.textContent = `uploaded (${uploaded.content_type})`;
+      note.textContent = t("editor.uploaded_type", { type: uploaded.content_type });
       showError(wrap, "");
     } catch (error) {
       note.textContent = "";
@@ -115,21 +114,21 @@ function questionBlock(q, editor) {
   const legend = document.createElement("legend");
   set.append(legend);
   const kind = document.createElement("select");
-  for (const [value, text] of Object.entries(KINDS)) kind.append(new Option(text, value));
+  for (const value of KINDS) kind.append(new Option(t(`editor.kind.${value}`), value));
   kind.value = q.kind || "choice";
   const prompt = textarea(q.prompt);
   prompt.required = true;
-  const points = input("number", q.points ?? "", { min: 0, max: 1000000, placeholder: "1000 in a live quiz" });
+  const points = input("number", q.points ?? "", { min: 0, max: 1000000, placeholder: t("editor.points_placeholder") });
   const limit = input("number", q.time_limit_s ?? "", { min: 5, max: 300, placeholder: "20" });
-  const noTimer = checkbox("No timer: I reveal it", q.time_limit_s === null, "no_timer");
+  const noTimer = checkbox(t("editor.no_timer"), q.time_limit_s === null, "no_timer");
   const explanation = textarea(q.explanation);
-  set.append(field("Kind", kind, "kind"), field("Question", prompt, "prompt"),
-    field("Points", points, "points"));
-  const timing = field("Time limit (seconds, live quizzes)", limit, "time_limit_s");
+  set.append(field(t("editor.kind"), kind, "kind"), field(t("editor.question"), prompt, "prompt"),
+    field(t("editor.points"), points, "points"));
+  const timing = field(t("editor.time_limit"), limit, "time_limit_s");
   timing.append(noTimer);
-  set.append(timing, field("Explanation (shown with the answer)", explanation, "explanation"));
-  set.append(mediaPicker("Picture", "image/*", q.image, editor.token, "image"),
-    mediaPicker("Sound", "audio/*", q.audio, editor.token, "audio"));
+  set.append(timing, field(t("editor.explanation"), explanation, "explanation"));
+  set.append(mediaPicker(t("editor.picture"), "image/*", q.image, editor.token, "image"),
+    mediaPicker(t("editor.sound"), "audio/*", q.audio, editor.token, "audio"));
   const body = document.createElement("div");
   body.className = "kind-body";
   set.append(body);
@@ -144,9 +143,9 @@ function questionBlock(q, editor) {
   const tools = document.createElement("div");
   tools.className = "row";
   tools.append(
-    button("Move up", () => { if (set.previousElementSibling) set.after(set.previousElementSibling); editor.number(); }),
-    button("Move down", () => { if (set.nextElementSibling) set.before(set.nextElementSibling); editor.number(); }),
-    button("Remove question", () => { set.remove(); editor.number(); }),
+    button(t("editor.move_up"), () => { if (set.previousElementSibling) set.after(set.previousElementSibling); editor.number(); }),
+    button(t("editor.move_down"), () => { if (set.nextElementSibling) set.before(set.nextElementSibling); editor.number(); }),
+    button(t("editor.remove_question"), () => { set.remove(); editor.number(); }),
   );
   set.append(tools);
   return set;
@@ -157,24 +156,24 @@ function kindFields(kind, q) {
   if (["choice", "multi", "poll"].includes(kind)) return [choiceList(kind, q)];
   if (kind === "true_false") {
     const select = document.createElement("select");
-    select.append(new Option("True", "true"), new Option("False", "false"));
+    select.append(new Option(t("editor.true"), "true"), new Option(t("editor.false"), "false"));
     select.value = q.answer === false ? "false" : "true";
-    return [field("The statement is", select, "answer")];
+    return [field(t("editor.statement"), select, "answer")];
   }
   if (kind === "text") {
     const accepted = textarea((q.accepted || []).join("\n"), 3);
-    return [field("Accepted answers (one per line)", accepted, "accepted"),
-      checkbox("Ignore case", q.ignore_case ?? true, "ignore_case"),
-      checkbox("Ignore accents", q.ignore_accents, "ignore_accents"),
-      checkbox("Ignore punctuation at either end", q.ignore_punctuation, "ignore_punctuation")];
+    return [field(t("editor.accepted"), accepted, "accepted"),
+      checkbox(t("editor.ignore_case"), q.ignore_case ?? true, "ignore_case"),
+      checkbox(t("editor.ignore_accents"), q.ignore_accents, "ignore_accents"),
+      checkbox(t("editor.ignore_punctuation"), q.ignore_punctuation, "ignore_punctuation")];
   }
   if (kind === "order") {
     const items = textarea((q.items || []).join("\n"), 4);
-    return [field("Items in the right order (one per line; players see them shuffled)", items, "items"),
-      checkbox("Partial points for the longest run in order", q.partial, "partial")];
+    return [field(t("editor.items"), items, "items"),
+      checkbox(t("editor.partial_order"), q.partial, "partial")];
   }
   const pairs = textarea((q.pairs || []).map((p) => `${p.left} = ${p.right}`).join("\n"), 4);
-  return [field("Pairs (one per line: word = meaning)", pairs, "pairs")];
+  return [field(t("editor.pairs"), pairs, "pairs")];
 }
 
 function choiceList(kind, q) {
@@ -189,27 +188,27 @@ function choiceList(kind, q) {
   const addRow = (choice = "", isRight = false) => {
     const row = document.createElement("li");
     const text = input("text", typeof choice === "string" ? choice : choice.text, { required: true });
-    text.setAttribute("aria-label", "Choice");
+    text.setAttribute("aria-label", t("editor.choice"));
     row.append(text);
     if (kind !== "poll") {
       const mark = input(kind === "multi" ? "checkbox" : "radio", isRight, { name: group });
       mark.className = "right-mark";
-      mark.setAttribute("aria-label", "Right answer");
+      mark.setAttribute("aria-label", t("editor.right_answer"));
       const label = document.createElement("label");
       label.className = "check";
-      label.append(mark, " right");
+      label.append(mark, ` ${t("editor.right")}`);
       row.append(label);
     }
-    row.append(button("Remove", () => row.remove()));
+    row.append(button(t("editor.remove"), () => row.remove()));
     list.append(row);
   };
   const choices = q.choices && q.choices.length ? q.choices : ["", ""];
   choices.forEach((choice, i) => addRow(choice, right.has(i)));
   const heading = document.createElement("p");
   heading.className = "label";
-  heading.textContent = kind === "poll" ? "Choices" : "Choices (tick the right one)";
-  wrap.append(heading, list, error, button("Add choice", () => addRow()));
-  if (kind === "multi") wrap.append(checkbox("Partial points (right picks minus wrong ones)", q.partial, "partial"));
+  heading.textContent = t(kind === "poll" ? "editor.choices" : "editor.choices_tick");
+  wrap.append(heading, list, error, button(t("editor.add_choice"), () => addRow()));
+  if (kind === "multi") wrap.append(checkbox(t("editor.partial_multi"), q.partial, "partial"));
   return wrap;
 }
 
@@ -278,47 +277,47 @@ export class Editor {
     };
     this.title = input("text", quiz.title, { required: true, maxLength: 200 });
     this.mode = document.createElement("select");
-    this.mode.append(new Option("Live: I open each question", "live"),
-      new Option("Open: players answer at their own pace", "open"));
+    this.mode.append(new Option(t("editor.mode_live"), "live"),
+      new Option(t("editor.mode_open"), "open"));
     this.mode.value = quiz.mode;
     this.opens = input("datetime-local", localValue(quiz.available_at));
     this.ends = input("datetime-local", localValue(quiz.ends_at));
     this.penalty = input("number", quiz.wrong_answer_penalty || 0, { min: 0, max: 1000000 });
     this.names = document.createElement("select");
-    this.names.append(new Option("Players choose their names", "chosen"),
-      new Option("The quiz gives each player a friendly name", "generated"));
+    this.names.append(new Option(t("editor.names_chosen"), "chosen"),
+      new Option(t("editor.names_generated"), "generated"));
     this.names.value = quiz.names || "chosen";
     this.language = document.createElement("select");
     this.language.append(new Option("English", "en"), new Option("Tiếng Việt", "vi"));
     this.language.value = quiz.language || "en";
-    this.lateJoin = checkbox("Players may join a live quiz after its first question",
+    this.lateJoin = checkbox(t("editor.late_join"),
       quiz.late_join ?? true, "late_join");
-    this.boardBetween = checkbox("Live: show the board only between questions",
+    this.boardBetween = checkbox(t("editor.board_between"),
       quiz.board_between_questions ?? false, "board_between_questions");
     this.teams = textarea((quiz.teams || []).join("\n"), 3);
     this.teamScore = document.createElement("select");
-    this.teamScore.append(new Option("Their players' average score", "mean"),
-      new Option("Their players' total score", "total"));
+    this.teamScore.append(new Option(t("editor.team_mean"), "mean"),
+      new Option(t("editor.team_total"), "total"));
     this.teamScore.value = quiz.team_score || "mean";
     this.questions = document.createElement("div");
     const form = document.createElement("form");
     form.noValidate = true; // the API's messages, next to their fields, say what is wrong
-    form.append(field("Title", this.title, "title"), field("Mode", this.mode, "mode"),
-      field("Opens", this.opens, "available_at"), field("Ends", this.ends, "ends_at"),
-      field("Points lost for a wrong answer", this.penalty, "wrong_answer_penalty"),
-      field("Names", this.names, "names"), field("Language of the given names", this.language, "language"),
+    form.append(field(t("editor.title"), this.title, "title"), field(t("editor.mode"), this.mode, "mode"),
+      field(t("editor.opens"), this.opens, "available_at"), field(t("editor.ends"), this.ends, "ends_at"),
+      field(t("editor.penalty"), this.penalty, "wrong_answer_penalty"),
+      field(t("editor.names"), this.names, "names"), field(t("editor.names_language"), this.language, "language"),
       this.lateJoin,
       this.boardBetween,
-      field("Teams (one name a line; none for a quiz without teams)", this.teams, "teams"),
-      field("Rank the teams by", this.teamScore, "team_score"),
+      field(t("editor.teams"), this.teams, "teams"),
+      field(t("editor.rank_teams"), this.teamScore, "team_score"),
       this.questions,
-      button("Add question", () => { this.questions.append(questionBlock({ kind: "choice" }, this)); this.number(); }),
+      button(t("editor.add_question"), () => { this.questions.append(questionBlock({ kind: "choice" }, this)); this.number(); }),
       this.summary = document.createElement("p"));
     this.summary.className = "error";
     this.summary.setAttribute("role", "alert");
     const submit = document.createElement("button");
     submit.type = "submit";
-    submit.textContent = "Save quiz";
+    submit.textContent = t("editor.save");
     form.append(submit);
     form.addEventListener("submit", (event) => { event.preventDefault(); this.submit(); });
     for (const q of quiz.questions) this.questions.append(questionBlock(q, this));
@@ -329,7 +328,7 @@ export class Editor {
   /** Number the questions' legends after a move. */
   number() {
     [...this.questions.children].forEach((set, i) => {
-      set.querySelector("legend").textContent = `Question ${i + 1}`;
+      set.querySelector("legend").textContent = t("editor.question_n", { n: i + 1 });
     });
   }
 
@@ -358,7 +357,7 @@ export class Editor {
     try {
       body = this.body();
     } catch {
-      this.summary.textContent = "Fill in the times.";
+      this.summary.textContent = t("editor.fill_times");
       return;
     }
     try {
@@ -392,22 +391,13 @@ export class Editor {
 }
 
 /** What the decoder's messages mean to someone writing a quiz. */
-const FRIENDLY = {
-  answers: "Tick at least one right choice.",
-  answer: "Tick the right choice.",
-  prompt: "Write the question.",
-  choices: "Give at least two choices, none blank.",
-  items: "Give at least two items, none blank.",
-  pairs: "Give at least two pairs, each as word = meaning.",
-  accepted: "Give at least one accepted answer.",
-  title: "Give the quiz a title.",
-};
+const FRIENDLY = ["answers", "answer", "prompt", "choices", "items", "pairs", "accepted", "title"];
 
 function friendly(message) {
   const at = message.match(/^(Expected .*?) - at `\$\.(?:questions\[(\d+)\]\.)?([a-z_]+)/);
-  if (!at || !FRIENDLY[at[3]]) return message;
-  const where = at[2] === undefined ? "" : `Question ${Number(at[2]) + 1}: `;
-  return `${where}${FRIENDLY[at[3]]} (${message})`;
+  if (!at || !FRIENDLY.includes(at[3])) return message;
+  const where = at[2] === undefined ? "" : `${t("editor.question_n", { n: Number(at[2]) + 1 })}: `;
+  return `${where}${t(`editor.friendly.${at[3]}`)} (${message})`;
 }
 
 /** Create a quiz from a spreadsheet file (POST /quizzes/import); the created quiz. */

@@ -3,7 +3,7 @@
 import { api } from "/web/js/api.js";
 import { clock, countdown } from "/web/js/clock.js";
 import { Editor, importSheet } from "/web/js/editor.js";
-import { loadLanguage } from "/web/js/i18n.js";
+import { loadLanguage, number, t } from "/web/js/i18n.js";
 import { $, fail, fromHash, quizIdFromPath, run } from "/web/js/page.js";
 import { joinCode, qrCode } from "/web/js/qr.js";
 import { hostToken, keys, session } from "/web/js/session.js";
@@ -50,7 +50,7 @@ $("create-form").addEventListener("submit", async (event) => {
   try {
     body = JSON.parse(await file.text());
   } catch {
-    fail("That file is not JSON.");
+    fail(t("host.not_json"));
     return;
   }
   if (!body.available_at) body.available_at = new Date().toISOString();
@@ -76,7 +76,7 @@ async function listQuizzes() {
     const item = document.createElement("li");
     const link = document.createElement("a");
     link.href = `/host/${quiz.id}`;
-    link.textContent = `${quiz.title} (${quiz.mode}, ${quiz.questions} questions)`;
+    link.textContent = t("host.quiz_item", { title: quiz.title, mode: quiz.mode, n: quiz.questions });
     item.append(link);
     return item;
   }));
@@ -99,7 +99,7 @@ $("export-xlsx").addEventListener("click", async () => {
     headers: { Authorization: `Bearer ${page.token}` },
   });
   if (!response.ok) {
-    fail("The quiz could not be exported.");
+    fail(t("host.not_exported"));
     return;
   }
   const link = document.createElement("a");
@@ -133,7 +133,7 @@ for (const move of ["next", "reveal", "finish"]) {
       poll(); // a finished quiz stopped the poll; a move may start it again
     } catch (error) {
       fail(error.code === "no_more_questions"
-        ? "That was the last question: finish the quiz."
+        ? t("host.last_question")
         : error.message);
     } finally {
       $(move).disabled = false;
@@ -158,7 +158,7 @@ async function show() {
   $("play-link").textContent = `${location.origin}/play/${quizId}`;
   $("join-code").textContent = joinCode(quizId);
   const link = `${location.origin}/play/${quizId}`;
-  $("join-qr").replaceChildren(qrCode(link, `A QR code of the join link, ${link}`));
+  $("join-qr").replaceChildren(qrCode(link, t("board.qr_label", { link })));
   $("board-link").href = `/board/${quizId}#token=${encodeURIComponent(page.token)}`;
   const live = page.quiz.mode === "live";
   $("controls").hidden = !live;
@@ -195,12 +195,12 @@ $("lock").addEventListener("click", () => roomMove(page.locked ? "unlock" : "loc
 
 function showRoom(room) {
   page.locked = room.locked;
-  $("lock").textContent = room.locked ? "Unlock the lobby" : "Lock the lobby";
-  $("lock-state").textContent = room.locked ? "Locked: no one may join." : "Open: players may join.";
+  $("lock").textContent = t(room.locked ? "host.unlock" : "host.lock");
+  $("lock-state").textContent = t(room.locked ? "host.locked" : "host.unlocked");
   const shown = room.players.filter((p) => !p.removed).length;
   $("room-count").textContent = room.total_players > shown
-    ? `${room.total_players} players; the best ${shown} are shown.`
-    : `${room.total_players} players.`;
+    ? t("host.count_some", { total: room.total_players, shown })
+    : t("host.count", { total: room.total_players });
   const list = $("players-list");
   const focused = document.activeElement && document.activeElement.dataset.move;
   list.replaceChildren(...room.players.map((player) => playerRow(player)));
@@ -220,13 +220,13 @@ function playerRow(player) {
   }
   const score = document.createElement("span");
   score.className = "score";
-  score.textContent = String(player.score);
+  score.textContent = number(player.score);
   row.append(name, score);
   if (player.removed) {
     row.classList.add("removed");
     const note = document.createElement("span");
     note.className = "muted";
-    note.textContent = player.removed === "ban" ? "banned" : "kicked";
+    note.textContent = t(player.removed === "ban" ? "host.banned" : "host.kicked");
     row.append(note);
     return row;
   }
@@ -234,21 +234,21 @@ function playerRow(player) {
   const moves = document.createElement("div");
   moves.className = "moves";
   row.append(moves);
-  for (const [move, label] of [["name", "Rename"], ["kick", "Kick"], ["ban", "Ban"]]) {
+  for (const [move, label] of [["name", "rename"], ["kick", "kick"], ["ban", "ban"]]) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "secondary small";
-    button.textContent = label;
+    button.textContent = t(`host.${label}`);
     button.dataset.move = `${move}:${player.player_id}`;
-    button.setAttribute("aria-label", `${label} ${who}`);
+    button.setAttribute("aria-label", t(`host.${label}_who`, { who }));
     button.addEventListener("click", () => {
       const path = `players/${encodeURIComponent(player.player_id)}/${move}`;
       if (move === "name") {
-        const name = prompt(`A new name for ${who}:`, who);
+        const name = prompt(t("host.new_name", { who }), who);
         if (name && name.trim() !== who) roomMove(path, { display_name: name });
         return;
       }
-      if (move === "ban" && !confirm(`Ban ${who}? They cannot join this quiz again.`)) return;
+      if (move === "ban" && !confirm(t("host.ban_confirm", { who }))) return;
       roomMove(path);
     });
     moves.append(button);
@@ -280,14 +280,14 @@ async function poll() {
 
 function render(state) {
   clock.learn(state.server_time);
-  $("phase").textContent = state.phase;
-  $("players").textContent = `${state.total_players} players`;
+  $("phase").textContent = t(`host.phase.${state.phase}`);
+  $("players").textContent = t("play.players", { n: state.total_players });
   const question = state.question;
   $("question-position").textContent =
-    question ? `Question ${question.position} of ${page.quiz.question_count}` : "";
+    question ? t("play.question_of", { n: question.position, total: page.quiz.question_count }) : "";
   $("question-prompt").textContent = question ? question.prompt : "";
   $("answered").textContent = question && state.answered !== null
-    ? `Answered: ${state.answered} of ${state.total_players}` : "";
+    ? t("host.answered", { answered: state.answered, total: state.total_players }) : "";
   const open = state.phase === "question";
   $("timer").hidden = !open;
   const key = open ? `${question.id}` : null;
