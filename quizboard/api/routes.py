@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -157,6 +158,6 @@ def starlette_routes(endpoints: tuple[Endpoint[Any], ...] = ROUTES) -> list[Base
     the web client's scripts and styles under ``/web/``. Each route's function is its
     endpoint's :meth:`~quizboard.api.endpoint.Endpoint.serve`: the one dispatch."""
     routes: list[BaseRoute] = [Route(e.path, e.serve, methods=[e.method]) for e in endpoints]
-    static = Guarded(StaticFiles(packages=[("quizboard", "web")]))
+    static = GZipMiddleware(Guarded(StaticFiles(packages=[("quizboard", "web")])), 500)
     routes.append(Mount("/web", static, name="web"))
     return routes

@@ -6,7 +6,9 @@ import { clock, countdown } from "/web/js/clock.js";
 import { Feed } from "/web/js/feed.js";
 import { lang, loadLanguage, t } from "/web/js/i18n.js";
 import { LiveQuiz } from "/web/js/live.js";
-import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
+import {
+  $, fail, fromHash, loadQuiz, quizIdFromPath, requestQuiz, run, showStatus,
+} from "/web/js/page.js";
 import { joinCode, qrCode } from "/web/js/qr.js";
 import { hostToken, keys, session } from "/web/js/session.js";
 import { renderBoard, renderQuestionMedia, renderResults, renderTeams } from "/web/js/view.js";
@@ -45,6 +47,8 @@ const page = {
 };
 
 async function main() {
+  const request = requestQuiz(quizId); // while the language loads
+  clientConfig().catch(() => {}); // and the page's settings
   await loadLanguage();
   const link = `${location.origin}/play/${quizId}`;
   $("join-link").href = link;
@@ -52,7 +56,7 @@ async function main() {
   $("join-site").textContent = location.host;
   $("join-code").textContent = joinCode(quizId);
   $("join-qr").replaceChildren(qrCode(link, t("board.qr_label", { link })));
-  page.quiz = await loadQuiz(quizId, "board");
+  page.quiz = await loadQuiz(quizId, "board", request);
   if (!page.quiz) return;
   $("board-title").textContent = t("board.top", { n: (await clientConfig()).top_n });
   if (!page.token) {

@@ -36,10 +36,17 @@ export function showStatus(connected) {
   el.classList.toggle("lost", !connected);
 }
 
+/** The quiz's request, sent at once: a page sends it while its language loads. */
+export function requestQuiz(quizId) {
+  const request = api(`/quizzes/${quizId}`);
+  request.catch(() => {}); // its failure is loadQuiz's to show
+  return request;
+}
+
 /** The page's quiz, its title shown; null, with "Quiz not found", when it cannot be read. */
-export async function loadQuiz(quizId, what) {
+export async function loadQuiz(quizId, what, request = requestQuiz(quizId)) {
   try {
-    const quiz = await api(`/quizzes/${quizId}`);
+    const quiz = await request;
     titled(quiz.title, what);
     return quiz;
   } catch (error) {

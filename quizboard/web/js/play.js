@@ -6,7 +6,9 @@ import { Feed } from "/web/js/feed.js";
 import { answerForm } from "/web/js/forms.js";
 import { loadLanguage, number, t } from "/web/js/i18n.js";
 import { LiveQuiz } from "/web/js/live.js";
-import { $, fail, fromHash, loadQuiz, quizIdFromPath, run, showStatus } from "/web/js/page.js";
+import {
+  $, fail, fromHash, loadQuiz, quizIdFromPath, requestQuiz, run, showStatus,
+} from "/web/js/page.js";
 import { keys, session } from "/web/js/session.js";
 import {
   picture, renderBoard, renderQuestionMedia, renderResults, shape, soundButton,
@@ -29,8 +31,9 @@ const page = {
 };
 
 async function main() {
+  const request = requestQuiz(quizId); // while the language loads
   await loadLanguage();
-  page.quiz = await loadQuiz(quizId, "quizboard");
+  page.quiz = await loadQuiz(quizId, "quizboard", request);
   if (!page.quiz) return;
   if (page.me) {
     await start();
