@@ -40,11 +40,12 @@ class Page:
     title: str
     script: str
     body_class: str = ""
+    quiz: bool = False  # its script asks for its quiz (GET /quizzes/{id}) at once
 
 
 INDEX = Page("index.html", "quizboard", "index.js")
-PLAY = Page("play.html", "Play · quizboard", "play.js")
-BOARD = Page("board.html", "Board · quizboard", "board.js", "big")
+PLAY = Page("play.html", "Play · quizboard", "play.js", quiz=True)
+BOARD = Page("board.html", "Board · quizboard", "board.js", "big", quiz=True)
 HOST = Page("host.html", "Host · quizboard", "host.js")
 
 
@@ -103,6 +104,8 @@ def _respond(call: Call[None], page: Page) -> Response:
     lang = language(request.headers.get("accept-language", ""))
     headers = {**NO_STORE, **dict(headers_for(call.services, request.scope))}
     headers["Vary"] = "Accept-Encoding, Accept-Language"
+    if call.quiz_id and page.quiz:  # its quiz, fetched with the page's own files
+        headers["Link"] = f"</quizzes/{call.quiz_id}>; rel=preload; as=fetch; crossorigin"
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
         return Response(_gzipped(page, lang), media_type="text/html", headers=headers)

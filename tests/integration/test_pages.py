@@ -118,3 +118,25 @@ async def test_every_vendored_library_is_served_with_its_licence(api: httpx.Asyn
             assert f"`{library.name}/{script.name}`" in listed
             response = await api.get(f"/web/vendor/{library.name}/{script.name}")
             assert "javascript" in response.headers["content-type"]
+
+
+async def test_a_page_names_everything_it_will_load_and_goes_out_gzipped(
+    api: httpx.AsyncClient,
+) -> None:
+    response = await api.get(
+        "/play/7", headers={"Accept-Encoding": "gzip", "Accept-Language": "vi-VN,vi;q=0.9,en"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["vary"]
+    html = response.text
+    for module in ("play.js", "view.js", "i18n.js", "forms.js"):  # view.js and i18n.js: deep
+        assert f'<link rel="modulepreload" href="/web/js/{module}">' in html
+    assert 'href="/web/i18n/vi.json" as="fetch"' in html  # the browser's language
+    assert response.headers["link"] == "</quizzes/7>; rel=preload; as=fetch; crossorigin"
+    english = await api.get(
+        "/play/7", headers={"Accept-Language": "fr, en;q=0.5", "Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in english.headers
+    assert 'href="/web/i18n/en.json" as="fetch"' in english.text
+    script = await api.get("/web/js/play.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["content-encoding"] == "gzip"
