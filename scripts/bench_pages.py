@@ -51,9 +51,9 @@ PHONE: ViewportSize = {"width": 360, "height": 740}
 #: Per page: its path (from the quiz) and the condition that makes it useful.
 PAGES: dict[str, tuple[str, str]] = {
     "index": ("/", "document.getElementById('quiz-id') && document.readyState === 'complete'"),
-    "play": ("/play/{id}", "!document.getElementById('join').hidden"),
+    "play": ("/play/{id}", "document.getElementById('join')?.hidden === false"),
     "board": ("/board/{id}#token={host}", "!!document.querySelector('#join-qr svg')"),
-    "host": ("/host/{id}#jwt={host}", "!document.getElementById('console').hidden"),
+    "host": ("/host/{id}#jwt={host}", "document.getElementById('console')?.hidden === false"),
 }
 TRANSFERRED = """() => {
     const entries = [...performance.getEntriesByType('navigation'),
