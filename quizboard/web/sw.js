@@ -1,7 +1,7 @@
 // The player app's service worker. It keeps one thing: the page that says the app
 // needs the network. A page, a script or an answer always comes from the network, so
 // a game is never served stale; only a page that cannot load gets the offline page.
-const CACHE = "quizboard-offline-v1";
+const CACHE = "quizboard-offline-v2";
 const OFFLINE = "/web/offline.html";
 const KEPT = [OFFLINE, "/web/app.css", "/web/icons/icon-192.png"];
 

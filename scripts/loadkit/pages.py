@@ -1,6 +1,8 @@
 """Players that play the way the web client's play page does, each with its own socket.
 
-``page`` does what ``quizboard/web/js/play.js`` does now: it loads the page's
+``page`` does what ``quizboard/web/js/play.js`` does now: it loads the page as a
+browser does on a first visit (the HTML, the style, every module, the catalogue,
+the service worker and the manifest: :func:`page_files`, gzipped), then the page's
 data (the quiz, ``/client-config.json``, a live quiz's ``/state``), opens the
 quiz's WebSocket with the player's token, answers over HTTP, and reads its rank
 from the ``standing`` messages the gateway pushes. ``poll`` is the page as it was
@@ -32,6 +34,18 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from loadkit.httpclient import HttpClient
 from loadkit.measure import stream_id
 from loadkit.players import Phase
+from quizboard.api import web
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+def page_files(quiz_id: int) -> list[str]:
+    """What a browser fetches to show the play page on a first visit (the modules as
+    the page's head names them, so this follows the page)."""
+    modules = [f"/web/js/{m}" for m in ("play.js", *web.modules("play.js"))]
+    return [f"/play/{quiz_id}", "/web/app.css", *modules, "/web/i18n/en.json", "/sw.js",
+            "/web/manifest.webmanifest", "/web/icons/icon-192.png"]  # fmt: skip
+
 
 MODES = ("api", "page", "poll")  # api: answers only, no player sockets (the kit's old way)
 POLL_INTERVAL_S = 1.0  # the old page's /leaderboard/me pace
@@ -85,6 +99,8 @@ class PlayerPages:
         async def load(page: PlayerPage, ready: asyncio.Event) -> None:
             quiz_id = self.quiz["id"]
             async with slots:
+                for path in page_files(quiz_id):
+                    await self.client.request("GET", path, headers=GZIP)
                 await self.client.request("GET", f"/quizzes/{quiz_id}")
                 await self.client.request("GET", "/client-config.json")
                 if self.quiz.get("mode") == "live":

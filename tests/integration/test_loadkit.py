@@ -95,6 +95,8 @@ async def test_the_kit_reports_a_clean_run_against_up_with_configured_servers(
     assert requests["POST /quizzes/{id}/answers"] == 40
     assert requests["POST /quizzes/{id}/join"] == 20
     assert requests["GET /quizzes/{id}/state"] == 20  # each page's load
+    assert requests["GET /play/{id}"] == 20  # and its own files, as a first visit's
+    assert requests["GET /web/js/view.js"] == 20
     assert "GET /quizzes/{id}/leaderboard/me" not in requests
     assert requests["POST /media"] == 2  # a picture per question
     assert requests["GET /media/{id}"] == 40  # each page loads each picture once

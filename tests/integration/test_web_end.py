@@ -11,7 +11,7 @@ import httpx
 import zxingcpp
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.browser import DESKTOP, Console, WebStack, screenshot
+from tests.support.browser import DESKTOP, PHONE, Console, WebStack, screenshot
 from tests.support.pages import WAIT_MS, create, join, leaderboard, open_page, shown
 from tests.support.quizzes import live_body
 
@@ -72,10 +72,10 @@ async def test_the_board_shows_a_qr_code_and_a_join_code_and_ends_on_a_podium(
             await expect(page.locator("#verdict")).to_contain_text("Right!", timeout=WAIT_MS)
         assert (await api.post(f"/quizzes/{quiz['id']}/finish", headers=as_host)).status_code == 200
 
-    top = (await leaderboard(web, quiz))[:3]
     steps = board.locator("#steps li")
     await expect(steps).to_have_count(3, timeout=WAIT_MS)
     await expect(board.locator("#steps li.place-1.shown")).to_be_visible(timeout=WAIT_MS)
+    top = (await leaderboard(web, quiz))[:3]  # the podium is the final board: now read it
     for place, (name, score) in enumerate(top):
         step = board.locator(f"#steps li.place-{place + 1}")
         await expect(step).to_contain_text(name)
@@ -128,3 +128,41 @@ async def test_a_quiz_that_shows_its_board_between_questions_hides_it_mid_questi
     )
     await player.close()
     assert console.errors == []
+
+
+async def test_tried_as_a_new_player_would_from_the_qr_code_in_vietnamese_to_the_podium(
+    web: WebStack, browser: Browser
+) -> None:
+    """The board on a desktop; the QR code's link, read by a decoder as a phone's camera
+    would, opened on a phone in Vietnamese; played to the podium; then offline."""
+    console = Console()
+    quiz = await create(web, live_body(picks=(0,)))
+    board = console.watch(await browser.new_page(viewport=DESKTOP))
+    await board.goto(f"{web.base}/board/{quiz['id']}#token={quiz['host_token']}")
+    await expect(board.locator("#join-qr svg.qr")).to_be_visible(timeout=WAIT_MS)
+    (link,) = decoded(await shown_qr(board, "#join-qr"))
+    phone = await browser.new_context(viewport=PHONE, locale="vi-VN")
+    player = console.watch(await phone.new_page())
+    await player.goto(link)
+    await player.get_by_label("Tên của bạn").fill("Minh")
+    await player.get_by_role("button", name="Tham gia").click()
+    await expect(player.locator("#prompt")).to_have_text(
+        "Đang chờ người dẫn bắt đầu bài đố…", timeout=WAIT_MS
+    )
+    question = quiz["questions"][0]
+    async with httpx.AsyncClient(base_url=web.base) as api:
+        as_host = {"Authorization": f"Bearer {quiz['host_token']}"}
+        assert (await api.post(f"/quizzes/{quiz['id']}/next", headers=as_host)).status_code == 200
+        await player.get_by_role("button", name=question["choices"][question["answer"]]).click()
+        await expect(player.locator("#verdict")).to_contain_text("Đúng rồi!", timeout=WAIT_MS)
+        assert (await api.post(f"/quizzes/{quiz['id']}/finish", headers=as_host)).status_code == 200
+    await expect(player.locator("#rank")).to_contain_text("Bạn về đích thứ 1 / 1", timeout=WAIT_MS)
+    await expect(board.locator("#steps li.place-1.shown")).to_contain_text("Minh", timeout=WAIT_MS)
+    await phone.set_offline(True)  # the player app, opened again without a network
+    await player.goto(link)
+    await expect(player.locator("h1")).to_have_text("You are offline", timeout=WAIT_MS)
+    await expect(player.get_by_role("heading", name="Bạn đang ngoại tuyến")).to_be_visible()
+    await phone.close()
+    await board.close()
+    # Offline, the browser logs the failed loads; nothing else.
+    assert [e for e in console.errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
