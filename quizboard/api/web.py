@@ -49,7 +49,11 @@ BOARD = Page("board.html", "Board · quizboard", "board.js", "big", quiz=True)
 HOST = Page("host.html", "Host · quizboard", "host.js")
 
 
-LANGUAGES = ("en", "vi")  # those of web/i18n, as web/js/i18n.js picks them
+#: The languages the pages speak: one catalogue each in web/i18n.
+CATALOGUES = resources.files("quizboard.web").joinpath("i18n")
+LANGUAGES = tuple(
+    sorted(f.name.removesuffix(".json") for f in CATALOGUES.iterdir() if f.name.endswith(".json"))
+)
 IMPORT = re.compile(r'^import .*? from "/web/js/([\w.]+)";$', re.MULTILINE | re.DOTALL)
 
 
@@ -99,10 +103,15 @@ def _gzipped(page: Page, lang: str) -> bytes:
     return gzip.compress(_html(page, lang).encode(), mtime=0)
 
 
+def _headers(call: Call[None]) -> dict[str, str]:
+    """A page's or a script's headers: revalidated on each load, and kept safe."""
+    return {**NO_STORE, **dict(headers_for(call.services, call.request.scope))}
+
+
 def _respond(call: Call[None], page: Page) -> Response:
     request = call.request
     lang = language(request.headers.get("accept-language", ""))
-    headers = {**NO_STORE, **dict(headers_for(call.services, request.scope))}
+    headers = _headers(call)
     headers["Vary"] = "Accept-Encoding, Accept-Language"
     if call.quiz_id and page.quiz:  # its quiz, fetched with the page's own files
         headers["Link"] = f"</quizzes/{call.quiz_id}>; rel=preload; as=fetch; crossorigin"
@@ -135,7 +144,7 @@ async def host(call: Call[None]) -> Response:
 async def service_worker(call: Call[None]) -> Response:
     """``GET /sw.js``: the player app's service worker, served from the root so that its
     scope is every page (a worker's scope is at most its own folder)."""
-    headers = {**NO_STORE, **dict(headers_for(call.services, call.request.scope))}
+    headers = _headers(call)
     return Response(_file("sw.js"), media_type="text/javascript", headers=headers)
 
 
