@@ -10,7 +10,12 @@ all in one pipeline, one script call per partition. There is no timer: an idle
 intake flushes a lone request at once. Each request still gets its own result.
 ``coalesce=False`` sends each request on its own, so the gain can be measured.
 
-The flusher is supervised: an error reaching its loop (a bug: a server's error
+On a cluster each master has a lane of its own: its queue and its flusher. A
+master that is slow or cut off then holds up only the requests for its own
+partitions, never the next flush to the others (one flusher for all waited for
+every master's reply, up to the 5 s timeout, before sending anything more).
+
+Each flusher is supervised: an error reaching its loop (a bug: a server's error
 is the error of the requests of that flush) fails the requests it had in hand,
 is logged and counted (``quizboard_intake_flusher_restarts``), and the loop
 starts again, so no request ever waits for a flusher that is gone. On shutdown
@@ -24,6 +29,9 @@ import logging
 from collections import defaultdict
 from types import TracebackType
 from typing import Any, Self
+
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import SlotNotCoveredError
 
 from quizboard.core.errors import Unavailable
 from quizboard.core.events import AnswerEvent, JoinEvent
@@ -50,13 +58,25 @@ WAIT_TIMEOUT_MS = 1000
 WAITAOF = ("WAITAOF", 1, 0, WAIT_TIMEOUT_MS)  # the local fsync of everything written before it
 
 _Waiting = list[tuple[Pending, asyncio.Future[Result]]]
+ONE_LANE = ""  # one Valkey's lane, and a cluster's for a slot no master is known for yet
+
+
+class _Lane:
+    """One master's requests: those queued, those in hand (being sent), and the task
+    that flushes them."""
+
+    def __init__(self) -> None:
+        self.queue: _Waiting = []
+        self.in_hand: _Waiting = []
+        self.wakeup = asyncio.Event()
+        self.flusher: asyncio.Task[None] | None = None
 
 
 class Intake:
     """Puts accepted joins and answers into the streams.
 
-    Use it as an async context manager: when coalescing, it owns the task that
-    flushes queued requests.
+    Use it as an async context manager: when coalescing, it owns the tasks that
+    flush queued requests, one per master.
     """
 
     def __init__(
@@ -82,15 +102,13 @@ class Intake:
         self._coalesce = coalesce
         self._limits = limits or Limits()
         self._metrics = metrics or ApiMetrics()
-        self._queue: _Waiting = []
-        self._in_hand: _Waiting = []  # the batch the flusher is sending
-        self._wakeup = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
+        self._lanes: dict[str, _Lane] = {}
+        self._slots: dict[int, int] = {}  # a partition's slot, which never changes
+        self._open = False
         self._closed = False
 
     async def __aenter__(self) -> Self:
-        if self._coalesce:
-            self._flusher = asyncio.create_task(self._supervise(), name="intake-flusher")
+        self._open = self._coalesce
         return self
 
     async def __aexit__(
@@ -100,12 +118,14 @@ class Intake:
         tb: TracebackType | None,
     ) -> None:
         self._closed = True
-        await stop_task(self._flusher)
+        lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:
+            await stop_task(lane.flusher)
         # The server drains its requests before its lifespan ends, so this is rare: a
         # request still here may have been sent, and is told to retry (a retried
         # answer then gets 409 if its first copy went in).
-        _resolve(self._in_hand + self._queue, Unavailable("the API is shutting down; retry"))
-        self._in_hand, self._queue = [], []
+        for lane in lanes:
+            _resolve(lane.in_hand + lane.queue, Unavailable("the API is shutting down; retry"))
 
     async def join(
         self, partition: int, event: JoinEvent, address: str, *, late_join: bool = True,
@@ -145,42 +165,64 @@ class Intake:
     async def _submit(self, request: Pending) -> str | None:
         if self._closed:
             raise Unavailable("the API is shutting down; retry")
-        if self._flusher is None:
+        if not self._open:
             result = (await self._send([request]))[0]
         else:
             future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-            self._queue.append((request, future))
-            self._wakeup.set()
+            lane = self._lane(request.partition)
+            lane.queue.append((request, future))
+            lane.wakeup.set()
             result = await future
         if isinstance(result, BaseException):
             raise result
         return result
 
-    async def _supervise(self) -> None:
-        """Run the flush loop; if it dies, fail its batch in hand, count it, and start again."""
+    def _lane(self, partition: int) -> _Lane:
+        """The lane of the master that holds ``partition``, its flusher started."""
+        name = self._master_of(partition)
+        lane = self._lanes.get(name)
+        if lane is None:
+            lane = self._lanes[name] = _Lane()
+            lane.flusher = asyncio.create_task(self._supervise(lane), name=f"intake {name}")
+        return lane
+
+    def _master_of(self, partition: int) -> str:
+        if not isinstance(self._redis, RedisCluster):
+            return ONE_LANE
+        slot = self._slots.get(partition)
+        if slot is None:
+            slot = self._slots[partition] = self._redis.keyslot(self._keys.tag(partition))
+        try:
+            return str(self._redis.nodes_manager.get_node_from_slot(slot).name)
+        except SlotNotCoveredError:  # a failover under way: the flush finds out
+            return ONE_LANE
+
+    async def _supervise(self, lane: _Lane) -> None:
+        """Run a lane's flush loop; if it dies, fail its batch in hand, count it, and
+        start again."""
         while True:
             try:
-                await self._flush_forever()
-            except Exception as exc:  # the one supervising level of the flusher
+                await self._flush_forever(lane)
+            except Exception as exc:  # the one supervising level of a flusher
                 log.exception("the intake's flusher failed; restarting it", exc_info=exc)
                 self._metrics.intake_restarts.inc()
-                _resolve(self._in_hand, exc)
-                self._in_hand = []
+                _resolve(lane.in_hand, exc)
+                lane.in_hand = []
 
-    async def _flush_forever(self) -> None:
+    async def _flush_forever(self, lane: _Lane) -> None:
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._queue:
-                self._in_hand, self._queue = self._queue, []
+            await lane.wakeup.wait()
+            lane.wakeup.clear()
+            while lane.queue:
+                lane.in_hand, lane.queue = lane.queue, []
                 try:
-                    results = await self._send([request for request, _ in self._in_hand])
+                    results = await self._send([request for request, _ in lane.in_hand])
                 except Exception as exc:  # every waiting request gets the error as its own
-                    results = [exc] * len(self._in_hand)
-                for (_, future), result in zip(self._in_hand, results, strict=True):
+                    results = [exc] * len(lane.in_hand)
+                for (_, future), result in zip(lane.in_hand, results, strict=True):
                     if not future.done():  # the request may have been cancelled
                         future.set_result(result)
-                self._in_hand = []
+                lane.in_hand = []
 
     async def _send(self, requests: list[Pending]) -> list[Result]:
         """One round trip for ``requests``; the result of each, in order."""

@@ -3,6 +3,14 @@
 redis-py 8 gives every connection a 5 s socket timeout by default. A client that
 blocks on XREADGROUP or listens to pub/sub must wait longer than that, so
 ``blocking=True`` turns the read timeout off; connecting still times out.
+
+redis-py also retries a failed call 10 times by default, each connect waiting up to
+its timeout: cut off from Valkey (its packets dropped, not refused), one API call
+then waited most of a minute. Here a connection times out after 2 s (a connect
+on a working network takes milliseconds, a lost SYN is resent after 1 s), and a
+call is tried again once on one Valkey, three times on a cluster (where each try
+first learns the slot map again, to follow a failover): a call to a cut-off
+Valkey fails within about twice its timeout, and the API answers 503.
 """
 
 from __future__ import annotations
@@ -17,11 +25,19 @@ import psycopg_pool
 import redis.asyncio as aioredis
 import redis.exceptions
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from quizboard.core.errors import ConfigError
 from quizboard.settings import Settings
 
 REDIS_TIMEOUT = 5.0
+REDIS_CONNECT_TIMEOUT = 2.0
+
+
+def _retry(retries: int) -> Retry:
+    return Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries)
+
 
 # The errors that mean "a server cannot serve right now": unreachable, loading its
 # data, full (maxmemory with noeviction refuses writes), a replica after a failover,
@@ -120,9 +136,10 @@ async def redis_client(
         max_connections=max_connections,
         timeout=REDIS_TIMEOUT,
         socket_timeout=None if blocking else REDIS_TIMEOUT,
-        socket_connect_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
+        retry=_retry(1),
     )
     client = aioredis.Redis.from_pool(pool)
     try:
@@ -175,9 +192,10 @@ async def _cluster_client(url: str, *, blocking: bool) -> AsyncIterator[RedisClu
         url,
         max_connections=1024,
         socket_timeout=None if blocking else REDIS_TIMEOUT,
-        socket_connect_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
+        retry=_retry(3),
     )
     try:
         await client.initialize()

@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from quizboard.core.tasks import stop_task
-from quizboard.store.connections import REDIS_TIMEOUT, Redis
+from quizboard.store.connections import REDIS_CONNECT_TIMEOUT, Redis
 
 Message = tuple[bytes, bytes]  # channel, data
 
@@ -102,7 +102,7 @@ class _NodeFeed:
             host=host,
             port=port,
             socket_timeout=None,
-            socket_connect_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
             retry=Retry(NoBackoff(), 0),
         )
         self.pubsub = self.client.pubsub()
