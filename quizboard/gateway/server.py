@@ -257,7 +257,7 @@ async def serve_gateway(
     keys = Keys(settings.key_prefix)
     async with (
         redis_for(settings) as redis,
-        redis_for(settings, blocking=True) as listener,
+        redis_for(settings, blocks_for=None) as listener,
         pg_pool(settings.database_url, max_size=2) as pool,
     ):
         catalog = QuizCatalog(pool, redis, keys, settings.partitions)

@@ -1,8 +1,11 @@
 """Opening Redis clients and PostgreSQL pools, each as an async context manager.
 
-redis-py 8 gives every connection a 5 s socket timeout by default. A client that
-blocks on XREADGROUP or listens to pub/sub must wait longer than that, so
-``blocking=True`` turns the read timeout off; connecting still times out.
+redis-py 8 gives every connection a 5 s socket timeout by default. A client whose
+commands block says for how long, ``blocks_for``, and its reads time out that much
+later; with ``blocks_for=None`` (a worker, a pub/sub listener) there is no socket
+timeout, and the caller bounds its own waits (a worker times its reads out itself:
+redis-py's socket timeout opens a window in which a cluster client can close a
+connection under a command about to be written on it).
 
 redis-py also retries a failed call 10 times by default, each connect waiting up to
 its timeout: cut off from Valkey (its packets dropped, not refused), one API call
@@ -33,6 +36,10 @@ from quizboard.settings import Settings
 
 REDIS_TIMEOUT = 5.0
 REDIS_CONNECT_TIMEOUT = 2.0
+
+
+def _read_timeout(blocks_for: float | None) -> float | None:
+    return None if blocks_for is None else REDIS_TIMEOUT + blocks_for
 
 
 def _retry(retries: int) -> Retry:
@@ -116,9 +123,14 @@ class Reconnecting:
 
 @asynccontextmanager
 async def redis_client(
-    url: str | None, *, blocking: bool = False, max_connections: int = 64, cluster: bool = False
+    url: str | None,
+    *,
+    blocks_for: float | None = 0.0,
+    max_connections: int = 64,
+    cluster: bool = False,
 ) -> AsyncIterator[Redis]:
-    """A Redis client for ``url``, closed on exit; ``blocking`` for XREADGROUP or pub/sub.
+    """A Redis client for ``url``, closed on exit, whose commands may block for up to
+    ``blocks_for`` seconds (``None``: for ever, for pub/sub).
 
     With ``cluster``, a :class:`RedisCluster` that learns the cluster from the node
     ``url`` names and routes each command to the node that holds its slot.
@@ -126,7 +138,7 @@ async def redis_client(
     if not url:
         raise ConfigError("QUIZBOARD_REDIS_URL is not set")
     if cluster:
-        async with _cluster_client(url, blocking=blocking) as nodes:
+        async with _cluster_client(url, _read_timeout(blocks_for)) as nodes:
             yield nodes
         return
     # A burst of requests waits for a free connection instead of failing with
@@ -135,7 +147,7 @@ async def redis_client(
         url,
         max_connections=max_connections,
         timeout=REDIS_TIMEOUT,
-        socket_timeout=None if blocking else REDIS_TIMEOUT,
+        socket_timeout=_read_timeout(blocks_for),
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
@@ -173,25 +185,25 @@ async def pg_pool(
 
 
 def redis_for(
-    settings: Settings, *, blocking: bool = False, max_connections: int = 64
+    settings: Settings, *, blocks_for: float | None = 0.0, max_connections: int = 64
 ) -> AbstractAsyncContextManager[Redis]:
     """The Redis client ``settings`` ask for: one Valkey, or a cluster."""
     return redis_client(
         settings.redis_url,
-        blocking=blocking,
+        blocks_for=blocks_for,
         max_connections=max_connections,
         cluster=settings.redis_cluster,
     )
 
 
 @asynccontextmanager
-async def _cluster_client(url: str, *, blocking: bool) -> AsyncIterator[RedisCluster]:
+async def _cluster_client(url: str, read_timeout: float | None) -> AsyncIterator[RedisCluster]:
     # A node's pool refuses past max_connections instead of waiting: keep it well above
     # what one process holds (a blocked read per partition, a flush per node).
     client = RedisCluster.from_url(
         url,
         max_connections=1024,
-        socket_timeout=None if blocking else REDIS_TIMEOUT,
+        socket_timeout=read_timeout,
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,

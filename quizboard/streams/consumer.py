@@ -13,6 +13,15 @@ stream is the buffer. An entry that a sink rejects is left pending; the
 periodic XAUTOCLAIM hands it out again, and once it has been delivered more
 than ``max_deliveries`` times it moves to the partition's dead stream, with the
 group, the error and the delivery count, and is acked there.
+
+With ``wait_replicas`` (``QUIZBOARD_WAIT_REPLICAS``) every read is followed, on
+the same connection, by ``WAIT``: entries go to a sink only once they are on that
+many replicas. A master cut off from its replica (or paused) keeps its entries
+only until its replica takes over; a worker that read them from it in that time
+(a link that heals before the master learns it was replaced) would put into
+PostgreSQL answers that the cluster then forgets. Unconfirmed, the entries stay
+pending and are read again after a backoff: by then they are on a replica, or gone
+with the master that alone had them (and their 503s were their answer).
 """
 
 from __future__ import annotations
@@ -33,11 +42,14 @@ from quizboard.core.events import FIELD, TRACED_DECODER
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
-from quizboard.store.connections import SERVER_DOWN, Redis, text
+from quizboard.store.connections import REDIS_TIMEOUT, SERVER_DOWN, Redis, text
+from quizboard.store.pipelines import Call, send_calls
 from quizboard.streams.batching import BatchWindow, next_pending_ids, past_saving
 from quizboard.streams.entries import Entry, letter_fields
 
 log = logging.getLogger(__name__)
+
+REPLICA_WAIT_MS = 1000
 
 # Errors that say "this entry can never be applied", not "a server is down".
 REJECTED: tuple[type[Exception], ...] = (
@@ -80,11 +92,27 @@ class ConsumerConfig:
     block_ms: int = 1000
     reclaim_idle_ms: int = 30_000
     max_deliveries: int = 5
+    wait_replicas: int = 0  # replicas that must hold an entry before it is delivered
 
 
 def _decode_entries(stream: str, raw: list[tuple[bytes, dict[bytes, bytes] | None]]) -> list[Entry]:
     # An entry deleted while pending comes back with no fields.
     return [Entry(stream, i.decode(), fields or {}) for i, fields in raw]
+
+
+def _raw_entries(raw: list[Any]) -> list[tuple[bytes, dict[bytes, bytes] | None]]:
+    """Entries as Valkey sends them (``[id, [field, value, ...]]``), as redis-py parses them."""
+    return [(entry_id, None if fields is None else _pairs(fields)) for entry_id, fields in raw]
+
+
+def _pairs(fields: list[bytes] | dict[bytes, bytes]) -> dict[bytes, bytes]:
+    if isinstance(fields, dict):
+        return fields
+    return dict(zip(fields[::2], fields[1::2], strict=True))
+
+
+class Unreplicated(redis.exceptions.TryAgainError):
+    """Entries read from a master that has not confirmed them on enough replicas."""
 
 
 def _trace_of(entry: Entry) -> str:
@@ -162,14 +190,52 @@ class Consumer:
                     raise
 
     async def _read(self, ids: dict[str, str], count: int, block: int | None) -> list[Entry]:
-        streams: dict[Any, Any] = dict(ids)
-        response: Any = await self._redis.xreadgroup(
-            self.config.group, self.config.name, streams, count=count, block=block
-        )
+        """Read ``ids``, timed out :data:`REDIS_TIMEOUT` after its ``block``: the reply of
+        a master cut off by the network never comes, and without a timeout a worker
+        waited for it until the link healed, long after the master's replica had
+        taken its partitions over."""
+        try:
+            return await asyncio.wait_for(
+                self._read_now(ids, count, block), REDIS_TIMEOUT + (block or 0) / 1000
+            )
+        except TimeoutError:
+            raise redis.exceptions.TimeoutError(f"no reply to a read of {list(ids)}") from None
+
+    async def _read_now(self, ids: dict[str, str], count: int, block: int | None) -> list[Entry]:
+        response: Any
+        if self.config.wait_replicas:
+            command = ["XREADGROUP", "GROUP", self.config.group, self.config.name,
+                       "COUNT", count]  # fmt: skip
+            if block is not None:
+                command += ["BLOCK", block]
+            command += ["STREAMS", *ids, *ids.values()]
+            reply = await self._replicated(next(iter(ids)), command) or []
+            by_stream = reply.items() if isinstance(reply, dict) else reply  # RESP3: a map
+            response = [(stream, _raw_entries(raw)) for stream, raw in by_stream]
+        else:
+            streams: dict[Any, Any] = dict(ids)
+            response = await self._redis.xreadgroup(
+                self.config.group, self.config.name, streams, count=count, block=block
+            )
         entries: list[Entry] = []
         for stream, raw in response or []:
             entries.extend(_decode_entries(text(stream), raw))
         return entries
+
+    async def _replicated(self, key: str, command: Sequence[Any]) -> Any:
+        """``command``'s reply, once ``WAIT`` on the same connection says that what it
+        read is on ``wait_replicas`` replicas; raises :class:`Unreplicated` if not."""
+        wait = ("WAIT", self.config.wait_replicas, REPLICA_WAIT_MS)
+        (sent,) = await send_calls(self._redis, [Call(key, tuple(command))], [wait])
+        if isinstance(sent.reply, BaseException):
+            raise sent.reply
+        confirmed = (sent.trailer or [None])[0]
+        if isinstance(confirmed, Exception) or int(confirmed or 0) < self.config.wait_replicas:
+            raise Unreplicated(
+                f"{key}: entries read are on {confirmed!r} of "
+                f"{self.config.wait_replicas} replicas; reading them again later"
+            )
+        return sent.reply
 
     async def _consume_own_pending(self, stop: asyncio.Event) -> None:
         """Deliver what this consumer read before a crash and never acked."""
@@ -269,14 +335,10 @@ class Consumer:
         """Take over entries idle past the reclaim time; dead-letter the hopeless ones."""
         start = "0-0"
         while not stop.is_set():
-            response = await self._redis.xautoclaim(
-                stream,
-                self.config.group,
-                self.config.name,
-                self.config.reclaim_idle_ms,
-                start_id=start,
-                count=self.config.batch_size,
-            )
+            try:
+                response = await asyncio.wait_for(self._autoclaim(stream, start), REDIS_TIMEOUT)
+            except TimeoutError:
+                raise redis.exceptions.TimeoutError(f"no reply to XAUTOCLAIM {stream}") from None
             start = text(response[0])
             entries = [e for e in _decode_entries(stream, response[1]) if e.fields]
             if entries:
@@ -290,6 +352,17 @@ class Consumer:
                     await self._deliver(retry, stop)
             if start == "0-0":
                 return
+
+    async def _autoclaim(self, stream: str, start: str) -> Any:
+        if not self.config.wait_replicas:
+            return await self._redis.xautoclaim(
+                stream, self.config.group, self.config.name, self.config.reclaim_idle_ms,
+                start_id=start, count=self.config.batch_size,
+            )  # fmt: skip
+        command = ("XAUTOCLAIM", stream, self.config.group, self.config.name,
+                   self.config.reclaim_idle_ms, start, "COUNT", self.config.batch_size)  # fmt: skip
+        reply = await self._replicated(stream, command)
+        return [reply[0], _raw_entries(reply[1])]
 
     async def _delivery_counts(self, stream: str, ids: Sequence[str]) -> dict[str, int]:
         async with self._redis.pipeline(transaction=False) as pipe:

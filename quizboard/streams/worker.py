@@ -80,6 +80,7 @@ async def _consumer(
         block_ms=settings.block_ms,
         reclaim_idle_ms=settings.reclaim_idle_ms,
         max_deliveries=settings.max_deliveries,
+        wait_replicas=settings.wait_replicas,
     )
     return Consumer(redis, keys, config, sink, metrics, tracing)
 
@@ -103,7 +104,7 @@ async def run_worker(
     tracing = tracing or Tracing()
     async with AsyncExitStack() as stack:
         redis = await stack.enter_async_context(
-            redis_for(settings, blocking=True, max_connections=64 + len(streams))
+            redis_for(settings, blocks_for=None, max_connections=64 + len(streams))
         )
         consumers: Sequence[Consumer] = [
             await _consumer(stack, spec, s, consumer_name, redis, settings, metrics, tracing)

@@ -1,5 +1,5 @@
 """A partition inside a cluster: the API cut off from one master of three, each master
-in a namespace of its own (tests/support/netns.py). Only the quizzes whose partitions
+in a namespace of its own (quizboard/local/netns.py). Only the quizzes whose partitions
 live on that master may fail (with 503); a quiz on another master gets its 202s; and
 on the heal the history shows no acknowledged answer lost and none stored twice.
 
@@ -11,24 +11,20 @@ one flusher served every master, they waited up to 5.65 s).
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-import redis as redis_py
 
-from quizboard.core.keys import Keys
-from quizboard.local.cluster import valkey_cli
+from quizboard.local.netns import Network, Node, form_cluster, network, valkey
 from quizboard.settings import Settings
 from quizboard.store.connections import REDIS_TIMEOUT
+from tests.support.clusters import emptied_cluster, master_of
 from tests.support.history import Sent, check, send, stored_answers
-from tests.support.netns import Network, Node, network, valkey
 from tests.support.stack import Workers
 from tests.support.steps import create_quiz, eventually, join
 
@@ -47,19 +43,7 @@ def cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ne
                                          "--cluster-config-file", "nodes.conf",
                                          "--cluster-node-timeout", "2000",
                                          "--appendonly", "yes"))  # fmt: skip
-        formed = subprocess.run(
-            [valkey_cli(), "--cluster", "create", *[f"{n.address}:6379" for n in nodes],
-             "--cluster-replicas", "0", "--cluster-yes"],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        assert formed.returncode == 0, formed.stdout
-        deadline = time.monotonic() + 30
-        while not all(
-            redis_py.Redis(host=n.address).cluster("INFO").get("cluster_state") == "ok"
-            for n in nodes
-        ):
-            assert time.monotonic() < deadline, "the cluster did not form"
-            time.sleep(0.2)
+        form_cluster(nodes)
         yield net, nodes
 
 
@@ -72,25 +56,9 @@ def settings(settings: Settings, cluster_nodes: tuple[Network, list[Node]]) -> S
 
 
 @pytest.fixture
-async def redis(settings: Settings) -> Any:  # the cluster's client, emptied first
-    from redis.asyncio.cluster import RedisCluster
-
-    cluster = RedisCluster.from_url(settings.redis_url or "")
-    await cluster.flushall(target_nodes=RedisCluster.PRIMARIES)
-    try:
+async def redis(settings: Settings) -> AsyncIterator[Any]:  # the cluster's client, emptied
+    async with emptied_cluster(settings) as cluster:
         yield cluster
-    finally:
-        await cluster.aclose()
-
-
-def master_of(settings: Settings, partition: int) -> str:
-    """The address of the master that holds ``partition``'s keys."""
-    client = redis_py.RedisCluster.from_url(settings.redis_url or "")
-    try:
-        tag = Keys(settings.key_prefix).tag(partition)
-        return str(client.get_node_from_key(tag).host)
-    finally:
-        client.close()
 
 
 async def test_an_api_cut_off_from_one_master_fails_only_the_quizzes_there(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.netns import Network, Node, network, valkey
+from quizboard.local.netns import Network, Node, network, valkey
 
 PING = (
     "import redis, sys\n"
@@ -72,3 +72,22 @@ def test_a_failure_inside_leaves_nothing_behind() -> None:
         fail_inside()
     assert made
     assert leftovers(made[0]) == []
+
+
+def test_the_rehearsal_script_isolates_a_master_until_its_replica_takes_over() -> None:
+    """``scripts/partition.py``, as an operator runs it: a master isolated for longer
+    than the node timeout is replaced by its replica, rejoins as a replica on the heal,
+    and the script removes every namespace it made when it stops."""
+    script = Path(__file__).parent.parent.parent / "scripts" / "partition.py"
+    before = set(leftovers("qb"))
+    ran = subprocess.run(
+        [sys.executable, str(script), "--commands",
+         "isolate v0; wait 7; heal; wait 4; roles; pause v9; quit"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    final = ran.stdout.split("every cut is healed")[1]
+    assert "replica v0" in final  # the old master came back as its replica's replica
+    assert "master v0" not in final
+    assert "no node 'v9'" in ran.stdout  # a bad command is told, and the rest goes on
+    assert set(leftovers("qb")) <= before

@@ -1,5 +1,5 @@
 """A real partition between quizboard and its Valkey, under an open-loop answer load:
-packets dropped on a network of namespaces (tests/support/netns.py), not a process
+packets dropped on a network of namespaces (quizboard/local/netns.py), not a process
 killed. A history of every request is checked against PostgreSQL once the partition
 has healed: every answer acknowledged (202) is there exactly once, with its points;
 nothing is stored twice; a refused answer (503) may be stored, as its retry gets 409.
@@ -21,9 +21,9 @@ import httpx
 import psycopg
 import pytest
 
+from quizboard.local.netns import Network, network, valkey
 from quizboard.settings import Settings
 from tests.support.history import Sent, check, send, stored_answers
-from tests.support.netns import Network, network, valkey
 from tests.support.stack import Workers
 from tests.support.steps import create_quiz, eventually, join
 
@@ -37,8 +37,8 @@ def valkey_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Netw
     with network() as net:
         node = net.add("valkey")
         options = ["--appendonly", "yes", "--appendfsync", "everysec"]
-        with valkey(node, data, *options) as url:
-            yield net, url
+        with valkey(node, data, *options) as server:
+            yield net, server.url
 
 
 @pytest.fixture

