@@ -7,13 +7,15 @@ timeout, and the caller bounds its own waits (a worker times its reads out itsel
 redis-py's socket timeout opens a window in which a cluster client can close a
 connection under a command about to be written on it).
 
-redis-py also retries a failed call 10 times by default, each connect waiting up to
-its timeout: cut off from Valkey (its packets dropped, not refused), one API call
-then waited most of a minute. Here a connection times out after 2 s (a connect
-on a working network takes milliseconds, a lost SYN is resent after 1 s), and a
-call is tried again once on one Valkey, three times on a cluster (where each try
-first learns the slot map again, to follow a failover): a call to a cut-off
-Valkey fails within about twice its timeout, and the API answers 503.
+A cluster client retries a failed call 10 times by default, learning the slot map
+again before each try, and each connect waits up to its timeout: cut off from a
+master (its packets dropped, not refused), one call could wait most of a minute.
+Here a connection times out after 2 s (a connect on a working network takes
+milliseconds, a lost SYN is resent after 1 s) and a cluster call is tried three
+times, enough to follow a failover; on one Valkey a call is not tried again (the
+pool's connections have no retry, and a pub/sub connection that broke must say so,
+so that the gateway resends what its rooms missed). A call to a cut-off Valkey
+fails within about twice its timeout, and the API answers 503.
 """
 
 from __future__ import annotations
@@ -40,10 +42,6 @@ REDIS_CONNECT_TIMEOUT = 2.0
 
 def _read_timeout(blocks_for: float | None) -> float | None:
     return None if blocks_for is None else REDIS_TIMEOUT + blocks_for
-
-
-def _retry(retries: int) -> Retry:
-    return Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries)
 
 
 # The errors that mean "a server cannot serve right now": unreachable, loading its
@@ -151,7 +149,6 @@ async def redis_client(
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
-        retry=_retry(1),
     )
     client = aioredis.Redis.from_pool(pool)
     try:
@@ -207,7 +204,7 @@ async def _cluster_client(url: str, read_timeout: float | None) -> AsyncIterator
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
-        retry=_retry(3),
+        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), 3),
     )
     try:
         await client.initialize()

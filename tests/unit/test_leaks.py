@@ -1,0 +1,71 @@
+"""The soak run's verdict (scripts/loadkit/leaks.py): steady figures pass, and each kind
+of growth is found."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+
+def load_leaks() -> ModuleType:
+    path = Path(__file__).parent.parent.parent / "scripts" / "loadkit" / "leaks.py"
+    spec = importlib.util.spec_from_file_location("soak_leaks", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["soak_leaks"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+leaks = load_leaks()
+MB = leaks.MB
+
+
+def run(rss_growth_per_min: int = 0, after_fds: int = 40, after_keys: int = 30,
+        lag_end: int = 0, minutes: int = 60) -> list[str]:  # fmt: skip
+    baseline = leaks.Sample(0, rss={"api": 80 * MB}, fds={"api": 40}, keys=30)
+    loaded = [
+        leaks.Sample(60 * m, rss={"api": 90 * MB + m * rss_growth_per_min},
+                     fds={"api": 60}, keys=500, lag=lag_end if m > minutes * 2 // 3 else 5)
+        for m in range(1, minutes + 1)
+    ]  # fmt: skip
+    after = leaks.Sample(60 * minutes + 120, rss={"api": 90 * MB}, fds={"api": after_fds},
+                         keys=after_keys)  # fmt: skip
+    return list(leaks.findings(baseline, loaded, after))
+
+
+def test_a_steady_run_finds_nothing() -> None:
+    assert run() == []
+
+
+def test_memory_that_keeps_rising_is_found() -> None:
+    found = run(rss_growth_per_min=MB // 2)  # 30 MB an hour on 90: a third an hour
+    assert len(found) == 1, found
+    assert found[0].startswith("api: resident memory grew"), found
+
+
+def test_a_short_runs_noise_is_not_a_leak() -> None:
+    assert run(rss_growth_per_min=MB, minutes=3) == []  # 2 MB: under the slack
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"after_fds": 100}, "file descriptors open after the load"),
+        ({"after_keys": 500}, "keys after the retention"),
+        ({"lag_end": 5000}, "lag grew under load"),
+    ],
+)
+def test_each_kind_of_growth_is_found(change: dict[str, int], says: str) -> None:
+    found = run(**change)
+    assert any(says in finding for finding in found), found
+
+
+def test_the_slope_of_a_line() -> None:
+    assert leaks.slope([(0, 1.0), (1, 3.0), (2, 5.0)]) == pytest.approx(2.0)
+    assert leaks.slope([(1, 4.0)]) == 0.0
