@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import json
 import os
 import random
 import re
@@ -37,15 +38,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import redis
 import websockets
+from loadkit.httpclient import HttpClient
 from loadkit.leaks import MB, Sample, findings
 from loadkit.players import guess
 from loadkit.target import sample_quiz
 
 from quizboard.local.embedded import free_port
+from quizboard.local.lifecycle import die_with_parent
 
 ADMIN = "soak-admin-token"
 READY = "Ctrl-C stops everything"
@@ -68,7 +70,9 @@ def quizboard_up(workdir: Path, cluster: bool, retention: int) -> Iterator[dict[
     argv = [sys.executable, "-m", "quizboard", "up", "--api-port", str(api),
             "--gateway-port", str(gateway), *(["--cluster"] if cluster else [])]  # fmt: skip
     log = (workdir / "up.log").open("wb")
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=log)
+    # It stops with this script, however this script ends.
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=log,
+                               preexec_fn=die_with_parent)  # fmt: skip
     try:
         banner = ""
         assert process.stdout is not None
@@ -176,7 +180,7 @@ def take_sample(target: dict[str, Any], at: float) -> Sample:
 
 
 async def play_quiz(
-    client: httpx.AsyncClient, target: dict[str, Any], players: int, watchers: int,
+    client: HttpClient, target: dict[str, Any], players: int, watchers: int,
     quiz_s: float, rate: float, seed: int,
 ) -> dict[int, int]:  # fmt: skip
     """One quiz from its opening to its end: joins, watchers, every answer once at
@@ -186,17 +190,19 @@ async def play_quiz(
     spec = sample_quiz()
     now = time.time()
     spec["available_at"], spec["ends_at"] = iso(now - 5), iso(now + quiz_s)
-    headers = {"Authorization": f"Bearer {ADMIN}"}
-    quiz = (await client.post("/quizzes", json=spec, headers=headers)).json()
+    status, body = await client.request("POST", "/quizzes", json.dumps(spec).encode(), ADMIN)
+    if status != 201:
+        raise SystemExit(f"could not create a quiz: {status} {body[:200]!r}")
+    quiz = json.loads(body)
     statuses: dict[int, int] = defaultdict(int)
     gate = asyncio.Semaphore(IN_FLIGHT)
 
     async def join(n: int) -> str | None:
+        name = json.dumps({"display_name": f"Soak {n}"}).encode()
         async with gate:
-            reply = await client.post(f"/quizzes/{quiz['id']}/join",
-                                      json={"display_name": f"Soak {n}"})  # fmt: skip
-        statuses[reply.status_code] += 1
-        return str(reply.json()["token"]) if reply.status_code == 202 else None
+            status, body = await client.request("POST", f"/quizzes/{quiz['id']}/join", name)
+        statuses[status] += 1
+        return str(json.loads(body)["token"]) if status == 202 else None
 
     tokens = [t for t in await asyncio.gather(*[join(n) for n in range(players)]) if t]
     ends = now + quiz_s
@@ -221,9 +227,9 @@ async def play_quiz(
     async def answer(token: str, question: dict[str, Any]) -> None:
         body = {"question_id": question["id"], "answer": guess(question, rng)}
         async with gate:
-            reply = await client.post(f"/quizzes/{quiz['id']}/answers", json=body,
-                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-        statuses[reply.status_code] += 1
+            status, _ = await client.request("POST", f"/quizzes/{quiz['id']}/answers",
+                                             json.dumps(body).encode(), token)  # fmt: skip
+        statuses[status] += 1
 
     loop = asyncio.get_running_loop()
     for n, (token, question) in enumerate(plan):
@@ -244,8 +250,8 @@ async def drive(target: dict[str, Any], args: argparse.Namespace, log: list[Samp
     players = max(1, int(per_quiz * args.quiz_seconds / 10))  # ten questions each
 
     async def quizzes() -> None:
-        limits = httpx.Limits(max_connections=2 * IN_FLIGHT)
-        async with httpx.AsyncClient(base_url=target["api"], timeout=30, limits=limits) as c:
+        c = HttpClient(target["api"], connections=2 * IN_FLIGHT)
+        try:
             running: set[asyncio.Task[dict[int, int]]] = set()
             seed = 0
             while time.monotonic() < until:
@@ -262,6 +268,8 @@ async def drive(target: dict[str, Any], args: argparse.Namespace, log: list[Samp
             for status_counts in await asyncio.gather(*running):
                 for status, count in status_counts.items():
                     totals[status] += count
+        finally:
+            c.close()
 
     async def restarts() -> None:
         while time.monotonic() + args.restart_every < until:

@@ -7,15 +7,14 @@ timeout, and the caller bounds its own waits (a worker times its reads out itsel
 redis-py's socket timeout opens a window in which a cluster client can close a
 connection under a command about to be written on it).
 
-A cluster client retries a failed call 10 times by default, learning the slot map
-again before each try, and each connect waits up to its timeout: cut off from a
-master (its packets dropped, not refused), one call could wait most of a minute.
-Here a connection times out after 2 s (a connect on a working network takes
-milliseconds, a lost SYN is resent after 1 s) and a cluster call is tried three
-times, enough to follow a failover; on one Valkey a call is not tried again (the
-pool's connections have no retry, and a pub/sub connection that broke must say so,
-so that the gateway resends what its rooms missed). A call to a cut-off Valkey
-fails within about twice its timeout, and the API answers 503.
+A connection times out after 2 s (a connect on a working network takes
+milliseconds, a lost SYN is resent after 1 s): cut off from a Valkey whose packets
+are dropped, not refused, a connect waited 5 s before. On one Valkey a call is not
+tried again (the pool's connections have no retry, and a pub/sub connection that
+broke must say so, so that the gateway resends what its rooms missed). A cluster
+client keeps redis-py's 10 tries, each after learning the slot map again: a
+resharding's TRYAGAIN and a failover need them, and the intake, the one path that
+must answer fast, sends its own calls (:mod:`quizboard.store.pipelines`).
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ import psycopg_pool
 import redis.asyncio as aioredis
 import redis.exceptions
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
 
 from quizboard.core.errors import ConfigError
 from quizboard.settings import Settings
@@ -204,7 +201,6 @@ async def _cluster_client(url: str, read_timeout: float | None) -> AsyncIterator
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
         socket_keepalive=True,
         health_check_interval=30,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), 3),
     )
     try:
         await client.initialize()

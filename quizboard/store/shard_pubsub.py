@@ -10,6 +10,11 @@ server-down error from :meth:`next_message`, and so does a channel the server
 dropped because its slot moved to another node (a resharding: Valkey then
 sends a ``sunsubscribe`` nobody asked for). :meth:`reset` then drops every
 connection and re-reads the cluster's layout, and the caller subscribes again.
+
+A connection whose packets are dropped (a network partition) fails no read: it
+just stays quiet. So a connection quiet for :data:`QUIET_S` is sent a PING, and
+one that does not answer within the Redis timeout counts as lost, like one that
+broke.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from quizboard.core.tasks import stop_task
-from quizboard.store.connections import REDIS_CONNECT_TIMEOUT, Redis
+from quizboard.store.connections import REDIS_CONNECT_TIMEOUT, REDIS_TIMEOUT, Redis
 
 Message = tuple[bytes, bytes]  # channel, data
+QUIET_S = 5.0  # a pub/sub connection quiet this long is asked for a PING
 
 
 class ShardListener(Protocol):
@@ -56,10 +62,16 @@ class ChannelMoved(redis.exceptions.ConnectionError):
 
 
 async def _next_published(pubsub: PubSub) -> Message:
+    pinged = False
     while True:
-        message: Any = await pubsub.get_message(timeout=None)
-        if message is None:
+        message: Any = await pubsub.get_message(timeout=REDIS_TIMEOUT if pinged else QUIET_S)
+        if message is None:  # nothing came in that time
+            if pinged:
+                raise redis.exceptions.TimeoutError("no reply to PING on a pub/sub connection")
+            await pubsub.ping()
+            pinged = True
             continue
+        pinged = False  # whatever arrives says the connection lives
         if message["type"] == "smessage":
             return message["channel"], message["data"]
         # redis-py forgets a channel when the reply to our own SUNSUBSCRIBE comes;

@@ -50,6 +50,7 @@ from quizboard.streams.entries import Entry, letter_fields
 log = logging.getLogger(__name__)
 
 REPLICA_WAIT_MS = 1000
+APPLY_LIMIT_S = 30.0  # a batch applies in milliseconds; this long means a lost server
 
 # Errors that say "this entry can never be applied", not "a server is down".
 REJECTED: tuple[type[Exception], ...] = (
@@ -133,9 +134,13 @@ class Consumer:
         sink: Sink,
         metrics: WorkerMetrics | None = None,
         tracing: Tracing | None = None,
+        reader: Redis | None = None,
     ) -> None:
         self._tracing = tracing or Tracing()
         self._redis = redis
+        # Reads block, so they go through a client with no socket timeout, timed out
+        # here; every other command goes through ``redis``, whose calls time out.
+        self._reader = reader or redis
         self._keys = keys
         self.config = config
         self._sink = sink
@@ -214,7 +219,7 @@ class Consumer:
             response = [(stream, _raw_entries(raw)) for stream, raw in by_stream]
         else:
             streams: dict[Any, Any] = dict(ids)
-            response = await self._redis.xreadgroup(
+            response = await self._reader.xreadgroup(
                 self.config.group, self.config.name, streams, count=count, block=block
             )
         entries: list[Entry] = []
@@ -226,7 +231,7 @@ class Consumer:
         """``command``'s reply, once ``WAIT`` on the same connection says that what it
         read is on ``wait_replicas`` replicas; raises :class:`Unreplicated` if not."""
         wait = ("WAIT", self.config.wait_replicas, REPLICA_WAIT_MS)
-        (sent,) = await send_calls(self._redis, [Call(key, tuple(command))], [wait])
+        (sent,) = await send_calls(self._reader, [Call(key, tuple(command))], [wait])
         if isinstance(sent.reply, BaseException):
             raise sent.reply
         confirmed = (sent.trailer or [None])[0]
@@ -275,7 +280,7 @@ class Consumer:
         backoff = Backoff()
         while True:
             try:
-                await self._apply(batch)
+                await self._apply_in_time(batch)
                 return
             except SERVER_DOWN as exc:
                 if stop.is_set():
@@ -292,6 +297,16 @@ class Consumer:
                 for entry in batch:
                     await self._deliver([entry], stop)
                 return
+
+    async def _apply_in_time(self, batch: Sequence[Entry]) -> None:
+        """:meth:`_apply` within :data:`APPLY_LIMIT_S`: a bound on the whole batch, its
+        PostgreSQL work included, besides each Redis call's own timeout."""
+        try:
+            await asyncio.wait_for(self._apply(batch), APPLY_LIMIT_S)
+        except TimeoutError:
+            raise redis.exceptions.TimeoutError(
+                f"a batch of {len(batch)} was not applied within {APPLY_LIMIT_S} s"
+            ) from None
 
     async def _apply(self, batch: Sequence[Entry]) -> None:
         started = time.perf_counter()
@@ -355,7 +370,7 @@ class Consumer:
 
     async def _autoclaim(self, stream: str, start: str) -> Any:
         if not self.config.wait_replicas:
-            return await self._redis.xautoclaim(
+            return await self._reader.xautoclaim(
                 stream, self.config.group, self.config.name, self.config.reclaim_idle_ms,
                 start_id=start, count=self.config.batch_size,
             )  # fmt: skip

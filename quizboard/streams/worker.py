@@ -49,12 +49,14 @@ async def _consumer(
     spec: Group,
     stream: str,
     name: str,
-    redis: Redis,
+    clients: tuple[Redis, Redis],
     settings: Settings,
     metrics: WorkerMetrics,
     tracing: Tracing,
 ) -> Consumer:
-    """One partition's consumer, with a sink of its own entered on ``stack``."""
+    """One partition's consumer, with a sink of its own entered on ``stack``; its
+    ``clients``: one whose calls time out, one for the blocking reads."""
+    redis, reader = clients
     keys = Keys(settings.key_prefix)
     pool = None
     if spec.postgres:
@@ -82,7 +84,7 @@ async def _consumer(
         max_deliveries=settings.max_deliveries,
         wait_replicas=settings.wait_replicas,
     )
-    return Consumer(redis, keys, config, sink, metrics, tracing)
+    return Consumer(redis, keys, config, sink, metrics, tracing, reader=reader)
 
 
 async def run_worker(
@@ -103,11 +105,17 @@ async def run_worker(
     metrics = WorkerMetrics()
     tracing = tracing or Tracing()
     async with AsyncExitStack() as stack:
-        redis = await stack.enter_async_context(
-            redis_for(settings, blocks_for=None, max_connections=64 + len(streams))
+        # Two clients: one for the blocking reads, with no socket timeout (the consumer
+        # times them out itself), one whose every call times out, for the rest: a
+        # write to a master cut off by the network must fail, not wait for ever.
+        redis = await stack.enter_async_context(redis_for(settings, max_connections=64))
+        reader = await stack.enter_async_context(
+            redis_for(settings, blocks_for=None, max_connections=16 + len(streams))
         )
         consumers: Sequence[Consumer] = [
-            await _consumer(stack, spec, s, consumer_name, redis, settings, metrics, tracing)
+            await _consumer(
+                stack, spec, s, consumer_name, (redis, reader), settings, metrics, tracing
+            )
             for s in streams
         ]
         if metrics_port is not None:
