@@ -38,12 +38,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import redis
 import websockets
 from loadkit.httpclient import HttpClient
 from loadkit.leaks import MB, Sample, findings
 from loadkit.players import guess
+from loadkit.resources import descendants, describe, take_sample
 from loadkit.target import sample_quiz
 
 from quizboard.local.embedded import free_port
@@ -98,85 +97,6 @@ def quizboard_up(workdir: Path, cluster: bool, retention: int) -> Iterator[dict[
             process.kill()
             process.wait()
         log.close()
-
-
-def descendants(root: int) -> dict[int, str]:
-    """Every process under ``root`` and its role (``api``, ``worker:answers-db``,
-    ``valkey``, ``postgres``)."""
-    parents: dict[int, int] = {}
-    argvs: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            raw = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat[1])
-        argvs[int(entry.name)] = [a.decode(errors="replace") for a in raw if a]
-    roles: dict[int, str] = {}
-    for pid, argv in argvs.items():
-        ancestor = parents.get(pid, 0)
-        while ancestor not in (root, 0, 1):
-            ancestor = parents.get(ancestor, 0)
-        if ancestor != root or not argv:
-            continue
-        program = argv[0].rsplit("/", 1)[-1]
-        if program.startswith(("valkey-server", "postgres")):
-            roles[pid] = "valkey" if program.startswith("valkey") else "postgres"
-        elif "quizboard" in argv:
-            rest = argv[argv.index("quizboard") + 1 :]
-            role = rest[0] if rest else "?"
-            if role == "worker" and "--group" in rest:
-                role = f"worker:{rest[rest.index('--group') + 1]}"
-            roles[pid] = role
-    return roles
-
-
-def masters(target: dict[str, Any]) -> list[redis.Redis]:
-    """A client of each master (the one Valkey when it is not a cluster)."""
-    if not target["cluster"]:
-        return [redis.Redis.from_url(target["redis_url"])]
-    cluster = redis.RedisCluster.from_url(target["redis_url"])
-    try:
-        primaries = cluster.get_primaries()  # type: ignore[no-untyped-call]
-        return [redis.Redis(host=n.host, port=n.port) for n in primaries]
-    finally:
-        cluster.close()
-
-
-def take_sample(target: dict[str, Any], at: float) -> Sample:
-    sample = Sample(at)
-    rss: dict[str, int] = defaultdict(int)
-    fds: dict[str, int] = defaultdict(int)
-    for pid, role in descendants(target["pid"]).items():
-        if role == "postgres":
-            continue  # its backends come and go; its size is measured below
-        try:
-            rss[role] += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf(
-                "SC_PAGE_SIZE"
-            )
-            fds[role] += len(os.listdir(f"/proc/{pid}/fd"))
-        except OSError:
-            continue  # it just exited (a restarted worker)
-    sample.rss, sample.fds = dict(rss), dict(fds)
-    for client in masters(target):
-        with client:
-            sample.valkey_bytes += int(client.info("memory")["used_memory"])
-            sample.keys += int(client.dbsize())
-            for stream in client.scan_iter(_type="STREAM", count=1000):
-                sample.stream_entries += int(client.xlen(stream))
-                for group in client.xinfo_groups(stream):
-                    sample.lag += int(group.get("lag") or 0)
-    with psycopg.connect(target["database_url"]) as conn:
-        row = conn.execute(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
-        ).fetchone()
-        sample.postgres_bytes = int(row[0]) if row else 0
-    return sample
 
 
 async def play_quiz(
@@ -291,14 +211,6 @@ async def drive(target: dict[str, Any], args: argparse.Namespace, log: list[Samp
     bad = {status: n for status, n in totals.items() if status >= 500 and status != 503}
     if bad:
         raise SystemExit(f"server errors: {bad}")
-
-
-def describe(sample: Sample) -> str:
-    rss = sum(sample.rss.values()) / MB
-    fds = sum(sample.fds.values())
-    return (f"RSS {rss:.0f} MB, fds {fds}, valkey {sample.valkey_bytes / MB:.1f} MB, "
-            f"keys {sample.keys}, stream entries {sample.stream_entries}, lag {sample.lag}, "
-            f"postgres {sample.postgres_bytes / MB:.1f} MB")  # fmt: skip
 
 
 def write_csv(path: Path, samples: list[Sample]) -> None:

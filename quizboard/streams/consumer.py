@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,7 +50,7 @@ from quizboard.streams.entries import Entry, letter_fields
 log = logging.getLogger(__name__)
 
 REPLICA_WAIT_MS = 1000
-APPLY_LIMIT_S = 30.0  # a batch applies in milliseconds; this long means a lost server
+APPLY_LIMIT_S = 15.0  # a batch applies in milliseconds; this long means a lost server
 
 # Errors that say "this entry can never be applied", not "a server is down".
 REJECTED: tuple[type[Exception], ...] = (
@@ -112,6 +112,14 @@ def _pairs(fields: list[bytes] | dict[bytes, bytes]) -> dict[bytes, bytes]:
     return dict(zip(fields[::2], fields[1::2], strict=True))
 
 
+async def _in_time(step: Awaitable[None], what: str, limit: float = REDIS_TIMEOUT) -> None:
+    """``step`` within ``limit`` seconds, or a Redis timeout (a server down: retried)."""
+    try:
+        await asyncio.wait_for(step, limit)
+    except TimeoutError:
+        raise redis.exceptions.TimeoutError(f"{what}: no reply within {limit} s") from None
+
+
 class Unreplicated(redis.exceptions.TryAgainError):
     """Entries read from a master that has not confirmed them on enough replicas."""
 
@@ -134,13 +142,9 @@ class Consumer:
         sink: Sink,
         metrics: WorkerMetrics | None = None,
         tracing: Tracing | None = None,
-        reader: Redis | None = None,
     ) -> None:
         self._tracing = tracing or Tracing()
         self._redis = redis
-        # Reads block, so they go through a client with no socket timeout, timed out
-        # here; every other command goes through ``redis``, whose calls time out.
-        self._reader = reader or redis
         self._keys = keys
         self.config = config
         self._sink = sink
@@ -158,7 +162,7 @@ class Consumer:
         while not stop.is_set():
             try:
                 if not grouped:
-                    await self._create_groups()
+                    await _in_time(self._create_groups(), "creating the groups")
                     grouped = True
                 if not started:
                     await self._consume_own_pending(stop)
@@ -166,7 +170,7 @@ class Consumer:
                 batch = await self._collect(stop)
                 if batch:
                     await self._deliver(batch, stop)
-                await self._reclaim_if_due(stop)
+                await _in_time(self._reclaim_if_due(stop), "reclaiming", APPLY_LIMIT_S)
                 backoff.reset()
                 continue
             except SERVER_DOWN as exc:
@@ -219,7 +223,7 @@ class Consumer:
             response = [(stream, _raw_entries(raw)) for stream, raw in by_stream]
         else:
             streams: dict[Any, Any] = dict(ids)
-            response = await self._reader.xreadgroup(
+            response = await self._redis.xreadgroup(
                 self.config.group, self.config.name, streams, count=count, block=block
             )
         entries: list[Entry] = []
@@ -231,7 +235,7 @@ class Consumer:
         """``command``'s reply, once ``WAIT`` on the same connection says that what it
         read is on ``wait_replicas`` replicas; raises :class:`Unreplicated` if not."""
         wait = ("WAIT", self.config.wait_replicas, REPLICA_WAIT_MS)
-        (sent,) = await send_calls(self._reader, [Call(key, tuple(command))], [wait])
+        (sent,) = await send_calls(self._redis, [Call(key, tuple(command))], [wait])
         if isinstance(sent.reply, BaseException):
             raise sent.reply
         confirmed = (sent.trailer or [None])[0]
@@ -299,14 +303,10 @@ class Consumer:
                 return
 
     async def _apply_in_time(self, batch: Sequence[Entry]) -> None:
-        """:meth:`_apply` within :data:`APPLY_LIMIT_S`: a bound on the whole batch, its
-        PostgreSQL work included, besides each Redis call's own timeout."""
-        try:
-            await asyncio.wait_for(self._apply(batch), APPLY_LIMIT_S)
-        except TimeoutError:
-            raise redis.exceptions.TimeoutError(
-                f"a batch of {len(batch)} was not applied within {APPLY_LIMIT_S} s"
-            ) from None
+        """:meth:`_apply` within :data:`APPLY_LIMIT_S`. A worker's Redis client has no
+        socket timeout (its reads block), so a write to a master cut off by the network
+        (an XACK, a script) would wait for a reply that never comes."""
+        await _in_time(self._apply(batch), f"applying a batch of {len(batch)}", APPLY_LIMIT_S)
 
     async def _apply(self, batch: Sequence[Entry]) -> None:
         started = time.perf_counter()
@@ -370,7 +370,7 @@ class Consumer:
 
     async def _autoclaim(self, stream: str, start: str) -> Any:
         if not self.config.wait_replicas:
-            return await self._reader.xautoclaim(
+            return await self._redis.xautoclaim(
                 stream, self.config.group, self.config.name, self.config.reclaim_idle_ms,
                 start_id=start, count=self.config.batch_size,
             )  # fmt: skip

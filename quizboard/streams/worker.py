@@ -49,14 +49,12 @@ async def _consumer(
     spec: Group,
     stream: str,
     name: str,
-    clients: tuple[Redis, Redis],
+    redis: Redis,
     settings: Settings,
     metrics: WorkerMetrics,
     tracing: Tracing,
 ) -> Consumer:
-    """One partition's consumer, with a sink of its own entered on ``stack``; its
-    ``clients``: one whose calls time out, one for the blocking reads."""
-    redis, reader = clients
+    """One partition's consumer, with a sink of its own entered on ``stack``."""
     keys = Keys(settings.key_prefix)
     pool = None
     if spec.postgres:
@@ -84,7 +82,7 @@ async def _consumer(
         max_deliveries=settings.max_deliveries,
         wait_replicas=settings.wait_replicas,
     )
-    return Consumer(redis, keys, config, sink, metrics, tracing, reader=reader)
+    return Consumer(redis, keys, config, sink, metrics, tracing)
 
 
 async def run_worker(
@@ -105,17 +103,14 @@ async def run_worker(
     metrics = WorkerMetrics()
     tracing = tracing or Tracing()
     async with AsyncExitStack() as stack:
-        # Two clients: one for the blocking reads, with no socket timeout (the consumer
-        # times them out itself), one whose every call times out, for the rest: a
-        # write to a master cut off by the network must fail, not wait for ever.
-        redis = await stack.enter_async_context(redis_for(settings, max_connections=64))
-        reader = await stack.enter_async_context(
-            redis_for(settings, blocks_for=None, max_connections=16 + len(streams))
+        # No socket timeout: the reads block. The consumer bounds each of its steps
+        # itself (redis-py's socket timeout opens a window in which a cluster client
+        # can close a connection under a command about to be written on it).
+        redis = await stack.enter_async_context(
+            redis_for(settings, blocks_for=None, max_connections=64 + len(streams))
         )
         consumers: Sequence[Consumer] = [
-            await _consumer(
-                stack, spec, s, consumer_name, (redis, reader), settings, metrics, tracing
-            )
+            await _consumer(stack, spec, s, consumer_name, redis, settings, metrics, tracing)
             for s in streams
         ]
         if metrics_port is not None:

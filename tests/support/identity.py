@@ -13,5 +13,5 @@ HS256 = {"jwt_secret": SECRET, "jwt_audience": "quizapp"}
 
 
 def app_jwt(sub: str, key: Any = SECRET, algorithm: str = "HS256", **claims: Any) -> str:
-    payload = {"sub": sub, "exp": int(time.time()) + 600, **claims}
+    payload = {"sub": sub, "exp": int(time.time()) + 3600, **claims}  # outlives a CI run
     return jwt.encode(payload, key, algorithm=algorithm)
