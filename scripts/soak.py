@@ -43,6 +43,7 @@ from loadkit.httpclient import HttpClient
 from loadkit.leaks import MB, Sample, findings
 from loadkit.players import guess
 from loadkit.resources import descendants, describe, take_sample
+from loadkit.stack import stop
 from loadkit.target import sample_quiz
 
 from quizboard.local.embedded import free_port
@@ -90,12 +91,7 @@ def quizboard_up(workdir: Path, cluster: bool, retention: int) -> Iterator[dict[
             "pid": process.pid,
         }
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, signal.SIGINT, within=60)
         log.close()
 
 

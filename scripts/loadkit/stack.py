@@ -62,17 +62,21 @@ def database(server_url: str, name: str) -> str:
     return url
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(
+    process: subprocess.Popen[bytes], signum: int = signal.SIGTERM, within: float = 30
+) -> None:
+    """Stop a process this kit started: ``signum``, then SIGKILL after ``within`` s."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         try:
-            process.wait(30)
+            process.wait(within)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
 
-def _env(**settings: Any) -> dict[str, str]:
+def env_with(**settings: Any) -> dict[str, str]:
+    """This environment without its QUIZBOARD_ variables, then ``settings`` as such."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZBOARD_")}
     env.update({f"QUIZBOARD_{k.upper()}": str(v) for k, v in settings.items()})
     env.setdefault("QUIZBOARD_LOG_LEVEL", "WARNING")
@@ -105,7 +109,7 @@ def quizboard(
     # the rate limits would throttle the very load being measured.
     settings.setdefault("address_rate", 0)
     settings.setdefault("player_rate", 0)
-    env = _env(
+    env = env_with(
         redis_url=redis_url,
         database_url=database_url,
         admin_token=ADMIN,
@@ -141,14 +145,14 @@ def quizboard(
             "database_url": database_url,
         }
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextlib.contextmanager
 def script_server(script: str, *args: str, database_url: str = "") -> Iterator[dict[str, str]]:
     """One of the baseline servers in ``scripts/`` on a free port."""
     port = free_port()
-    env = _env(database_url=database_url, admin_token=ADMIN, secret=SECRET)
+    env = env_with(database_url=database_url, admin_token=ADMIN, secret=SECRET)
     process = subprocess.Popen(
         [sys.executable, str(SCRIPTS / script), "--port", str(port), *args], env=env
     )
@@ -160,7 +164,7 @@ def script_server(script: str, *args: str, database_url: str = "") -> Iterator[d
             "database_url": database_url,
         }
     finally:
-        _stop(process)
+        stop(process)
 
 
 def loadtest(target: dict[str, str], *args: str, timeout: float = 900) -> dict[str, Any]:

@@ -56,12 +56,12 @@ from quizboard.local.netns import (
     valkey,
     wait_until_healthy,
 )
+from quizboard.local.relay import Relay
 from quizboard.settings import Settings
 from quizboard.streams.groups import GROUPS
 from tests.support.clusters import emptied_cluster, master_of
 from tests.support.history import Sent, check, send, stored_answers
 from tests.support.processes import quizboard, quizboard_argv, quizboard_env, terminate
-from tests.support.relay import relay
 from tests.support.steps import create_quiz, eventually, join
 
 pytestmark = pytest.mark.timeout(300)  # a scenario: 10 s of load, then up to 90 s to settle
@@ -112,7 +112,7 @@ def faulty(
         form_cluster(nodes, replicas=1)
         # The processes reach the session's PostgreSQL through a relay on the root
         # namespace's address.
-        stack.enter_context(relay((net.root_address, RELAY_PORT),
+        stack.enter_context(Relay((net.root_address, RELAY_PORT),
                                   (postgres.hostname or "", postgres.port or 5432)))  # fmt: skip
         yield Faulty(net, servers, net.add("api"), net.add("workers"), net.add("gateway"))
 
@@ -178,6 +178,9 @@ async def system(
             yield client
     finally:
         faulty.net.heal()
+        for process in started:  # what each waits on, in the log, should one be stuck
+            process.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(0.5)
         for process in started:
             terminate(process, timeout=20)
         print(f"the processes' logs: {logs}")

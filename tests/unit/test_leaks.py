@@ -3,26 +3,11 @@ of growth is found."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
+from tests.support.kit import load_kit_module
 
-def load_leaks() -> ModuleType:
-    path = Path(__file__).parent.parent.parent / "scripts" / "loadkit" / "leaks.py"
-    spec = importlib.util.spec_from_file_location("soak_leaks", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["soak_leaks"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-leaks = load_leaks()
+leaks = load_kit_module("leaks")
 MB = leaks.MB
 
 
