@@ -19,6 +19,7 @@ must answer fast, sends its own calls (:mod:`quizboard.store.pipelines`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -35,6 +36,16 @@ from quizboard.settings import Settings
 
 REDIS_TIMEOUT = 5.0
 REDIS_CONNECT_TIMEOUT = 2.0
+
+
+async def in_time(step: Awaitable[Any], what: str, limit: float = REDIS_TIMEOUT) -> None:
+    """``step`` within ``limit`` seconds, or a Redis timeout: for a caller whose client
+    has no socket timeout, a server that stops answering (cut off by the network,
+    paused) is then one that is down, and its loop retries."""
+    try:
+        await asyncio.wait_for(step, limit)
+    except TimeoutError:
+        raise redis.exceptions.TimeoutError(f"{what}: no reply within {limit} s") from None
 
 
 def _read_timeout(blocks_for: float | None) -> float | None:

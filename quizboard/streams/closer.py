@@ -17,7 +17,7 @@ import logging
 import time
 
 from quizboard.core.backoff import Backoff
-from quizboard.store.connections import SERVER_DOWN
+from quizboard.store.connections import SERVER_DOWN, in_time
 from quizboard.store.live import SWEEP_S, LiveQuizzes
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class QuestionCloser:
         backoff = Backoff()
         while not stop.is_set():
             try:
-                await self.sweep()
+                await in_time(self.sweep(), "closing live questions")
                 backoff.reset()
                 await _wait(stop, self._interval_s)
             except SERVER_DOWN as exc:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,7 +42,7 @@ from quizboard.core.events import FIELD, TRACED_DECODER
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
-from quizboard.store.connections import REDIS_TIMEOUT, SERVER_DOWN, Redis, text
+from quizboard.store.connections import REDIS_TIMEOUT, SERVER_DOWN, Redis, in_time, text
 from quizboard.store.pipelines import Call, send_calls
 from quizboard.streams.batching import BatchWindow, next_pending_ids, past_saving
 from quizboard.streams.entries import Entry, letter_fields
@@ -112,16 +112,14 @@ def _pairs(fields: list[bytes] | dict[bytes, bytes]) -> dict[bytes, bytes]:
     return dict(zip(fields[::2], fields[1::2], strict=True))
 
 
-async def _in_time(step: Awaitable[None], what: str, limit: float = REDIS_TIMEOUT) -> None:
-    """``step`` within ``limit`` seconds, or a Redis timeout (a server down: retried)."""
-    try:
-        await asyncio.wait_for(step, limit)
-    except TimeoutError:
-        raise redis.exceptions.TimeoutError(f"{what}: no reply within {limit} s") from None
-
-
 class Unreplicated(redis.exceptions.TryAgainError):
     """Entries read from a master that has not confirmed them on enough replicas."""
+
+
+class TurnedReplica(redis.exceptions.ReadOnlyError):
+    """A blocked read that its master ended with ``-UNBLOCKED`` on turning replica (a
+    failover, or a master back from a partition to find its replica promoted). The
+    read took nothing; it is a server going away, to retry, and no bad input."""
 
 
 def _trace_of(entry: Entry) -> str:
@@ -162,7 +160,7 @@ class Consumer:
         while not stop.is_set():
             try:
                 if not grouped:
-                    await _in_time(self._create_groups(), "creating the groups")
+                    await in_time(self._create_groups(), "creating the groups")
                     grouped = True
                 if not started:
                     await self._consume_own_pending(stop)
@@ -170,7 +168,7 @@ class Consumer:
                 batch = await self._collect(stop)
                 if batch:
                     await self._deliver(batch, stop)
-                await _in_time(self._reclaim_if_due(stop), "reclaiming", APPLY_LIMIT_S)
+                await in_time(self._reclaim_if_due(stop), "reclaiming", APPLY_LIMIT_S)
                 backoff.reset()
                 continue
             except SERVER_DOWN as exc:
@@ -209,6 +207,10 @@ class Consumer:
             )
         except TimeoutError:
             raise redis.exceptions.TimeoutError(f"no reply to a read of {list(ids)}") from None
+        except redis.exceptions.ResponseError as exc:
+            if str(exc).startswith("UNBLOCKED"):
+                raise TurnedReplica(str(exc)) from exc
+            raise
 
     async def _read_now(self, ids: dict[str, str], count: int, block: int | None) -> list[Entry]:
         response: Any
@@ -284,7 +286,7 @@ class Consumer:
         backoff = Backoff()
         while True:
             try:
-                await self._apply_in_time(batch)
+                await self._applyin_time(batch)
                 return
             except SERVER_DOWN as exc:
                 if stop.is_set():
@@ -302,11 +304,11 @@ class Consumer:
                     await self._deliver([entry], stop)
                 return
 
-    async def _apply_in_time(self, batch: Sequence[Entry]) -> None:
+    async def _applyin_time(self, batch: Sequence[Entry]) -> None:
         """:meth:`_apply` within :data:`APPLY_LIMIT_S`. A worker's Redis client has no
         socket timeout (its reads block), so a write to a master cut off by the network
         (an XACK, a script) would wait for a reply that never comes."""
-        await _in_time(self._apply(batch), f"applying a batch of {len(batch)}", APPLY_LIMIT_S)
+        await in_time(self._apply(batch), f"applying a batch of {len(batch)}", APPLY_LIMIT_S)
 
     async def _apply(self, batch: Sequence[Entry]) -> None:
         started = time.perf_counter()

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Sequence
 
 from quizboard.observe.metrics import WorkerMetrics
-from quizboard.store.connections import SERVER_DOWN, Redis
+from quizboard.store.connections import SERVER_DOWN, Redis, in_time
 from quizboard.store.stream_state import stream_status
 
 
@@ -44,6 +44,6 @@ async def refresh_forever(
     """Refresh the gauges every ``every`` seconds until ``stop``."""
     while not stop.is_set():
         with contextlib.suppress(*SERVER_DOWN):
-            await refresh(redis, metrics, streams, readers)
+            await in_time(refresh(redis, metrics, streams, readers), "the stream gauges")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

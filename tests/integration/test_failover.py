@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import redis
 from redis.asyncio.cluster import RedisCluster
 
 from quizboard.core.keys import ANSWERS, Keys
@@ -31,7 +32,7 @@ from quizboard.settings import Settings
 from tests.support.processes import quizboard
 from tests.support.resharding import master_of
 from tests.support.stack import Workers, api_client
-from tests.support.steps import Tally, answer_retrying, create_quiz, eventually, join
+from tests.support.steps import Tally, answer, answer_retrying, create_quiz, eventually, join
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -165,3 +166,60 @@ async def test_without_wait_what_survives_still_agrees(
     assert figures["wrong_points"] == 0, figures
     assert figures["board_matches_postgres"], figures
     assert figures["recovered_s"] is not None, figures
+
+
+@pytest.mark.parametrize("wait", [1, 0], ids=["wait-1", "no-wait"])
+async def test_a_master_turned_replica_unblocks_its_readers_and_the_workers_go_on(
+    settings: Settings, cluster: EmbeddedCluster, db: Any, wait: int
+) -> None:
+    """A manual failover (or a master that rejoins after a partition as a replica)
+    ends every read blocked on the old master with ``-UNBLOCKED``: an error reply,
+    yet no bad input. The workers must take it as a server going away, not crash."""
+    settings = settings.replace(
+        redis_url=cluster.url, redis_cluster=True, partitions=6, wait_replicas=wait
+    )
+    keys = Keys(settings.key_prefix)
+    workers = Workers(settings)
+    async with api_client(settings) as api:
+        workers.start()
+        quiz = await create_quiz(api)
+        stream = keys.stream(quiz["partition"], ANSWERS)
+        player = await join(api, quiz["id"], "Demoted")
+        await answer(api, quiz, player, 0)
+        await eventually(lambda: rows_of(settings, quiz["id"], 1), within=30)
+        master = master_of(cluster, stream)
+        replica = replica_of(cluster, master)
+        await asyncio.sleep(0.5)  # idle: every worker blocked on its read
+        await asyncio.to_thread(on_port, replica, "CLUSTER", "FAILOVER")
+
+        async def switched() -> bool:
+            return await asyncio.to_thread(master_of, cluster, stream) == replica
+
+        await eventually(switched, within=30)
+        await asyncio.to_thread(cluster.wait_ok)
+        assert not [name for name, task in workers.tasks.items() if task.done()]
+        assert await answer_retrying(api, quiz, player, quiz["questions"][1], Tally())
+        await eventually(lambda: rows_of(settings, quiz["id"], 2), within=30)
+        assert not [name for name, task in workers.tasks.items() if task.done()]
+        await workers.close()
+
+
+async def rows_of(settings: Settings, quiz_id: int, expected: int) -> bool:
+    return len(await stored(settings.database_url or "", quiz_id)) >= expected
+
+
+def on_port(port: int, *command: Any) -> Any:
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        return client.execute_command(*command)
+    finally:
+        client.close()
+
+
+def replica_of(cluster: EmbeddedCluster, master: int) -> int:
+    """The port of a replica of the master on ``master``."""
+    for port in cluster.nodes:
+        info = on_port(port, "INFO", "replication")
+        if info.get("role") == "slave" and int(info.get("master_port", 0)) == master:
+            return port
+    raise AssertionError(f"the master on {master} has no replica")
