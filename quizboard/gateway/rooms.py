@@ -13,7 +13,10 @@ silently starved or slowing the others.
 
 When Redis goes away the reader reconnects with backoff, subscribes again to
 every room's channel and sends each room its last snapshot, so no client keeps
-a stale board, and what a live quiz published meanwhile.
+a stale board, and what a live quiz published meanwhile. Its clients are told:
+``{"type": "feed", "live": false}`` when the feed is lost (a client that enters
+meanwhile gets it too), and ``{"type": "feed", "live": true}`` once their rooms
+have been sent what they missed.
 
 A team quiz's team board comes on the same channel right after each snapshot, with
 its version; a room keeps the newest, and a client that enters gets it after the
@@ -52,6 +55,9 @@ from quizboard.store.shard_pubsub import shard_listener
 log = logging.getLogger(__name__)
 
 TRY_AGAIN_LATER = 1013
+FEED_TYPE = "feed"
+FEED_LOST = msgspec.json.encode({"type": FEED_TYPE, "live": False})
+FEED_BACK = msgspec.json.encode({"type": FEED_TYPE, "live": True})
 
 
 class _Header(msgspec.Struct):
@@ -127,6 +133,7 @@ class Rooms:
         self.slow_clients_closed = 0
         self.messages_sent = 0
         self.feed_losses = 0
+        self._feed_lost = False  # and the rooms were told
 
     @property
     def connections(self) -> int:
@@ -175,6 +182,8 @@ class Rooms:
             await client.send(room.teams[0])
         if (question := room.live.open_question()) is not None:
             await client.send(question)
+        if self._feed_lost:
+            await client.send(FEED_LOST.decode())
         if player_id is not None:
             room.watchers.enter(client, player_id)
             self.standings.entered(quiz_id, room.partition, room.watchers)
@@ -202,11 +211,13 @@ class Rooms:
                 try:
                     await self._listener.subscribe(control, *self._channels())
                     await self._resend_all()
+                    self._feed(lost=False)
                     backoff.reset()
                     while True:
                         self._deliver(*await self._listener.next_message())
                 except REDIS_DOWN as exc:
                     self.feed_losses += 1
+                    self._feed(lost=True)
                     log.warning("pub/sub feed lost, subscribing again: %r", exc)
                     await backoff.wait()
                     with contextlib.suppress(*REDIS_DOWN):  # the next round tries again
@@ -216,6 +227,15 @@ class Rooms:
             await self._listener.aclose()
             for task in self._closing:
                 task.cancel()
+
+    def _feed(self, lost: bool) -> None:
+        """Tell every room that the feed was lost, or is back: once each way."""
+        if lost == self._feed_lost:
+            return
+        self._feed_lost = lost
+        frame = text_frame(FEED_LOST if lost else FEED_BACK)
+        for room in self._rooms.values():
+            self._fan_out(room, frame)
 
     def _channels(self) -> list[str]:
         return [room.channel for room in self._rooms.values()]

@@ -399,12 +399,15 @@ async def test_a_gateway_cut_off_from_its_node(
     url = f"ws://{faulty.gateway.address}:{GATEWAY_PORT}/quizzes/{quiz['id']}"
     async with websockets.connect(f"{url}?token={player['token']}") as ws:
         boards: list[dict[str, Any]] = []
+        feed: list[bool] = []  # what the gateway told the room of its feed
 
         async def watch() -> None:
             async for frame in ws:
                 message = json.loads(frame)
                 if message.get("type", "leaderboard") == "leaderboard":
                     boards.append(message)
+                elif message["type"] == "feed":
+                    feed.append(message["live"])
 
         watcher = asyncio.create_task(watch())
         before = await feed_losses(faulty.gateway)
@@ -421,6 +424,7 @@ async def test_a_gateway_cut_off_from_its_node(
         await asyncio.sleep(max(0.0, cut_at + 14 - time.monotonic()))
         lost = await feed_losses(faulty.gateway)
         seen_in_cut = len(boards)
+        assert feed[:1] == [False], feed  # the room was told while the cut lasted
         faulty.net.heal()
         found = await verdict(history, db, settings, faulty, quiz, wait)
         board = (await system.get(f"/quizzes/{quiz['id']}/leaderboard")).json()
@@ -430,7 +434,11 @@ async def test_a_gateway_cut_off_from_its_node(
             return bool(boards) and [(e["player_id"], e["score"])
                                      for e in boards[-1]["entries"]] == now  # fmt: skip
 
+        async def told_live() -> bool:
+            return feed[-1:] == [True]
+
         await eventually(caught_up, within=30)
+        await eventually(told_live, within=10)
         watcher.cancel()
     print(f"gateway: {lost - before:.0f} feed lost, {seen_in_cut} boards before the heal, "
           f"{len(boards)} after; {found}")  # fmt: skip

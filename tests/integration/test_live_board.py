@@ -227,9 +227,11 @@ async def test_a_client_that_stops_reading_is_closed_while_others_keep_receiving
         assert closed.value.rcvd.code == 1013
 
 
-async def test_a_lost_redis_connection_leads_to_a_resent_snapshot(
+async def test_a_lost_redis_connection_is_told_then_the_snapshot_resent(
     api: httpx.AsyncClient, workers: Workers, gateway: Gateway, redis: aioredis.Redis
 ) -> None:
+    """The room hears that the gateway's feed is lost (its board may fall behind), then
+    gets the board as it is now, then hears that the feed is live again."""
     workers.start()
     quiz = await create_quiz(api)
     player = await join(api, quiz["id"], "Rita")
@@ -237,8 +239,10 @@ async def test_a_lost_redis_connection_leads_to_a_resent_snapshot(
         while (await receive(ws))["total_players"] < 1:
             pass
         assert await kill_pubsub_clients(redis) >= 1
+        assert await receive(ws, within=5) == {"type": "feed", "live": False}
         resent = await receive(ws, within=5)
         assert resent["total_players"] == 1
+        assert await receive(ws, within=5) == {"type": "feed", "live": True}
         await answer(api, quiz, player, 0)
         while (await receive(ws))["entries"][0]["score"] != 100:
             pass

@@ -246,6 +246,12 @@ async def test_what_a_gateway_missed_while_redis_was_away_reaches_its_clients(
         first = quiz["questions"][0]["id"]
         assert live[0]["question"]["id"] == live[1]["question_id"] == first
 
+        async def told_live_again() -> bool:
+            return watcher.feed()[-1:] == [True]
+
+        await eventually(told_live_again, within=10)
+        assert watcher.feed()[0] is False  # the room heard of the loss first
+
 
 @contextlib.asynccontextmanager
 async def dropping_subscriptions(redis: aioredis.Redis) -> AsyncIterator[None]:

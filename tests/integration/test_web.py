@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import redis.asyncio as redis_py
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.browser import Console, WebStack, screenshot
 from tests.support.pages import WAIT_MS, create, join, leaderboard, open_page, shown
 from tests.support.quizzes import live_body, quiz_body
+from tests.support.steps import kill_pubsub_clients
 
 
 async def answer(page: Page, question: dict[str, Any]) -> None:
@@ -148,6 +150,35 @@ async def test_a_reload_mid_question_resumes_and_a_gateway_restart_is_survived(
     await page.close()
     # The page logged the lost connection while the gateway was down; nothing else.
     assert [e for e in console.errors if "WebSocket" not in e] == []
+
+
+async def test_the_board_says_when_the_gateway_lost_its_feed_and_when_it_is_back(
+    web: WebStack, browser: Browser
+) -> None:
+    """The socket stays open, but the gateway's own subscription drops (as when its
+    Valkey is cut off): the badge says the board may be behind, then "Live" again once
+    the gateway has resent what it missed."""
+    console = Console()
+    quiz = await create(web, quiz_body())
+    board = await open_page(
+        browser, console, f"{web.base}/board/{quiz['id']}#token={quiz['host_token']}"
+    )
+    await expect(board.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
+    await board.evaluate("""() => {
+        window.badges = [];
+        const status = document.getElementById("status");
+        new MutationObserver(() => window.badges.push(status.textContent))
+            .observe(status, { childList: true, characterData: true, subtree: true });
+    }""")
+    async with redis_py.Redis.from_url(web.settings.redis_url or "") as redis:
+        assert await kill_pubsub_clients(redis) >= 1
+    paused = "Live updates paused: catching up…"
+    await board.wait_for_function(f"window.badges.includes({paused!r})", timeout=WAIT_MS)
+    await expect(board.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
+    badges = await board.evaluate("window.badges")
+    assert badges[badges.index(paused) + 1 :] == ["Live"], badges
+    await board.close()
+    assert console.errors == []
 
 
 async def test_every_page_renders_without_console_errors(web: WebStack, browser: Browser) -> None:

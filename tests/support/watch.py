@@ -45,9 +45,13 @@ class Watcher:
         return self.log[self._read - 1]
 
     def live(self) -> list[dict[str, Any]]:
-        """The log's live-quiz messages: without its snapshots and the player's own
-        standings."""
-        return [m for m in self.log if m["type"] not in ("leaderboard", "standing")]
+        """The log's live-quiz messages: without its snapshots, the player's own
+        standings and the gateway's word on its feed."""
+        return [m for m in self.log if m["type"] not in ("leaderboard", "standing", "feed")]
+
+    def feed(self) -> list[bool]:
+        """What the gateway said of its feed, in order: lost (False) or live again."""
+        return [m["live"] for m in self.log if m["type"] == "feed"]
 
 
 @contextlib.asynccontextmanager

@@ -23,8 +23,10 @@ export const REMOVED_CLOSE_CODE = 4001;
 
 /**
  * One quiz's feed. onSnapshot gets each newer board, onMessage every other message
- * (after the clock has learned its server_time), onStatus(true|false) the connection,
- * onRemoved(reason) the close of a player the host removed (no reconnect then).
+ * (after the clock has learned its server_time), onStatus the connection's state:
+ * "live", "lost" (reconnecting), or "stalled" (connected, but the gateway lost its own
+ * feed: what it shows may be behind until it says "live" again); onRemoved(reason)
+ * the close of a player the host removed (no reconnect then).
  * Reconnects with backoff and full jitter.
  */
 export class Feed {
@@ -50,7 +52,7 @@ export class Feed {
     const url = `${this.base}/quizzes/${this.quizId}?token=${encodeURIComponent(this.token)}`;
     const ws = new WebSocket(url);
     this.ws = ws;
-    ws.onopen = () => { this.attempt = 0; this.onStatus(true); };
+    ws.onopen = () => { this.attempt = 0; this.onStatus("live"); };
     ws.onmessage = (event) => this.receive(JSON.parse(event.data));
     ws.onclose = (event) => {
       if (event.code === REMOVED_CLOSE_CODE) {
@@ -58,7 +60,7 @@ export class Feed {
         this.onRemoved(event.reason);
         return;
       }
-      this.onStatus(false);
+      this.onStatus("lost");
       if (this.closed) return;
       // 0.25 s, 0.5 s, ... up to 8 s, each a random share.
       const cap = Math.min(8000, 250 * 2 ** this.attempt);
@@ -68,6 +70,10 @@ export class Feed {
   }
 
   receive(message) {
+    if (message.type === "feed") {
+      this.onStatus(message.live ? "live" : "stalled");
+      return;
+    }
     if (message.type === "leaderboard") {
       if (message.version < this.version) return; // older than the one shown
       this.version = message.version;

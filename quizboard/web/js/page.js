@@ -28,12 +28,13 @@ export function titled(text, what) {
   document.title = `${text} · ${what}`;
 }
 
-/** The connection badge: "Live" or "Reconnecting…". */
-export function showStatus(connected) {
+/** The connection badge, for a feed's state: "live", "lost" or "stalled". */
+export function showStatus(state) {
   const el = $("status");
   el.hidden = false;
-  el.textContent = connected ? t("status.live") : t("status.lost");
-  el.classList.toggle("lost", !connected);
+  const labels = { live: t("status.live"), lost: t("status.lost"), stalled: t("status.stalled") };
+  el.textContent = labels[state];
+  el.classList.toggle("lost", state !== "live");
 }
 
 /** The quiz's request, sent at once: a page sends it while its language loads. */
