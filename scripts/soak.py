@@ -1,6 +1,7 @@
 """Run quizboard for a long time under a steady load and say whether anything grew.
 
-    uv run python scripts/soak.py --minutes 60 [--cluster] [--plot soak.png]
+    uv run python scripts/soak.py --minutes 60 [--cluster] [--csv soak.csv] [--plot soak.png]
+    uv run python scripts/soak.py --from-csv soak.csv --plot soak.png   # plot it again
 
 starts ``quizboard up`` (embedded Valkey, or a local cluster, and PostgreSQL) and
 drives it as a school's day would: quizzes open and end one after another (two live
@@ -224,6 +225,25 @@ def write_csv(path: Path, samples: list[Sample]) -> None:
             writer.writerow([f"{s.at:.0f}", *memory, *files, *stores])
 
 
+def read_csv(path: Path) -> list[Sample]:
+    """The samples of a CSV that :func:`write_csv` wrote (to plot an earlier run again)."""
+    samples = []
+    with path.open(newline="") as source:
+        for row in csv.DictReader(source):
+            sample = Sample(float(row["seconds"]), valkey_bytes=int(float(row["valkey_mb"]) * MB),
+                            keys=int(row["keys"]), stream_entries=int(row["stream_entries"]),
+                            lag=int(row["lag"]),
+                            postgres_bytes=int(float(row["postgres_mb"]) * MB))  # fmt: skip
+            for column, value in row.items():
+                kind, _, role = column.partition(":")
+                if kind == "rss_mb":
+                    sample.rss[role] = int(float(value) * MB)
+                elif kind == "fds":
+                    sample.fds[role] = int(value)
+            samples.append(sample)
+    return samples
+
+
 def plot(path: Path, samples: list[Sample]) -> None:
     try:
         import matplotlib
@@ -233,17 +253,23 @@ def plot(path: Path, samples: list[Sample]) -> None:
     except ImportError:
         raise SystemExit("--plot needs matplotlib: uv sync --extra plot") from None
     minutes = [s.at / 60 for s in samples]
-    figure, (memory, files, store) = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+    figure, (memory, files, sizes, store) = plt.subplots(4, 1, figsize=(9, 12), sharex=True)
     for role in sorted({r for s in samples for r in s.rss}):
         memory.plot(minutes, [s.rss.get(role, 0) / MB for s in samples], label=role)
         files.plot(minutes, [s.fds.get(role, 0) for s in samples], label=role)
     memory.set_ylabel("resident memory (MB)")
     memory.legend(fontsize="x-small", ncol=3)
     files.set_ylabel("open file descriptors")
+    sizes.plot(minutes, [s.valkey_bytes / MB for s in samples], label="Valkey used memory")
+    sizes.plot(minutes, [s.postgres_bytes / MB for s in samples], label="PostgreSQL database")
+    sizes.set_ylabel("MB")
+    sizes.set_yscale("log")
+    sizes.legend(fontsize="x-small")
     store.plot(minutes, [s.keys for s in samples], label="Valkey keys")
     store.plot(minutes, [s.stream_entries for s in samples], label="stream entries")
     store.plot(minutes, [s.lag for s in samples], label="lag")
     store.set_ylabel("count")
+    store.set_yscale("symlog")  # tens of keys beside a stream's thousands; lag may be 0
     store.set_xlabel("minutes")
     store.legend(fontsize="x-small")
     figure.tight_layout()
@@ -262,7 +288,11 @@ def main() -> None:
     parser.add_argument("--sample-every", type=float, default=60, help="seconds")
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--plot", type=Path)
+    parser.add_argument("--from-csv", type=Path, help="only plot this earlier run's CSV")
     args = parser.parse_args()
+    if args.from_csv:
+        plot(args.plot or args.from_csv.with_suffix(".png"), read_csv(args.from_csv))
+        return
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory() as workdir, \
             quizboard_up(Path(workdir), args.cluster, args.retention) as target:  # fmt: skip
