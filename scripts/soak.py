@@ -300,8 +300,9 @@ def main() -> None:
         baseline = take_sample(target, 0)
         print("baseline  " + describe(baseline), flush=True)
         asyncio.run(drive(target, args, samples))
-        # The last quiz ends, its retention passes, the trimmer (every 30 s) runs.
-        settle = args.quiz_seconds + args.retention + 40
+        # Every quiz has ended (the load waits for each); their retention passes, and
+        # the trimmer (every 30 s) runs once more.
+        settle = args.retention + 40
         print(f"load stopped; waiting {settle:.0f} s for the retention and the trimmer")
         time.sleep(settle)
         after = take_sample(target, samples[-1].at + settle if samples else settle)

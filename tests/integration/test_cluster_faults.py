@@ -26,6 +26,7 @@ not on the board, and the test counts them too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -353,6 +354,56 @@ async def test_a_master_cut_off_from_its_replica_only(
         assert found.get("status 503", 0) > 0, found  # WAIT could not be met
 
 
+class Room:
+    """A player's socket on the gateway, and what came on it: boards, and what the
+    gateway said of its feed (lost: False, back: True)."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self.boards: list[dict[str, Any]] = []
+        self.feed: list[bool] = []
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        async for frame in self.ws:
+            message = json.loads(frame)
+            if message.get("type", "leaderboard") == "leaderboard":
+                self.boards.append(message)
+            elif message["type"] == "feed":
+                self.feed.append(message["live"])
+
+    async def shows_current_board(self, api: httpx.AsyncClient, quiz_id: int) -> None:
+        """Wait until the last board that came is the board as it is now, and the
+        gateway, if it said its feed was lost, said it is back."""
+        board = (await api.get(f"/quizzes/{quiz_id}/leaderboard")).json()
+        now = [(e["player_id"], e["score"]) for e in board["entries"]]
+
+        async def current() -> bool:
+            return bool(self.boards) and self.feed[-1:] != [False] and [
+                (e["player_id"], e["score"]) for e in self.boards[-1]["entries"]
+            ] == now  # fmt: skip
+
+        await eventually(current, within=30)
+
+    def close(self) -> None:
+        self._task.cancel()
+
+
+@contextlib.asynccontextmanager
+async def watching(
+    faulty: Faulty, api: httpx.AsyncClient, quiz: dict[str, Any]
+) -> AsyncIterator[Room]:
+    """A new player of ``quiz`` watching its room through the gateway."""
+    player = await join(api, quiz["id"], "Watcher")
+    url = f"ws://{faulty.gateway.address}:{GATEWAY_PORT}/quizzes/{quiz['id']}"
+    async with websockets.connect(f"{url}?token={player['token']}") as ws:
+        room = Room(ws)
+        try:
+            yield room
+        finally:
+            room.close()
+
+
 async def test_a_paused_master(
     system: httpx.AsyncClient, db: psycopg.AsyncConnection[Any], settings: Settings,
     faulty: Faulty, wait: int,
@@ -363,13 +414,16 @@ async def test_a_paused_master(
     master = next(iter(cluster_roles(faulty.valkeys)))
     process = faulty.servers[faulty.node_at(master).name].process
     quiz = await quiz_on(system, settings, master)
-    history = await run_load(
-        system, quiz,
-        lambda: os.kill(process.pid, signal.SIGSTOP),
-        lambda: os.kill(process.pid, signal.SIGCONT),
-    )  # fmt: skip
-    await verdict(history, db, settings, faulty, quiz, wait)
-    assert master not in cluster_roles(faulty.valkeys)  # it came back as a replica
+    async with watching(faulty, system, quiz) as room:
+        history = await run_load(
+            system, quiz,
+            lambda: os.kill(process.pid, signal.SIGSTOP),
+            lambda: os.kill(process.pid, signal.SIGCONT),
+        )  # fmt: skip
+        await verdict(history, db, settings, faulty, quiz, wait)
+        assert master not in cluster_roles(faulty.valkeys)  # it came back as a replica
+        # The gateway serves the board of the master that took over, not the old one's.
+        await room.shows_current_board(system, quiz["id"])
 
 
 async def feed_losses(gateway: Node) -> float:
@@ -392,21 +446,7 @@ async def test_a_gateway_cut_off_from_its_node(
     again and sends the room the board it missed."""
     master = next(iter(cluster_roles(faulty.valkeys)))
     quiz = await quiz_on(system, settings, master)
-    player = await join(system, quiz["id"], "Watcher")
-    url = f"ws://{faulty.gateway.address}:{GATEWAY_PORT}/quizzes/{quiz['id']}"
-    async with websockets.connect(f"{url}?token={player['token']}") as ws:
-        boards: list[dict[str, Any]] = []
-        feed: list[bool] = []  # what the gateway told the room of its feed
-
-        async def watch() -> None:
-            async for frame in ws:
-                message = json.loads(frame)
-                if message.get("type", "leaderboard") == "leaderboard":
-                    boards.append(message)
-                elif message["type"] == "feed":
-                    feed.append(message["live"])
-
-        watcher = asyncio.create_task(watch())
+    async with watching(faulty, system, quiz) as room:
         before = await feed_losses(faulty.gateway)
         cut_at = 0.0
 
@@ -420,23 +460,12 @@ async def test_a_gateway_cut_off_from_its_node(
         history = await run_load(system, quiz, cut, lambda: None)
         await asyncio.sleep(max(0.0, cut_at + 14 - time.monotonic()))
         lost = await feed_losses(faulty.gateway)
-        seen_in_cut = len(boards)
-        assert feed[:1] == [False], feed  # the room was told while the cut lasted
+        seen_in_cut = len(room.boards)
+        assert room.feed[:1] == [False], room.feed  # the room was told while the cut lasted
         faulty.net.heal()
         found = await verdict(history, db, settings, faulty, quiz, wait)
-        board = (await system.get(f"/quizzes/{quiz['id']}/leaderboard")).json()
-        now = [(e["player_id"], e["score"]) for e in board["entries"]]
-
-        async def caught_up() -> bool:  # the room was sent the board as it is now
-            return bool(boards) and [(e["player_id"], e["score"])
-                                     for e in boards[-1]["entries"]] == now  # fmt: skip
-
-        async def told_live() -> bool:
-            return feed[-1:] == [True]
-
-        await eventually(caught_up, within=30)
-        await eventually(told_live, within=10)
-        watcher.cancel()
+        await room.shows_current_board(system, quiz["id"])
+        assert room.feed[-1] is True, room.feed
     print(f"gateway: {lost - before:.0f} feed lost, {seen_in_cut} boards before the heal, "
-          f"{len(boards)} after; {found}")  # fmt: skip
+          f"{len(room.boards)} after; {found}")  # fmt: skip
     assert lost > before  # the loss was found while the cut lasted
