@@ -168,15 +168,23 @@ async def test_without_wait_what_survives_still_agrees(
     assert figures["recovered_s"] is not None, figures
 
 
+@pytest.fixture(scope="module")
+def demotable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    """One cluster for both runs below: each demotes whichever master then holds its
+    quiz's partition."""
+    with EmbeddedCluster(tmp_path_factory.mktemp("demotable"), node_timeout_ms=1000) as nodes:
+        yield nodes
+
+
 @pytest.mark.parametrize("wait", [1, 0], ids=["wait-1", "no-wait"])
 async def test_a_master_turned_replica_unblocks_its_readers_and_the_workers_go_on(
-    settings: Settings, cluster: EmbeddedCluster, db: Any, wait: int
+    settings: Settings, demotable: EmbeddedCluster, db: Any, wait: int
 ) -> None:
     """A manual failover (or a master that rejoins after a partition as a replica)
     ends every read blocked on the old master with ``-UNBLOCKED``: an error reply,
     yet no bad input. The workers must take it as a server going away, not crash."""
     settings = settings.replace(
-        redis_url=cluster.url, redis_cluster=True, partitions=6, wait_replicas=wait
+        redis_url=demotable.url, redis_cluster=True, partitions=6, wait_replicas=wait
     )
     keys = Keys(settings.key_prefix)
     workers = Workers(settings)
@@ -187,16 +195,16 @@ async def test_a_master_turned_replica_unblocks_its_readers_and_the_workers_go_o
         player = await join(api, quiz["id"], "Demoted")
         await answer(api, quiz, player, 0)
         await eventually(lambda: rows_of(settings, quiz["id"], 1), within=30)
-        master = master_of(cluster, stream)
-        replica = replica_of(cluster, master)
+        master = master_of(demotable, stream)
+        replica = replica_of(demotable, master)
         await asyncio.sleep(0.5)  # idle: every worker blocked on its read
         await asyncio.to_thread(on_port, replica, "CLUSTER", "FAILOVER")
 
         async def switched() -> bool:
-            return await asyncio.to_thread(master_of, cluster, stream) == replica
+            return await asyncio.to_thread(master_of, demotable, stream) == replica
 
         await eventually(switched, within=30)
-        await asyncio.to_thread(cluster.wait_ok)
+        await asyncio.to_thread(demotable.wait_ok)
         assert not [name for name, task in workers.tasks.items() if task.done()]
         assert await answer_retrying(api, quiz, player, quiz["questions"][1], Tally())
         await eventually(lambda: rows_of(settings, quiz["id"], 2), within=30)
