@@ -122,6 +122,9 @@ def main() -> None:
     parser.add_argument("--jitter-ms", type=float, default=20)
     parser.add_argument("--loss", type=float, default=0.01, help="share of chunks lost")
     parser.add_argument("--watchers", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=1024,
+                        help="the generator's HTTP connections: players each have their own, "
+                        "so a slow link must not queue them in the generator")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write every phase's figures here")
     args = parser.parse_args()
     slow = Impairment(args.delay_ms / 1000, args.jitter_ms / 1000, args.loss)
@@ -141,7 +144,8 @@ def main() -> None:
                     print(f"{phase}: {impairment.describe()}, {args.rate:.0f} answers/s "
                           f"for {args.seconds:.0f} s", flush=True)  # fmt: skip
                     report = loadtest(target, "--players", str(players), "--rate",
-                                      str(args.rate), "--watchers", str(args.watchers))  # fmt: skip
+                                      str(args.rate), "--watchers", str(args.watchers),
+                                      "--connections", str(args.connections))  # fmt: skip
                     rows[phase] = figures(report)
                     print("  " + json.dumps({k: v for k, v in rows[phase].items()
                                              if k != "consistency"}), flush=True)  # fmt: skip

@@ -192,7 +192,7 @@ async def drive(target: dict[str, Any], args: argparse.Namespace, log: list[Samp
         while time.monotonic() + args.restart_every < until:
             await asyncio.sleep(args.restart_every)
             for pid, role in descendants(target["pid"]).items():
-                if role.startswith("worker:"):
+                if role.startswith("worker:") and role != "worker:trimmer":  # not a group
                     os.kill(pid, signal.SIGTERM)  # ``quizboard up`` starts it again
             print(f"{time.monotonic() - began:6.0f} s  stopped a worker of each group")
 
