@@ -29,6 +29,7 @@ from redis.asyncio.cluster import RedisCluster
 from quizboard.core.keys import ANSWERS, Keys
 from quizboard.local.cluster import EmbeddedCluster
 from quizboard.settings import Settings
+from tests.support.clusters import emptied_cluster
 from tests.support.processes import quizboard
 from tests.support.resharding import master_of
 from tests.support.stack import Workers, api_client
@@ -75,6 +76,27 @@ async def stored(database_url: str, quiz_id: int) -> dict[tuple[str, int], int]:
         return {(p, q): points for p, q, points in await cursor.fetchall()}
 
 
+async def board_scores(
+    cluster: EmbeddedCluster, keys: Keys, quiz: dict[str, Any]
+) -> dict[str, int]:
+    """Each player's score on the quiz's board."""
+    board = RedisCluster.from_url(cluster.url)
+    try:
+        scores = await board.zrange(keys.quiz(quiz["partition"], quiz["id"]).leaderboard, 0, -1,
+                                    withscores=True)  # fmt: skip
+    finally:
+        await board.aclose()
+    return {member.decode(): int(score) for member, score in scores}
+
+
+def player_totals(rows: dict[tuple[str, int], int]) -> dict[str, int]:
+    """Each player's points in PostgreSQL."""
+    totals: dict[str, int] = {}
+    for (player, _), points in rows.items():
+        totals[player] = totals.get(player, 0) + points
+    return totals
+
+
 async def failover_run(settings: Settings, cluster: EmbeddedCluster, wait: int) -> dict[str, Any]:
     """Load, kill the busy master, let the replica take over; what was lost."""
     settings = settings.replace(
@@ -111,21 +133,19 @@ async def failover_run(settings: Settings, cluster: EmbeddedCluster, wait: int) 
         async def drained() -> bool:
             return len(await stored(settings.database_url or "", quiz["id"])) >= len(run.accepted)
 
+        async def board_agrees() -> bool:  # answers-redis may trail answers-db
+            rows = await stored(settings.database_url or "", quiz["id"])
+            return await board_scores(cluster, keys, quiz) == player_totals(rows)
+
         with contextlib.suppress(AssertionError):  # without WAIT some never come: counted below
             await eventually(drained, within=30)
+            await eventually(board_agrees, within=30)
         await workers.close()
     rows = await stored(settings.database_url or "", quiz["id"])
     lost = [k for k in run.accepted if k not in rows]
     wrong = [k for k, points in run.accepted.items() if k in rows and rows[k] != points]
-    board = RedisCluster.from_url(cluster.url)
-    try:
-        scores = await board.zrange(keys.quiz(quiz["partition"], quiz["id"]).leaderboard, 0, -1,
-                                    withscores=True)  # fmt: skip
-    finally:
-        await board.aclose()
-    totals: dict[str, int] = {}
-    for (player, _), points in rows.items():
-        totals[player] = totals.get(player, 0) + points
+    scores = await board_scores(cluster, keys, quiz)
+    totals = player_totals(rows)
     reconcile = await asyncio.to_thread(quizboard, settings, "reconcile", str(quiz["id"]))
     figures = {
         "wait_replicas": wait,
@@ -138,7 +158,7 @@ async def failover_run(settings: Settings, cluster: EmbeddedCluster, wait: int) 
         "retry_found_first_copy_409": run.repeats,
         "promoted_s": run.promoted_s,
         "recovered_s": round(run.recovered_at - run.killed_at, 2) if run.recovered_at else None,
-        "board_matches_postgres": {m.decode(): int(s) for m, s in scores} == totals,
+        "board_matches_postgres": scores == totals,
         "reconcile_exit": reconcile.returncode,
     }
     print(f"\nfailover: {figures}\n{reconcile.stdout}")
@@ -187,6 +207,8 @@ async def test_a_master_turned_replica_unblocks_its_readers_and_the_workers_go_o
         redis_url=demotable.url, redis_cluster=True, partitions=6, wait_replicas=wait
     )
     keys = Keys(settings.key_prefix)
+    async with emptied_cluster(settings):  # the other case's quiz may have had this id
+        pass
     workers = Workers(settings)
     async with api_client(settings) as api:
         workers.start()

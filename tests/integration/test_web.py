@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.support.browser import Console, WebStack, screenshot
 from tests.support.pages import WAIT_MS, create, join, leaderboard, open_page, shown
 from tests.support.quizzes import live_body, quiz_body
-from tests.support.steps import kill_pubsub_clients
+from tests.support.steps import eventually, kill_pubsub_clients
 
 
 async def answer(page: Page, question: dict[str, Any]) -> None:
@@ -173,7 +173,11 @@ async def test_the_board_says_when_the_gateway_lost_its_feed_and_when_it_is_back
     async with redis_py.Redis.from_url(web.settings.redis_url or "") as redis:
         assert await kill_pubsub_clients(redis) >= 1
     paused = "Live updates paused: catching up…"
-    await board.wait_for_function(f"window.badges.includes({paused!r})", timeout=WAIT_MS)
+
+    async def paused_shown() -> bool:  # evaluate, not wait_for_function: the CSP has no eval
+        return paused in await board.evaluate("window.badges")
+
+    await eventually(paused_shown, within=WAIT_MS / 1000)
     await expect(board.locator("#status")).to_have_text("Live", timeout=WAIT_MS)
     badges = await board.evaluate("window.badges")
     assert badges[badges.index(paused) + 1 :] == ["Live"], badges
