@@ -48,15 +48,26 @@ class Sent:
 
 
 async def _exchange(connection: Any, commands: Sequence[Command]) -> list[Any]:
-    """One write of ``commands`` on ``connection``, then each reply in order."""
+    """One write of ``commands`` on ``connection``, then each reply in order.
+
+    A cluster client closes every connection of its nodes when it learns the slot map
+    again (on CLUSTERDOWN, say), those in use by other tasks too: the write or read in
+    progress then fails with ``RuntimeError`` (uvloop's closed transport) or
+    ``AttributeError`` (redis-py's writer gone). That is a lost connection.
+    """
     packed = b"".join(pack_command(command) for command in commands)
-    await connection.send_packed_command(packed, check_health=False)
-    replies: list[Any] = []
-    for _ in commands:
-        try:
-            replies.append(await connection.read_response())
-        except redis.exceptions.ResponseError as exc:  # the command's own error reply
-            replies.append(exc)
+    try:
+        await connection.send_packed_command(packed, check_health=False)
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await connection.read_response())
+            except redis.exceptions.ResponseError as exc:  # the command's own error reply
+                replies.append(exc)
+    except (RuntimeError, AttributeError) as exc:
+        raise redis.exceptions.ConnectionError(
+            f"connection closed under the call: {exc!r}"
+        ) from exc
     return replies
 
 

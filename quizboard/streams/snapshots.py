@@ -151,6 +151,11 @@ class SnapshotPublisher:
                         "quiz %s: cannot publish yet: %r", quiz_id, exc, extra={"quiz_id": quiz_id}
                     )
                     await backoff.wait()
+                except Exception:  # a connection closed under it: a failure of this task
+                    # would end the worker's; publishing again is safe (versions)
+                    log.exception("quiz %s: publishing failed; retrying", quiz_id,
+                                  extra={"quiz_id": quiz_id})  # fmt: skip
+                    await backoff.wait()
         finally:
             quiz.task = None
             if not quiz.waiting:

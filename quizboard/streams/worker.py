@@ -11,24 +11,28 @@ workers of a group, on any hosts, share the partitions through the group.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 
+from quizboard.core.backoff import Backoff
 from quizboard.core.failpoints import Failpoints
 from quizboard.core.keys import Keys
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.metrics_server import metrics_server
 from quizboard.observe.tracing import Tracing
 from quizboard.settings import Settings
-from quizboard.store.connections import Reconnecting, Redis, redis_for
+from quizboard.store.connections import Reconnecting, redis_for
 from quizboard.store.live import LiveQuizzes
 from quizboard.streams.closer import QuestionCloser
 from quizboard.streams.consumer import Consumer, ConsumerConfig
 from quizboard.streams.groups import Group, SinkContext, group, readers
 from quizboard.streams.postgres_sinks import create_staging_tables
 from quizboard.streams.stats import refresh_forever
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +53,15 @@ async def _consumer(
     spec: Group,
     stream: str,
     name: str,
-    redis: Redis,
     settings: Settings,
     metrics: WorkerMetrics,
     tracing: Tracing,
 ) -> Consumer:
-    """One partition's consumer, with a sink of its own entered on ``stack``."""
+    """One partition's consumer, with a Redis client and a sink of its own entered on
+    ``stack``. A client of its own: a cluster client closes every connection it holds
+    when it learns the slot map again, those other tasks are using too."""
     keys = Keys(settings.key_prefix)
+    redis = await stack.enter_async_context(redis_for(settings, blocks_for=None))
     pool = None
     if spec.postgres:
         pool = await stack.enter_async_context(
@@ -85,6 +91,22 @@ async def _consumer(
     return Consumer(redis, keys, config, sink, metrics, tracing)
 
 
+async def _supervised(consumer: Consumer, stop: asyncio.Event) -> None:
+    """Run ``consumer`` until ``stop``. If it fails on something it did not foresee
+    (redis-py's cluster client closing a connection under a command fails with
+    ``RuntimeError`` or ``AttributeError``), log it and run it again, as a restarted
+    worker would: it reads its own pending entries first, so nothing is lost."""
+    backoff = Backoff()
+    while True:
+        try:
+            await consumer.run(stop)
+            return
+        except Exception:  # the one supervising level of a consumer
+            log.exception("group %s: the consumer failed; starting it again",
+                          consumer.config.group)  # fmt: skip
+            await backoff.wait()
+
+
 async def run_worker(
     settings: Settings,
     group_name: str,
@@ -106,11 +128,9 @@ async def run_worker(
         # No socket timeout: the reads block. The consumer bounds each of its steps
         # itself (redis-py's socket timeout opens a window in which a cluster client
         # can close a connection under a command about to be written on it).
-        redis = await stack.enter_async_context(
-            redis_for(settings, blocks_for=None, max_connections=64 + len(streams))
-        )
+        redis = await stack.enter_async_context(redis_for(settings, blocks_for=None))
         consumers: Sequence[Consumer] = [
-            await _consumer(stack, spec, s, consumer_name, redis, settings, metrics, tracing)
+            await _consumer(stack, spec, s, consumer_name, settings, metrics, tracing)
             for s in streams
         ]
         if metrics_port is not None:
@@ -129,8 +149,9 @@ async def run_worker(
             )
             for consumer in consumers:
                 stream = consumer.config.streams[0]
-                tasks.create_task(consumer.run(stop), name=f"{spec.name}-{stream}")
+                tasks.create_task(_supervised(consumer, stop), name=f"{spec.name}-{stream}")
             if spec.closes_questions:
-                closer = QuestionCloser(LiveQuizzes(redis, keys), settings.partitions)
+                own = await stack.enter_async_context(redis_for(settings, blocks_for=None))
+                closer = QuestionCloser(LiveQuizzes(own, keys), settings.partitions)
                 tasks.create_task(closer.run(stop), name=f"{spec.name}-question-closer")
     return WorkerResult(sum(c.acked for c in consumers), sum(c.dead for c in consumers))
