@@ -91,7 +91,7 @@ async def _consumer(
     return Consumer(redis, keys, config, sink, metrics, tracing)
 
 
-async def _supervised(consumer: Consumer, stop: asyncio.Event) -> None:
+async def supervised(consumer: Consumer, stop: asyncio.Event) -> None:
     """Run ``consumer`` until ``stop``. If it fails on something it did not foresee
     (redis-py's cluster client closing a connection under a command fails with
     ``RuntimeError`` or ``AttributeError``), log it and run it again, as a restarted
@@ -149,7 +149,7 @@ async def run_worker(
             )
             for consumer in consumers:
                 stream = consumer.config.streams[0]
-                tasks.create_task(_supervised(consumer, stop), name=f"{spec.name}-{stream}")
+                tasks.create_task(supervised(consumer, stop), name=f"{spec.name}-{stream}")
             if spec.closes_questions:
                 own = await stack.enter_async_context(redis_for(settings, blocks_for=None))
                 closer = QuestionCloser(LiveQuizzes(own, keys), settings.partitions)
