@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -110,21 +111,24 @@ def hmac_with(secret: bytes, sub: str) -> str:
 @pytest.mark.parametrize(
     ("token", "code"),
     [
-        (app_jwt("u", aud="quizapp", exp=int(time.time()) - 60), "jwt_expired"),
-        (app_jwt("u", aud="quizapp", nbf=int(time.time()) + 600), "jwt_not_yet_valid"),
-        (app_jwt("u", aud="another-app"), "jwt_audience"),
-        (app_jwt("u", key="another-secret-of-at-least-32-bytes", aud="quizapp"), "invalid_jwt"),
-        (none_alg("u"), "invalid_jwt"),
-        (app_jwt("u", key=RSA_KEY, algorithm="RS256", aud="quizapp"), "invalid_jwt"),
-        ("not-a-jwt", "invalid_jwt"),
-        (app_jwt("x" * 200, aud="quizapp"), "invalid_jwt"),
+        # Made when the test runs, not when it is collected: a CI run takes longer
+        # than a token's ten minutes "not before".
+        (lambda: app_jwt("u", aud="quizapp", exp=int(time.time()) - 60), "jwt_expired"),
+        (lambda: app_jwt("u", aud="quizapp", nbf=int(time.time()) + 600), "jwt_not_yet_valid"),
+        (lambda: app_jwt("u", aud="another-app"), "jwt_audience"),
+        (lambda: app_jwt("u", key="another-secret-of-at-least-32-bytes", aud="quizapp"),
+         "invalid_jwt"),
+        (lambda: none_alg("u"), "invalid_jwt"),
+        (lambda: app_jwt("u", key=RSA_KEY, algorithm="RS256", aud="quizapp"), "invalid_jwt"),
+        (lambda: "not-a-jwt", "invalid_jwt"),
+        (lambda: app_jwt("x" * 200, aud="quizapp"), "invalid_jwt"),
     ],
-)
+)  # fmt: skip
 async def test_a_bad_app_token_is_refused_with_its_reason(
-    api: httpx.AsyncClient, redis: aioredis.Redis, token: str, code: str
+    api: httpx.AsyncClient, redis: aioredis.Redis, token: Callable[[], str], code: str
 ) -> None:
     quiz = await create_quiz(api)
-    response = await join_as(api, quiz, token, {"display_name": "Mallory"})
+    response = await join_as(api, quiz, token(), {"display_name": "Mallory"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == code
     assert await redis.xlen(KEYS.stream(quiz["partition"], JOINS)) == 0
