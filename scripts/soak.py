@@ -43,7 +43,7 @@ import websockets
 from loadkit.httpclient import HttpClient
 from loadkit.leaks import MB, Sample, findings
 from loadkit.players import guess
-from loadkit.resources import descendants, describe, take_sample
+from loadkit.resources import descendants, describe, node_memory, take_sample
 from loadkit.stack import stop
 from loadkit.target import sample_quiz
 
@@ -200,6 +200,10 @@ async def drive(target: dict[str, Any], args: argparse.Namespace, log: list[Samp
         while time.monotonic() < until:
             sample = await asyncio.to_thread(take_sample, target, time.monotonic() - began)
             log.append(sample)
+            if args.valkey_log:
+                nodes = await asyncio.to_thread(node_memory, target)
+                with args.valkey_log.open("a") as out:
+                    out.write(json.dumps({"seconds": round(sample.at), "nodes": nodes}) + "\n")
             print(f"{sample.at:6.0f} s  " + describe(sample), flush=True)
             await asyncio.sleep(args.sample_every)
 
@@ -288,6 +292,9 @@ def main() -> None:
     parser.add_argument("--sample-every", type=float, default=60, help="seconds")
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--plot", type=Path)
+    parser.add_argument(
+        "--valkey-log", type=Path, help="append each Valkey node's memory figures here (JSON lines)"
+    )
     parser.add_argument("--from-csv", type=Path, help="only plot this earlier run's CSV")
     args = parser.parse_args()
     if args.from_csv:

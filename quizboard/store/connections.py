@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -34,16 +34,18 @@ from redis.asyncio.cluster import RedisCluster
 from quizboard.core.errors import ConfigError
 from quizboard.settings import Settings
 
+T = TypeVar("T")
+
 REDIS_TIMEOUT = 5.0
 REDIS_CONNECT_TIMEOUT = 2.0
 
 
-async def in_time(step: Awaitable[Any], what: str, limit: float = REDIS_TIMEOUT) -> None:
-    """``step`` within ``limit`` seconds, or a Redis timeout: for a caller whose client
-    has no socket timeout, a server that stops answering (cut off by the network,
-    paused) is then one that is down, and its loop retries."""
+async def in_time(step: Awaitable[T], what: str, limit: float = REDIS_TIMEOUT) -> T:
+    """``step``'s result within ``limit`` seconds, or a Redis timeout: for a caller
+    whose client has no socket timeout, a server that stops answering (cut off by the
+    network, paused) is then one that is down, and its loop retries."""
     try:
-        await asyncio.wait_for(step, limit)
+        return await asyncio.wait_for(step, limit)
     except TimeoutError:
         raise redis.exceptions.TimeoutError(f"{what}: no reply within {limit} s") from None
 

@@ -286,7 +286,7 @@ class Consumer:
         backoff = Backoff()
         while True:
             try:
-                await self._applyin_time(batch)
+                await self._apply_in_time(batch)
                 return
             except SERVER_DOWN as exc:
                 if stop.is_set():
@@ -304,7 +304,7 @@ class Consumer:
                     await self._deliver([entry], stop)
                 return
 
-    async def _applyin_time(self, batch: Sequence[Entry]) -> None:
+    async def _apply_in_time(self, batch: Sequence[Entry]) -> None:
         """:meth:`_apply` within :data:`APPLY_LIMIT_S`. A worker's Redis client has no
         socket timeout (its reads block), so a write to a master cut off by the network
         (an XACK, a script) would wait for a reply that never comes."""

@@ -7,6 +7,11 @@ Redis gate (``SET NX PX``), so any number of ``leaderboard`` workers together
 publish at most one snapshot per quiz per interval. A change entry is acked
 only after a snapshot taken after it went out. A team quiz's team board goes out
 with each of its snapshots, with the same version.
+
+The worker's client has no socket timeout, so each call is bounded here: a master
+cut off by the network (or paused) holds back only its own quizzes' snapshots, and
+a call that timed out is retried (a snapshot is versioned: one published twice is
+harmless).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from quizboard.core.throttle import QuizThrottle
 from quizboard.observe.metrics import WorkerMetrics
 from quizboard.observe.tracing import Tracing
 from quizboard.store.catalog import QuizCatalog
-from quizboard.store.connections import SERVER_DOWN, Redis
+from quizboard.store.connections import SERVER_DOWN, Redis, in_time
 from quizboard.store.leaderboard import read_snapshot
 from quizboard.store.scripts import SnapshotArgs, SnapshotKeys, flat, source
 from quizboard.store.teams import read_team_board
@@ -127,9 +132,10 @@ class SnapshotPublisher:
             while (at := quiz.throttle.next_attempt(self._clock())) is not None:
                 await asyncio.sleep(max(0.0, at - self._clock()))
                 try:
-                    if not await self._redis.set(gate, b"1", nx=True, px=self._interval_ms):
+                    opened = self._redis.set(gate, b"1", nx=True, px=self._interval_ms)
+                    if not await in_time(opened, "the snapshot gate"):
                         self._metrics.deferred.inc()
-                        ttl_ms = await self._redis.pttl(gate)
+                        ttl_ms = await in_time(self._redis.pttl(gate), "the snapshot gate")
                         now = self._clock()
                         await asyncio.sleep(quiz.throttle.gate_held(now, ttl_ms / 1000) - now)
                         continue
@@ -138,13 +144,14 @@ class SnapshotPublisher:
                     try:
                         parents = [t for e in covered if (t := _trace_of(e))]
                         with self._tracing.span("publish snapshot", parents, quiz_id=quiz_id):
-                            await self._publish(quiz.partition, quiz_id)
+                            await self._failpoints.reach("before-publish")
+                            await in_time(self._publish(quiz.partition, quiz_id), "publishing")
                     except BaseException:
                         quiz.waiting[:0] = covered
                         quiz.throttle.failed()
                         raise
                     quiz.throttle.sent(self._clock())
-                    await self._ack(covered)
+                    await in_time(self._ack(covered), "acking the changes")
                     backoff.reset()
                 except SERVER_DOWN as exc:
                     log.warning(
@@ -162,7 +169,6 @@ class SnapshotPublisher:
                 self._quizzes.pop(quiz_id, None)
 
     async def _publish(self, partition: int, quiz_id: int) -> None:
-        await self._failpoints.reach("before-publish")
         snapshot = await read_snapshot(
             self._redis, self._keys, partition, quiz_id, limit=self._top_n, new_version=True
         )

@@ -60,6 +60,37 @@ def masters(target: dict[str, Any]) -> list[redis.Redis]:
         cluster.close()
 
 
+NODE_FIGURES = (
+    "used_memory", "used_memory_rss", "used_memory_peak", "allocator_allocated",
+    "allocator_active", "allocator_resident", "mem_fragmentation_ratio",
+    "mem_replication_backlog", "mem_clients_slaves", "mem_clients_normal", "mem_aof_buffer",
+    "used_memory_scripts", "aof_rewrites", "total_forks", "role",
+)  # fmt: skip
+
+
+def node_memory(target: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each Valkey node's memory figures (masters and replicas), by its address: what a
+    node's resident memory is made of, when it grows."""
+    if target["cluster"]:
+        cluster = redis.RedisCluster.from_url(target["redis_url"])
+        try:
+            addresses = [(n.host, n.port) for n in cluster.get_nodes()]  # type: ignore[no-untyped-call]
+        finally:
+            cluster.close()
+        clients = [redis.Redis(host=host, port=port) for host, port in addresses]
+    else:
+        clients = [redis.Redis.from_url(target["redis_url"])]
+    figures: dict[str, dict[str, Any]] = {}
+    for client in clients:
+        with client:
+            info = client.info("everything")
+            kwargs = client.connection_pool.connection_kwargs
+            figures[f"{kwargs['host']}:{kwargs['port']}"] = {
+                name: info[name] for name in NODE_FIGURES if name in info
+            }
+    return figures
+
+
 def take_sample(target: dict[str, Any], at: float) -> Sample:
     sample = Sample(at)
     rss: dict[str, int] = defaultdict(int)
