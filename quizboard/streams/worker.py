@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from quizboard.streams.postgres_sinks import create_staging_tables
 from quizboard.streams.stats import refresh_forever
 
 log = logging.getLogger(__name__)
+
+HEALTHY_RUN_S = 60.0  # a consumer that ran this long before failing waits the least again
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,16 @@ async def supervised(consumer: Consumer, stop: asyncio.Event) -> None:
     ``RuntimeError`` or ``AttributeError``), log it and run it again, as a restarted
     worker would: it reads its own pending entries first, so nothing is lost."""
     backoff = Backoff()
-    while True:
+    while not stop.is_set():
+        started = time.monotonic()
         try:
             await consumer.run(stop)
             return
         except Exception:  # the one supervising level of a consumer
             log.exception("group %s: the consumer failed; starting it again",
                           consumer.config.group)  # fmt: skip
+            if time.monotonic() - started > HEALTHY_RUN_S:
+                backoff.reset()  # a failure after a long run is not a failing loop
             await backoff.wait()
 
 
