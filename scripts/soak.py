@@ -1,7 +1,7 @@
 """Run quizboard for a long time under a steady load and say whether anything grew.
 
     uv run python scripts/soak.py --minutes 60 [--cluster] [--csv soak.csv] [--plot soak.png]
-    uv run python scripts/soak.py --from-csv soak.csv --plot soak.png   # plot it again
+    uv run python scripts/soak.py --from-csv soak.csv --plot soak.png   # plot, judge again
 
 starts ``quizboard up`` (embedded Valkey, or a local cluster, and PostgreSQL) and
 drives it as a school's day would: quizzes open and end one after another (two live
@@ -53,6 +53,7 @@ from quizboard.local.lifecycle import die_with_parent
 ADMIN = "soak-admin-token"
 READY = "Ctrl-C stops everything"
 IN_FLIGHT = 64  # requests a quiz's players have open at once
+RESTART_SETTLE_S = 20.0  # no sample this soon after the workers were stopped
 
 
 def iso(at: float) -> str:
@@ -188,16 +189,22 @@ async def drive(target: dict[str, Any], args: argparse.Namespace, log: list[Samp
         finally:
             c.close()
 
+    restarted = [-RESTART_SETTLE_S]  # when the workers were last stopped
+
     async def restarts() -> None:
         while time.monotonic() + args.restart_every < until:
             await asyncio.sleep(args.restart_every)
             for pid, role in descendants(target["pid"]).items():
                 if role.startswith("worker:") and role != "worker:trimmer":  # not a group
                     os.kill(pid, signal.SIGTERM)  # ``quizboard up`` starts it again
+            restarted[0] = time.monotonic()
             print(f"{time.monotonic() - began:6.0f} s  stopped a worker of each group")
 
     async def samples() -> None:
         while time.monotonic() < until:
+            # Not while a worker starts again: it is missing, or half loaded, and its
+            # role's memory would dip (a run whose samples fall there seems to grow).
+            await asyncio.sleep(max(0.0, restarted[0] + RESTART_SETTLE_S - time.monotonic()))
             sample = await asyncio.to_thread(take_sample, target, time.monotonic() - began)
             log.append(sample)
             if args.valkey_log:
@@ -219,13 +226,13 @@ def write_csv(path: Path, samples: list[Sample]) -> None:
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["seconds", *[f"rss_mb:{r}" for r in roles],
-                         *[f"fds:{r}" for r in roles], "valkey_mb", "keys",
+                         *[f"fds:{r}" for r in roles], "valkey_mb", "valkey_peak_mb", "keys",
                          "stream_entries", "lag", "postgres_mb"])  # fmt: skip
         for s in samples:
             memory = [f"{s.rss.get(r, 0) / MB:.1f}" for r in roles]
             files = [s.fds.get(r, 0) for r in roles]
-            stores = [f"{s.valkey_bytes / MB:.2f}", s.keys, s.stream_entries, s.lag,
-                      f"{s.postgres_bytes / MB:.1f}"]  # fmt: skip
+            stores = [f"{s.valkey_bytes / MB:.2f}", f"{s.valkey_peak_bytes / MB:.2f}", s.keys,
+                      s.stream_entries, s.lag, f"{s.postgres_bytes / MB:.1f}"]  # fmt: skip
             writer.writerow([f"{s.at:.0f}", *memory, *files, *stores])
 
 
@@ -237,7 +244,9 @@ def read_csv(path: Path) -> list[Sample]:
             sample = Sample(float(row["seconds"]), valkey_bytes=int(float(row["valkey_mb"]) * MB),
                             keys=int(row["keys"]), stream_entries=int(row["stream_entries"]),
                             lag=int(row["lag"]),
-                            postgres_bytes=int(float(row["postgres_mb"]) * MB))  # fmt: skip
+                            postgres_bytes=int(float(row["postgres_mb"]) * MB),
+                            valkey_peak_bytes=int(float(row.get("valkey_peak_mb") or 0) * MB),
+                            )  # fmt: skip
             for column, value in row.items():
                 kind, _, role = column.partition(":")
                 if kind == "rss_mb":
@@ -265,6 +274,9 @@ def plot(path: Path, samples: list[Sample]) -> None:
     memory.legend(fontsize="x-small", ncol=3)
     files.set_ylabel("open file descriptors")
     sizes.plot(minutes, [s.valkey_bytes / MB for s in samples], label="Valkey used memory")
+    if any(s.valkey_peak_bytes for s in samples):
+        sizes.plot(minutes, [s.valkey_peak_bytes / MB for s in samples],
+                   label="Valkey peak used memory (every node)")  # fmt: skip
     sizes.plot(minutes, [s.postgres_bytes / MB for s in samples], label="PostgreSQL database")
     sizes.set_ylabel("MB")
     sizes.set_yscale("log")
@@ -295,10 +307,12 @@ def main() -> None:
     parser.add_argument(
         "--valkey-log", type=Path, help="append each Valkey node's memory figures here (JSON lines)"
     )
-    parser.add_argument("--from-csv", type=Path, help="only plot this earlier run's CSV")
+    parser.add_argument("--from-csv", type=Path, help="only plot and judge this earlier run's CSV")
     args = parser.parse_args()
     if args.from_csv:
-        plot(args.plot or args.from_csv.with_suffix(".png"), read_csv(args.from_csv))
+        earlier = read_csv(args.from_csv)
+        plot(args.plot or args.from_csv.with_suffix(".png"), earlier)
+        judge(earlier)
         return
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory() as workdir, \
@@ -319,7 +333,13 @@ def main() -> None:
         write_csv(args.csv, samples)
     if args.plot:
         plot(args.plot, samples)
-    found = findings(baseline, samples[1:-1], after)
+    judge(samples)
+
+
+def judge(samples: list[Sample]) -> None:
+    """Print the verdict on a run's samples (the first is the baseline, the last the
+    sample after the retention); exit 1 on growth."""
+    found = findings(samples[0], samples[1:-1], samples[-1])
     for finding in found:
         print(f"GROWTH: {finding}")
     if found:

@@ -68,20 +68,23 @@ NODE_FIGURES = (
 )  # fmt: skip
 
 
+def every_node(target: dict[str, Any]) -> list[redis.Redis]:
+    """A client of each Valkey node, masters and replicas."""
+    if not target["cluster"]:
+        return [redis.Redis.from_url(target["redis_url"])]
+    cluster = redis.RedisCluster.from_url(target["redis_url"])
+    try:
+        addresses = [(n.host, n.port) for n in cluster.get_nodes()]  # type: ignore[no-untyped-call]
+    finally:
+        cluster.close()
+    return [redis.Redis(host=host, port=port) for host, port in addresses]
+
+
 def node_memory(target: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each Valkey node's memory figures (masters and replicas), by its address: what a
     node's resident memory is made of, when it grows."""
-    if target["cluster"]:
-        cluster = redis.RedisCluster.from_url(target["redis_url"])
-        try:
-            addresses = [(n.host, n.port) for n in cluster.get_nodes()]  # type: ignore[no-untyped-call]
-        finally:
-            cluster.close()
-        clients = [redis.Redis(host=host, port=port) for host, port in addresses]
-    else:
-        clients = [redis.Redis.from_url(target["redis_url"])]
     figures: dict[str, dict[str, Any]] = {}
-    for client in clients:
+    for client in every_node(target):
         with client:
             info = client.info("everything")
             kwargs = client.connection_pool.connection_kwargs
@@ -106,6 +109,9 @@ def take_sample(target: dict[str, Any], at: float) -> Sample:
         except OSError:
             continue  # it just exited (a restarted worker)
     sample.rss, sample.fds = dict(rss), dict(fds)
+    for client in every_node(target):
+        with client:
+            sample.valkey_peak_bytes += int(client.info("memory")["used_memory_peak"])
     for client in masters(target):
         with client:
             sample.valkey_bytes += int(client.info("memory")["used_memory"])

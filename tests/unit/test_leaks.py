@@ -54,3 +54,34 @@ def test_each_kind_of_growth_is_found(change: dict[str, int], says: str) -> None
 def test_the_slope_of_a_line() -> None:
     assert leaks.slope([(0, 1.0), (1, 3.0), (2, 5.0)]) == pytest.approx(2.0)
     assert leaks.slope([(1, 4.0)]) == 0.0
+
+
+def valkey_run(peak_step_at: int, rss_above_peak_per_min: int = 0) -> list[str]:
+    """An hour in which Valkey's peak of used memory steps up 60 MB at minute
+    ``peak_step_at``, its RSS with it, plus ``rss_above_peak_per_min``."""
+
+    def sample(minute: int) -> object:
+        peak = (100 + (60 if minute >= peak_step_at else 0)) * MB
+        return leaks.Sample(60 * minute, rss={"valkey": peak + 20 * MB
+                                              + minute * rss_above_peak_per_min},
+                            valkey_peak_bytes=peak, keys=30)  # fmt: skip
+
+    return list(leaks.findings(sample(0), [sample(m) for m in range(1, 61)], sample(62)))
+
+
+def test_valkeys_memory_that_follows_its_peak_is_not_a_leak() -> None:
+    assert valkey_run(peak_step_at=45) == []  # a node held more than ever before, once
+
+
+def test_valkeys_memory_that_rises_above_its_peak_is_found() -> None:
+    found = valkey_run(peak_step_at=45, rss_above_peak_per_min=MB // 2)
+    assert len(found) == 1, found
+    assert found[0].startswith("valkey: resident memory above its peak of used memory grew")
+
+
+def test_without_its_peak_valkeys_whole_memory_is_judged() -> None:
+    baseline = leaks.Sample(0, rss={"valkey": 100 * MB}, keys=30)
+    loaded = [leaks.Sample(60 * m, rss={"valkey": (100 + (60 if m >= 45 else 0)) * MB}, keys=30)
+              for m in range(1, 61)]  # fmt: skip
+    after = leaks.Sample(3720, rss={"valkey": 160 * MB}, keys=30)
+    assert leaks.findings(baseline, loaded, after)[0].startswith("valkey: resident memory grew")
