@@ -220,7 +220,8 @@ class Consumer:
             if block is not None:
                 command += ["BLOCK", block]
             command += ["STREAMS", *ids, *ids.values()]
-            reply = await self._replicated(next(iter(ids)), command) or []
+            history = any(i != ">" for i in ids.values())
+            reply = await self._replicated(next(iter(ids)), command, history) or []
             by_stream = reply.items() if isinstance(reply, dict) else reply  # RESP3: a map
             response = [(stream, _raw_entries(raw)) for stream, raw in by_stream]
         else:
@@ -233,13 +234,26 @@ class Consumer:
             entries.extend(_decode_entries(text(stream), raw))
         return entries
 
-    async def _replicated(self, key: str, command: Sequence[Any]) -> Any:
+    async def _replicated(self, key: str, command: Sequence[Any], history: bool = False) -> Any:
         """``command``'s reply, once ``WAIT`` on the same connection says that what it
-        read is on ``wait_replicas`` replicas; raises :class:`Unreplicated` if not."""
+        read is on ``wait_replicas`` replicas; raises :class:`Unreplicated` if not.
+
+        WAIT confirms the writes of its own connection: a read of new entries (``>``)
+        or a claim is one (it moves entries into the pending list, and that goes to the
+        replicas after the entries). A read of the pending list (``history``) writes
+        nothing, so WAIT would confirm only what the connection wrote before, if
+        anything (a new connection: nothing, and any replica online would do, one
+        that has not yet received the entries too). A write after the read, a mark
+        that expires, makes WAIT cover everything the master held when it was read.
+        """
         wait = ("WAIT", self.config.wait_replicas, REPLICA_WAIT_MS)
-        (sent,) = await send_calls(self._redis, [Call(key, tuple(command))], [wait])
-        if isinstance(sent.reply, BaseException):
-            raise sent.reply
+        calls = [Call(key, tuple(command))]
+        if history:
+            calls.append(Call(key, ("SET", f"{key}:replicated", self.config.name, "PX", 60_000)))
+        sent, *marked = await send_calls(self._redis, calls, [wait])
+        for outcome in (sent, *marked):
+            if isinstance(outcome.reply, BaseException):
+                raise outcome.reply
         confirmed = (sent.trailer or [None])[0]
         if isinstance(confirmed, Exception) or int(confirmed or 0) < self.config.wait_replicas:
             raise Unreplicated(

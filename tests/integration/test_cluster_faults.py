@@ -278,6 +278,7 @@ async def verdict(
     differences = reconciled.stdout.count("DIFFERENCE")
     if differences:
         found["reconcile differences"] = differences
+        print(reconciled.stdout)
     print(f"WAIT {wait}: {found}")
     if wait:  # without WAIT a worker may have copied an answer the cluster then forgot
         assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
